@@ -1,0 +1,221 @@
+"""Graph IR: the network as loaded (raw parameters) and after batch-norm folding.
+
+Every stage of the compiler takes and returns these frozen dataclasses. Arrays are
+float64 (or small ints for delays) and are made read-only on construction, so a
+stage cannot change what an earlier stage produced.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def frozen_array(values, dtype=np.float64) -> np.ndarray:
+    """A read-only copy of `values` as `dtype`."""
+    array = np.array(values, dtype=dtype, copy=True)
+    array.setflags(write=False)
+    return array
+
+
+def _freeze_fields(obj, int_fields=()) -> None:
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, np.ndarray):
+            dtype = np.int64 if f.name in int_fields else np.float64
+            object.__setattr__(obj, f.name, frozen_array(value, dtype))
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Settings a state dict does not carry. Defaults are the paper's SSC 4 ms setup."""
+
+    spatial_bin: int = 5          # raw channels summed per network input (700 -> 140)
+    time_step_ms: float = 4.0     # duration of one step on the device (real-time budget)
+    nb_steps: int = 300           # time bins when events are given as (time, unit) lists
+    max_time_s: float = 1.2       # last bin edge for (time, unit) lists, as the authors bin
+
+
+# ---------------------------------------------------------------- raw (as stored)
+
+@dataclass(frozen=True, eq=False)
+class BatchNorm:
+    gamma: np.ndarray
+    beta: np.ndarray
+    running_mean: np.ndarray
+    running_var: np.ndarray
+    eps: float = 1e-5
+
+    def __post_init__(self):
+        _freeze_fields(self)
+
+
+@dataclass(frozen=True, eq=False)
+class SiLIFLayer:
+    """Adaptive LIF with learned log time step and log decay rates (spec section 3)."""
+
+    weight: np.ndarray            # [out, in]
+    norm: BatchNorm
+    log_dt: np.ndarray            # log of the learned step, seconds
+    log_alpha_rate: np.ndarray    # log of the membrane decay rate, 1/s
+    log_beta_rate: np.ndarray     # log of the adaptation decay rate, 1/s
+    a: np.ndarray                 # sub-threshold coupling (clamped to [0, 1] when used)
+    b: np.ndarray                 # spike-triggered adaptation (clamped to [0, 2] when used)
+    delays: np.ndarray | None = None   # [out, in] integer steps, or None for no delays
+    kind: str = field(default="silif", init=False)
+
+    def __post_init__(self):
+        _freeze_fields(self, int_fields=("delays",))
+
+
+@dataclass(frozen=True, eq=False)
+class CSiLIFLayer:
+    """Complex (oscillatory) SiLIF, S4D-like (spec section 4)."""
+
+    weight: np.ndarray
+    norm: BatchNorm
+    log_dt: np.ndarray
+    log_log_alpha: np.ndarray     # log(-Re lambda)
+    alpha_img: np.ndarray         # Im lambda
+    b: np.ndarray                 # input gain, not clamped
+    delays: np.ndarray | None = None
+    kind: str = field(default="csilif", init=False)
+
+    def __post_init__(self):
+        _freeze_fields(self, int_fields=("delays",))
+
+
+@dataclass(frozen=True, eq=False)
+class ReadoutLayer:
+    """Leaky integrator; `alpha` is the discrete decay, clamped to [e^-1/5, e^-1/25]."""
+
+    weight: np.ndarray
+    norm: BatchNorm
+    alpha: np.ndarray
+    delays: np.ndarray | None = None
+    kind: str = field(default="readout", init=False)
+
+    def __post_init__(self):
+        _freeze_fields(self, int_fields=("delays",))
+
+
+HiddenLayer = SiLIFLayer | CSiLIFLayer
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    config: ModelConfig
+    hidden: tuple[HiddenLayer, ...]
+    readout: ReadoutLayer
+    source: str = ""              # file name the network came from
+    sha256: str = ""              # of that file
+
+    @property
+    def layers(self):
+        return (*self.hidden, self.readout)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].weight.shape[1]
+
+    @property
+    def n_classes(self) -> int:
+        return self.readout.weight.shape[0]
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return (self.n_inputs, *(layer.weight.shape[0] for layer in self.layers))
+
+
+# ---------------------------------------------------------------- folded
+
+READOUT_ALPHA_MIN = float(np.exp(-1 / 5))
+READOUT_ALPHA_MAX = float(np.exp(-1 / 25))
+
+
+@dataclass(frozen=True, eq=False)
+class FoldedSiLIF:
+    """Spec section 7: the input gain (1 - alpha) and batch norm are folded into
+    `weight` and `bias`, so  I = weight @ x + bias  and
+        w <- beta w + a_hat u + b_hat s
+        u <- alpha (u - s) + I - (1 - alpha) w      (uses the new w)
+        s <- u > threshold
+    """
+
+    weight: np.ndarray            # [out, in]  (1 - alpha_i) * bn_scale_i * W_ij
+    bias: np.ndarray              # [out]      (1 - alpha_i) * bn_shift_i
+    alpha: np.ndarray
+    beta: np.ndarray
+    a_hat: np.ndarray
+    b_hat: np.ndarray
+    delays: np.ndarray | None = None
+    threshold: float = 1.0
+    kind: str = field(default="silif", init=False)
+
+    def __post_init__(self):
+        _freeze_fields(self, int_fields=("delays",))
+
+
+@dataclass(frozen=True, eq=False)
+class FoldedCSiLIF:
+    """z <- decay * (z - 0.5 s) + I (complex decay, real input), s <- Re z > 0.5."""
+
+    weight: np.ndarray            # b_i * bn_scale_i * W_ij
+    bias: np.ndarray              # b_i * bn_shift_i
+    decay_re: np.ndarray
+    decay_im: np.ndarray
+    delays: np.ndarray | None = None
+    threshold: float = 0.5
+    kind: str = field(default="csilif", init=False)
+
+    def __post_init__(self):
+        _freeze_fields(self, int_fields=("delays",))
+
+
+@dataclass(frozen=True, eq=False)
+class FoldedReadout:
+    """u <- alpha u + I with I = weight @ s + bias (the (1 - alpha) gain folded in)."""
+
+    weight: np.ndarray
+    bias: np.ndarray
+    alpha: np.ndarray
+    delays: np.ndarray | None = None
+    kind: str = field(default="readout", init=False)
+
+    def __post_init__(self):
+        _freeze_fields(self, int_fields=("delays",))
+
+
+FoldedHidden = FoldedSiLIF | FoldedCSiLIF
+
+
+@dataclass(frozen=True, eq=False)
+class FoldedNetwork:
+    config: ModelConfig
+    hidden: tuple[FoldedHidden, ...]
+    readout: FoldedReadout
+    source: str = ""
+    sha256: str = ""
+
+    @property
+    def layers(self):
+        return (*self.hidden, self.readout)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].weight.shape[1]
+
+    @property
+    def n_classes(self) -> int:
+        return self.readout.weight.shape[0]
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return (self.n_inputs, *(layer.weight.shape[0] for layer in self.layers))
+
+    @property
+    def max_delay(self) -> int:
+        """Largest synaptic delay in steps (0 without delays)."""
+        return max((int(layer.delays.max()) for layer in self.layers
+                    if layer.delays is not None and layer.delays.size), default=0)

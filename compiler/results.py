@@ -1,0 +1,36 @@
+"""One result layout for every engine (float, integer, firmware), so runs can be diffed."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    engine: str                   # "float", "int" or "firmware"
+    outputs: np.ndarray           # [B, classes] sum over time of softmax (float); ints for "int"
+    decisions: np.ndarray         # [B] argmax of outputs (lowest index on ties)
+    spikes: tuple[np.ndarray, ...]  # per hidden layer [B, T, N] uint8
+    output_scale: float = 1.0     # outputs / output_scale is the float-comparable value
+    # Largest |value| seen per layer and state variable (float units), for headroom reports.
+    state_ranges: dict = field(default_factory=dict)
+
+    @property
+    def outputs_float(self) -> np.ndarray:
+        return np.asarray(self.outputs, dtype=np.float64) / self.output_scale
+
+    def save(self, path: str | Path) -> None:
+        arrays = {"engine": np.array(self.engine), "outputs": self.outputs, "decisions": self.decisions,
+                  "output_scale": np.array(self.output_scale), "outputs_float": self.outputs_float}
+        for index, spikes in enumerate(self.spikes):
+            arrays[f"spikes_l{index}"] = spikes
+        np.savez_compressed(path, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "RunResult":
+        with np.load(path, allow_pickle=False) as data:
+            layers = sorted((k for k in data if k.startswith("spikes_l")), key=lambda k: int(k[8:]))
+            return cls(engine=str(data["engine"]), outputs=data["outputs"], decisions=data["decisions"],
+                       spikes=tuple(data[k] for k in layers), output_scale=float(data["output_scale"]))
