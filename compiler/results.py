@@ -34,3 +34,18 @@ class RunResult:
             layers = sorted((k for k in data if k.startswith("spikes_l")), key=lambda k: int(k[8:]))
             return cls(engine=str(data["engine"]), outputs=data["outputs"], decisions=data["decisions"],
                        spikes=tuple(data[k] for k in layers), output_scale=float(data["output_scale"]))
+
+
+def concat_results(parts: list[RunResult]) -> RunResult:
+    """Join results of consecutive sample batches (state ranges: the larger peak wins)."""
+    ranges: dict = {}
+    for part in parts:
+        for layer, values in part.state_ranges.items():
+            merged = ranges.setdefault(layer, {})
+            for name, peak in values.items():
+                merged[name] = max(merged.get(name, 0.0), peak)
+    first = parts[0]
+    return RunResult(engine=first.engine, outputs=np.concatenate([p.outputs for p in parts]),
+                     decisions=np.concatenate([p.decisions for p in parts]),
+                     spikes=tuple(np.concatenate(layer) for layer in zip(*(p.spikes for p in parts))),
+                     output_scale=first.output_scale, state_ranges=ranges)

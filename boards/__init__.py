@@ -1,0 +1,1 @@
+"""Package data of silifc (boards/): found through importlib.resources."""

@@ -1,0 +1,186 @@
+"""`silifc` command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import SilifcError
+
+DEFAULT_MODEL = "silif_ssc_4ms.pth"
+
+
+def bundled_model_path(name: str = DEFAULT_MODEL) -> Path:
+    from importlib.resources import files
+
+    return Path(str(files("silifc.models") / "paper-ssc" / name))
+
+
+def _model_path(value: str) -> Path:
+    """A path, or the name of a bundled model (e.g. `silif_ssc_4ms.pth`)."""
+    path = Path(value)
+    if not path.exists() and not path.parent.parts:
+        bundled = bundled_model_path(value)
+        if bundled.exists():
+            return bundled
+    return path
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\r  {done}/{total} samples", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+
+def _config_overrides(args) -> dict:
+    return {"spatial_bin": args.spatial_bin, "time_step_ms": args.time_step_ms,
+            "nb_steps": args.nb_steps, "max_time_s": args.max_time_s}
+
+
+def _load_counts(args, network):
+    """Input events for check/infer: --input file, else seeded random events (said so)."""
+    from .inputs import load_input, random_input
+
+    if args.input:
+        spikes = load_input(args.input, network.n_inputs, network.config)
+        return spikes.counts, spikes.labels, spikes.source
+    counts = random_input(network.n_inputs, 8, network.config.nb_steps, 0.02, network.config.spatial_bin, seed=1234)
+    return counts, None, "random events (8 samples, 2 % per raw channel, seed 1234; pass --input for real data)"
+
+
+def _calibration(args, network):
+    if not getattr(args, "calibration", None):
+        return None
+    from .inputs import load_input
+
+    return load_input(args.calibration, network.n_inputs, network.config).counts
+
+
+def _emit(args, report: dict, text: str) -> None:
+    if args.json:
+        print(json.dumps(report, indent=2, default=float))
+    else:
+        print(text)
+
+
+def cmd_check(args) -> int:
+    from .fold import fold_network
+    from .fidelity import compare
+    from .float_ref import run_float
+    from .int_ref import run_int
+    from .pipeline import WEIGHT_CHOICES, load_model, run_batched
+    from .quantize import quantize_network
+
+    path = _model_path(args.model)
+    network = load_model(path, _config_overrides(args))
+    folded = fold_network(network)
+    quantized = quantize_network(folded, _calibration(args, network), WEIGHT_CHOICES[args.weights], args.headroom)
+    counts, labels, source = _load_counts(args, network)
+    progress = None if args.json else _progress
+    float_result = run_batched(lambda c: run_float(folded, c), counts, progress=progress)
+    int_result = run_batched(lambda c: run_int(quantized, c), counts, progress=progress)
+    report = compare(quantized, counts, float_result, int_result, labels)
+    arch = " -> ".join(str(w) for w in network.widths)
+    kinds = "/".join(layer.kind for layer in network.layers)
+    header = (f"model  {path} (sha256 {network.sha256[:12]}...)\n"
+              f"arch   {arch} ({kinds})\n"
+              f"input  {source}")
+    payload = {"model": str(path), "sha256": network.sha256, "widths": list(network.widths),
+               "kinds": [layer.kind for layer in network.layers], "input": source, **report.to_dict()}
+    _emit(args, payload, header + "\n\n" + report.to_text())
+    return 0
+
+
+def cmd_infer(args) -> int:
+    from .fold import fold_network
+    from .float_ref import run_float, run_float32
+    from .int_ref import run_int
+    from .pipeline import WEIGHT_CHOICES, load_model, run_batched
+    from .quantize import quantize_network
+
+    path = _model_path(args.model)
+    network = load_model(path, _config_overrides(args))
+    counts, labels, source = _load_counts(args, network)
+    if args.engine == "float":
+        folded = fold_network(network)
+        engine = lambda c: run_float(folded, c)  # noqa: E731
+    elif args.engine == "float32":
+        engine = lambda c: run_float32(network, c)  # noqa: E731
+    else:
+        quantized = quantize_network(fold_network(network), _calibration(args, network),
+                                     WEIGHT_CHOICES[args.weights], args.headroom)
+        engine = lambda c: run_int(quantized, c)  # noqa: E731
+    result = run_batched(engine, counts, progress=None if args.json else _progress)
+    if args.out:
+        result.save(args.out)
+    report = {"model": str(path), "engine": args.engine, "input": source, "samples": int(counts.shape[0]),
+              "decisions": result.decisions.tolist(), "outputs": result.outputs_float.tolist(),
+              "spikes_per_layer": [int(s.sum()) for s in result.spikes], "out": args.out}
+    if labels is not None:
+        report["accuracy"] = float((result.decisions == labels).mean())
+    lines = [f"engine {args.engine} on {source}: {counts.shape[0]} samples",
+             "decisions: " + " ".join(map(str, result.decisions.tolist())),
+             "hidden spikes per layer: " + ", ".join(map(str, report["spikes_per_layer"]))]
+    if labels is not None:
+        lines.append(f"accuracy: {100 * report['accuracy']:.2f} %")
+    if args.out:
+        lines.append(f"wrote {args.out} (outputs, decisions, spikes_l<k>)")
+    _emit(args, report, "\n".join(lines))
+    return 0
+
+
+def _add_model_options(parser) -> None:
+    parser.add_argument("model", help="checkpoint (.pth) or the name of a bundled model")
+    parser.add_argument("--spatial-bin", type=int, help="raw channels per input (default 5: 700 -> 140)")
+    parser.add_argument("--time-step-ms", type=float, help="duration of one step (default 4.0)")
+    parser.add_argument("--nb-steps", type=int, help="time bins for HDF5 event lists (default 300)")
+    parser.add_argument("--max-time-s", type=float, help="last bin edge for HDF5 event lists (default 1.2)")
+
+
+def _add_quant_options(parser) -> None:
+    from .quantize import DEFAULT_HEADROOM
+
+    parser.add_argument("--weights", choices=("int8", "int16"), default="int8", help="weight format (default int8)")
+    parser.add_argument("--headroom", type=float, default=DEFAULT_HEADROOM,
+                        help=f"state range factor above the calibration maximum (default {DEFAULT_HEADROOM:g})")
+    parser.add_argument("--calibration", help="input file to calibrate state formats on (default: seeded random events)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="silifc", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"silifc {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="float vs integer reference fidelity table")
+    _add_model_options(check)
+    _add_quant_options(check)
+    check.add_argument("--input", help="spike input: .npy, .npz or SHD/SSC-style .h5")
+    check.add_argument("--json", action="store_true", help="machine-readable report")
+    check.set_defaults(func=cmd_check)
+
+    infer = sub.add_parser("infer", help="run one engine and write outputs, decisions and spikes")
+    _add_model_options(infer)
+    _add_quant_options(infer)
+    infer.add_argument("--input", help="spike input: .npy, .npz or SHD/SSC-style .h5")
+    infer.add_argument("--engine", choices=("float", "float32", "int"), default="int",
+                       help="float: float64 reference; float32: the authors' order; int: bit-exact integer reference")
+    infer.add_argument("--out", help="write results to this .npz")
+    infer.add_argument("--json", action="store_true", help="machine-readable report")
+    infer.set_defaults(func=cmd_infer)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SilifcError as exc:
+        print(f"silifc: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

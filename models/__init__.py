@@ -1,0 +1,1 @@
+"""Package data of silifc (models/): found through importlib.resources."""

@@ -1,0 +1,1 @@
+"""Package data of silifc (runtime_c/): found through importlib.resources."""

@@ -1,0 +1,1 @@
+"""Package data of silifc (templates/): found through importlib.resources."""

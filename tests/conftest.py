@@ -1,0 +1,52 @@
+"""Shared fixtures. Tests never read ../shared: golden data lives in tests/data/golden."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+GOLDEN = DATA / "golden"
+PAPER_MODELS = {"silif": ROOT / "models" / "paper-ssc" / "silif_ssc_4ms.pth",
+                "csilif": ROOT / "models" / "paper-ssc" / "csilif_ssc_4ms.pth"}
+
+
+@pytest.fixture(scope="session")
+def golden_counts():
+    """The 8 golden samples binned 700 -> 140, [8, 300, 140] int64."""
+    raw = np.load(GOLDEN / "inputs.npz")["inputs"].astype(np.int64)
+    return raw.reshape(8, 300, 140, 5).sum(axis=-1)
+
+
+@pytest.fixture(scope="session")
+def paper_networks():
+    from silifc.checkpoint import load_checkpoint
+
+    return {kind: load_checkpoint(path) for kind, path in PAPER_MODELS.items()}
+
+
+@pytest.fixture(scope="session")
+def paper_folded(paper_networks):
+    from silifc.fold import fold_network
+
+    return {kind: fold_network(net) for kind, net in paper_networks.items()}
+
+
+@pytest.fixture(scope="session")
+def paper_float(paper_folded, golden_counts):
+    from silifc.float_ref import run_float
+
+    return {kind: run_float(net, golden_counts) for kind, net in paper_folded.items()}
+
+
+def golden(kind: str):
+    return np.load(GOLDEN / f"{kind}_reference.npz")
+
+
+def save_state_dict(state, path):
+    import torch
+
+    torch.save(state, path)
+    return path

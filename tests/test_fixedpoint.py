@@ -1,0 +1,86 @@
+"""Integer primitives: formats, rounding, saturation and the exp/softmax approximation."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from silifc import fixedpoint as fx
+
+pytestmark = pytest.mark.unit
+
+
+def test_q31_keeps_decays_near_one():
+    k = fx.to_q31([1.0, 1 - 2.0 ** -20, 0.0, -1.0, 1e-21])
+    assert k.tolist() == [2**31 - 1, 2**31 - 2**11, 0, -(2**31 - 1), 0]
+
+
+def test_sat32_bounds():
+    assert fx.sat32(np.array([2**40, -(2**40), 5])).tolist() == [fx.INT32_MAX, fx.INT32_MIN, 5]
+
+
+def test_mac_q31_rounds_half_up_once():
+    # 3 * 0.5 = 1.5 -> 2 ; -3 * 0.5 = -1.5 -> -1 (floor(x + 0.5))
+    half = 1 << 30
+    assert int(fx.mac_q31((3, half))) == 2
+    assert int(fx.mac_q31((-3, half))) == -1
+    # one rounding for the sum: 1 * 0.5 + 1 * 0.5 = 1 exactly
+    assert int(fx.mac_q31((1, half), (1, half))) == 1
+
+
+def test_mac_q31_extremes_fit_int64():
+    x = np.array([fx.INT32_MIN, fx.INT32_MAX])
+    k = np.array([fx.INT32_MAX, -fx.INT32_MAX])
+    out = fx.mac_q31((x, k), (x, k))
+    exact = [(int(a) * int(b) * 2 + (1 << 30)) >> 31 for a, b in zip(x, k)]
+    assert out.tolist() == exact
+
+
+@pytest.mark.parametrize("value", [1e-9, 0.0123, 0.5, 1.0, 3.7, 12345.678, 2.0**29])
+def test_mult_shift_represents_value(value):
+    mult, shift = fx.to_mult_shift(value)
+    assert 2**30 <= mult < 2**31
+    assert abs(mult * 2.0**-shift - value) <= value * 2.0**-30
+
+
+def test_mult_shift_rejects_out_of_range():
+    with pytest.raises(ValueError):
+        fx.to_mult_shift(2.0**40)
+    with pytest.raises(ValueError):
+        fx.to_mult_shift(-1.0)
+    assert fx.to_mult_shift(0.0) == (0, 1)
+
+
+def test_rescale_rounds():
+    mult, shift = fx.to_mult_shift(0.25)
+    assert fx.rescale(np.array([2, 6, -6]), mult, shift).tolist() == [1, 2, -1]
+
+
+def test_exp2_accuracy():
+    t = np.arange(0, 20 << 16, 997)
+    approx = fx.exp2_neg_q16(t) / 2.0**24
+    exact = np.exp2(-t / 2.0**16)
+    assert np.all(np.abs(approx - exact) <= 2e-5 * exact + 2.0**-24)
+    assert int(fx.exp2_neg_q16(0)) == 1 << 24
+    assert int(fx.exp2_neg_q16(40 << 16)) == 0
+
+
+def test_softmax_q16_matches_float_softmax():
+    rng = np.random.default_rng(0)
+    frac_bits = 24
+    mult, shift = fx.to_mult_shift(math.log2(math.e) * 2.0 ** (16 - frac_bits))
+    for _ in range(200):
+        u_float = rng.normal(0, 3, 35)
+        u = np.round(u_float * 2**frac_bits).astype(np.int64)
+        p = fx.softmax_q16(u, mult, shift) / 2.0**16
+        e = np.exp(u / 2**frac_bits - (u / 2**frac_bits).max())
+        assert np.abs(p - e / e.sum()).max() < 1e-4
+        assert abs(p.sum() - 1) < 35 * 2.0**-16
+
+
+def test_softmax_handles_extreme_spread():
+    u = np.array([fx.INT32_MAX, fx.INT32_MIN, 0])
+    mult, shift = fx.to_mult_shift(math.log2(math.e) * 2.0 ** (16 - 20))
+    p = fx.softmax_q16(u, mult, shift)
+    assert p.tolist() == [1 << 16, 0, 0]
