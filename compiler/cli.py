@@ -131,6 +131,20 @@ def cmd_infer(args) -> int:
     return 0
 
 
+def cmd_boards(args) -> int:
+    from .board import list_boards, load_board
+
+    boards = [load_board(name) for name in list_boards()]
+    report = [{"name": b.name, "cpu": b.cpu, "clock_hz": b.clock_hz, "flash": b.flash.size, "ram": b.ram.size,
+               "dsp": b.has_dsp, "emulator": b.emulator.machine if b.emulator else None} for b in boards]
+    lines = [f"{'board':<12} {'cpu':<12} {'MHz':>5} {'flash KB':>9} {'RAM KB':>7} {'DSP':>4}  emulator"]
+    for b in report:
+        lines.append(f"{b['name']:<12} {b['cpu']:<12} {b['clock_hz'] / 1e6:>5.0f} {b['flash'] // 1024:>9} "
+                     f"{b['ram'] // 1024:>7} {'yes' if b['dsp'] else 'no':>4}  {b['emulator'] or 'none (build only)'}")
+    _emit(args, report, "\n".join(lines))
+    return 0
+
+
 def _add_model_options(parser) -> None:
     parser.add_argument("model", help="checkpoint (.pth) or the name of a bundled model")
     parser.add_argument("--spatial-bin", type=int, help="raw channels per input (default 5: 700 -> 140)")
@@ -169,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     infer.add_argument("--out", help="write results to this .npz")
     infer.add_argument("--json", action="store_true", help="machine-readable report")
     infer.set_defaults(func=cmd_infer)
+
+    boards = sub.add_parser("boards", help="list the boards silifc can compile for")
+    boards.add_argument("--json", action="store_true", help="machine-readable list")
+    boards.set_defaults(func=cmd_boards)
     return parser
 
 

@@ -51,3 +51,7 @@ class InputDataError(SilifcError):
 
 class QuantizationError(SilifcError):
     """The model cannot be represented in the chosen fixed-point formats."""
+
+
+class UnknownBoardError(SilifcError):
+    """No board file of that name ships with silifc; the message lists the known boards."""
