@@ -1,0 +1,242 @@
+/* Kernel benchmark firmware (bench/kernels.py builds and runs it in QEMU).
+ *
+ * Each kernel call runs between its own marker and the idle marker; the emulator's
+ * insncount plugin counts the instructions executed while each marker was the latest one
+ * reached (run_firmware's `markers`), so a benchmark's bucket holds one kernel call, its
+ * argument set-up and the ~4 instructions of the marker calls; set-up between benchmarks
+ * falls into the idle bucket. The console gets one line per benchmark, "index name units", so that the
+ * script can divide each bucket by its work units (synaptic operations or neurons).
+ *
+ * Workload: a 512-wide layer (the paper models' hidden width) fed by 64 inputs, with
+ * seeded pseudo-random weights, delays and states, and realistic input scales (mult in
+ * [2^30, 2^31), shifts 14..35 as the int8/int16 paper models have).
+ */
+#include <stdint.h>
+
+#include "markers.h"
+#include "semihost.h"
+#include "silifc.h"
+
+#define N_IN 64
+#define N_OUT 512
+#define N_CLASSES 35
+#define DEPTH 16
+
+static int8_t w8[N_IN * N_OUT];
+static int16_t w16[N_IN * N_OUT];
+static uint8_t nibbles[N_IN * N_OUT / 2];
+static uint8_t axonal[N_IN];
+static int32_t slots[DEPTH * N_OUT];
+static uint16_t spike_index[N_OUT];
+static uint16_t out_index[N_OUT];
+static slf_event events[N_IN];
+static slf_silif_neuron silif[N_OUT];
+static slf_csilif_neuron csilif[N_OUT];
+static slf_readout_neuron readout[N_CLASSES];
+static slf_silif_cell silif_cells[N_OUT];
+static slf_csilif_cell csilif_cells[N_OUT];
+static uint8_t spiked[N_OUT];
+static int32_t readout_u[N_CLASSES];
+static int32_t totals[N_CLASSES];
+
+static uint32_t rng_state = 0x12345678u;
+
+static uint32_t next(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+
+static int32_t uniform(int32_t low, int32_t high) /* [low, high] */
+{
+    return low + (int32_t)(next() % (uint32_t)(high - low + 1));
+}
+
+/* One marker per benchmark (distinct addresses: noipa keeps them apart). */
+#define MARKER(i) SLF_MARKER void slf_bench_mark_##i(void) {}
+MARKER(00) MARKER(01) MARKER(02) MARKER(03) MARKER(04) MARKER(05) MARKER(06) MARKER(07)
+MARKER(08) MARKER(09) MARKER(10) MARKER(11) MARKER(12) MARKER(13) MARKER(14) MARKER(15)
+MARKER(16) MARKER(17) MARKER(18) MARKER(19) MARKER(20) MARKER(21) MARKER(22) MARKER(23)
+/* Reached after every kernel call: setup work between benchmarks lands in its bucket. */
+SLF_MARKER void slf_bench_mark_idle(void) {}
+
+static void (*const marks[])(void) = {
+    slf_bench_mark_00, slf_bench_mark_01, slf_bench_mark_02, slf_bench_mark_03, slf_bench_mark_04,
+    slf_bench_mark_05, slf_bench_mark_06, slf_bench_mark_07, slf_bench_mark_08, slf_bench_mark_09,
+    slf_bench_mark_10, slf_bench_mark_11, slf_bench_mark_12, slf_bench_mark_13, slf_bench_mark_14,
+    slf_bench_mark_15, slf_bench_mark_16, slf_bench_mark_17, slf_bench_mark_18, slf_bench_mark_19,
+    slf_bench_mark_20, slf_bench_mark_21, slf_bench_mark_22, slf_bench_mark_23,
+};
+
+#define MAX_BENCHES (sizeof marks / sizeof marks[0])
+
+static const char *bench_name[MAX_BENCHES];
+static uint32_t bench_units[MAX_BENCHES];
+static uint32_t bench_count;
+static int failures;
+
+/* Opens the bucket of the next benchmark: call right before the kernel. */
+static void begin(const char *name, uint32_t units)
+{
+    bench_name[bench_count] = name;
+    bench_units[bench_count] = units;
+    marks[bench_count++]();
+}
+
+/* Closes it: the status check and everything until the next begin() count as idle. */
+static void expect_ok(slf_status status)
+{
+    slf_bench_mark_idle();
+    failures += status != SLF_OK;
+}
+
+static void report(void)
+{
+    uint32_t i;
+    for (i = 0; i < bench_count; i++) {
+        sh_put_i32((int32_t)i);
+        sh_puts(" ");
+        sh_puts(bench_name[i]);
+        sh_puts(" ");
+        sh_put_i32((int32_t)bench_units[i]);
+        sh_puts("\n");
+    }
+}
+
+static void setup(void)
+{
+    uint32_t i;
+    for (i = 0; i < N_IN * N_OUT; i++) {
+        w8[i] = (int8_t)uniform(-127, 127);
+        w16[i] = (int16_t)uniform(-32767, 32767);
+    }
+    for (i = 0; i < N_IN * N_OUT / 2; i++) {
+        nibbles[i] = (uint8_t)(next() & 0xFFu);
+    }
+    for (i = 0; i < N_IN; i++) {
+        axonal[i] = (uint8_t)uniform(0, DEPTH - 1);
+    }
+    for (i = 0; i < N_OUT; i++) {
+        int32_t mult = uniform(1 << 30, INT32_MAX);
+        int32_t shift = uniform(14, 35);
+        int32_t bias = uniform(-(1 << 22), 1 << 22);
+        slf_silif_neuron s = {SLF_INPUT_OFFSET(bias, shift), mult, shift, bias, 0, 0, 0, 0, 0};
+        slf_csilif_neuron c = {SLF_INPUT_OFFSET(bias, shift), mult, shift, bias, 0, 0, 0};
+        s.k_alpha = uniform(0, INT32_MAX);
+        s.neg_k_gain = -(INT32_MAX - s.k_alpha);
+        s.k_beta = uniform(1 << 30, INT32_MAX);
+        s.k_a = uniform(0, INT32_MAX);
+        s.jump = uniform(0, 1 << 22);
+        silif[i] = s;
+        c.k_re = uniform(-INT32_MAX, INT32_MAX);
+        c.k_im = uniform(-INT32_MAX, INT32_MAX);
+        c.neg_k_im = -c.k_im;
+        csilif[i] = c;
+        silif_cells[i].u = uniform(-(1 << 22), 1 << 22);
+        silif_cells[i].w = uniform(-(1 << 22), 1 << 22);
+        csilif_cells[i].zr = uniform(-(1 << 20), 1 << 20);
+        csilif_cells[i].zi = uniform(-(1 << 20), 1 << 20);
+        spiked[i] = (uint8_t)((next() & 7u) == 0u);
+    }
+    for (i = 0; i < N_CLASSES; i++) {
+        int32_t mult = uniform(1 << 30, INT32_MAX);
+        int32_t shift = uniform(14, 25);
+        int32_t bias = uniform(-(1 << 20), 1 << 20);
+        slf_readout_neuron r = {SLF_INPUT_OFFSET(bias, shift), mult, shift, bias, 0};
+        r.k_alpha = uniform(1758000000, 2063000000); /* e^-1/5 .. e^-1/25 in Q31 */
+        readout[i] = r;
+        readout_u[i] = uniform(-(1 << 24), 1 << 24);
+    }
+    for (i = 0; i < N_IN; i++) {
+        spike_index[i] = (uint16_t)i; /* distinct inputs */
+    }
+}
+
+/* Fill the current slot with typical accumulator values (int8 sums of ~10% of 512 inputs). */
+static void fill_slot(slf_delay_ring_s32 *ring)
+{
+    uint32_t i;
+    int32_t *slot = ring->slots + (uint32_t)ring->head * ring->width;
+    for (i = 0; i < ring->width; i++) {
+        slot[i] = uniform(-3000, 3000);
+    }
+}
+
+static void bench_accumulate(void)
+{
+    slf_weights_s8 weights8 = {w8, N_IN, N_OUT};
+    slf_weights_s16 weights16 = {w16, N_IN, N_OUT};
+    slf_axonal_delays axonal_delays = {axonal, N_IN};
+    slf_synaptic_delays synaptic_delays = {nibbles, N_IN, N_OUT};
+    slf_spike_list spikes32 = {spike_index, 32, N_OUT};
+    slf_spike_list spikes1 = {spike_index, 1, N_OUT};
+    slf_delay_ring_s32 ring;
+    uint32_t i;
+
+    expect_ok(slf_delay_ring_init_s32(&ring, slots, 1, N_OUT));
+    begin("accumulate_spikes_s8 (32 spikes)", 32u * N_OUT);
+    expect_ok(slf_accumulate_spikes_s8(&weights8, &spikes32, &ring));
+    begin("accumulate_spikes_s8 (1 spike)", N_OUT);
+    expect_ok(slf_accumulate_spikes_s8(&weights8, &spikes1, &ring));
+    begin("accumulate_spikes_s16 (32 spikes)", 32u * N_OUT);
+    expect_ok(slf_accumulate_spikes_s16(&weights16, &spikes32, &ring));
+
+    for (i = 0; i < 32u; i++) {
+        events[i].index = (uint16_t)i;
+        events[i].count = 1;
+    }
+    begin("accumulate_events_s8 (32 events, count 1)", 32u * N_OUT);
+    expect_ok(slf_accumulate_events_s8(&weights8, events, 32, &ring));
+    for (i = 0; i < 32u; i++) {
+        events[i].count = 3;
+    }
+    begin("accumulate_events_s8 (32 events, count 3)", 32u * N_OUT);
+    expect_ok(slf_accumulate_events_s8(&weights8, events, 32, &ring));
+    begin("accumulate_events_s16 (32 events, count 3)", 32u * N_OUT);
+    expect_ok(slf_accumulate_events_s16(&weights16, events, 32, &ring));
+
+    expect_ok(slf_delay_ring_init_s32(&ring, slots, DEPTH, N_OUT));
+    begin("accumulate_spikes_s8_axonal (32 spikes, D=16)", 32u * N_OUT);
+    expect_ok(slf_accumulate_spikes_s8_axonal(&weights8, &axonal_delays, &spikes32, &ring));
+    begin("accumulate_spikes_s8_delayed (32 spikes, D=16)", 32u * N_OUT);
+    expect_ok(slf_accumulate_spikes_s8_delayed(&weights8, &synaptic_delays, &spikes32, &ring));
+    begin("accumulate_spikes_s16_delayed (32 spikes, D=16)", 32u * N_OUT);
+    expect_ok(slf_accumulate_spikes_s16_delayed(&weights16, &synaptic_delays, &spikes32, &ring));
+}
+
+static void bench_neurons(void)
+{
+    slf_silif_layer silif_layer = {silif, N_OUT, 1 << 21};
+    slf_silif_state silif_state = {silif_cells, spiked};
+    slf_csilif_layer csilif_layer = {csilif, N_OUT, 1 << 20};
+    slf_csilif_state csilif_state = {csilif_cells, spiked};
+    slf_readout_layer readout_layer = {readout, N_CLASSES, 1549082005, 40};
+    slf_spike_list out = {out_index, 0, N_OUT};
+    slf_delay_ring_s32 ring;
+
+    expect_ok(slf_delay_ring_init_s32(&ring, slots, 1, N_OUT));
+    fill_slot(&ring);
+    begin("silif_update_q31 (512 neurons)", N_OUT);
+    expect_ok(slf_silif_update_q31(&silif_layer, &silif_state, &ring, &out));
+    fill_slot(&ring);
+    begin("csilif_update_q31 (512 neurons)", N_OUT);
+    expect_ok(slf_csilif_update_q31(&csilif_layer, &csilif_state, &ring, &out));
+
+    expect_ok(slf_delay_ring_init_s32(&ring, slots, 1, N_CLASSES));
+    fill_slot(&ring);
+    begin("readout_update_q31 (35 classes)", N_CLASSES);
+    expect_ok(slf_readout_update_q31(&readout_layer, readout_u, &ring));
+    begin("accumulate_decision_q16 (35 classes)", N_CLASSES);
+    expect_ok(slf_accumulate_decision_q16(&readout_layer, readout_u, totals));
+}
+
+int main(void)
+{
+    setup();
+    bench_accumulate();
+    bench_neurons();
+    report();
+    return failures;
+}

@@ -1,0 +1,649 @@
+/* silifc runtime: arithmetic and loops shared by the kernels (not part of the API).
+ *
+ * Every helper has a portable C99 form and, with SLF_USE_DSP, a Cortex-M DSP form;
+ * both return the same integers for all inputs inside the contracts of the public
+ * headers, and neither executes undefined behaviour for inputs outside them
+ * (wide sums are formed in uint64_t, which wraps, then read back as int64_t).
+ */
+#ifndef SLF_INTERNAL_H
+#define SLF_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "silifc.h"
+
+#if SLF_USE_DSP
+#include <arm_acle.h>
+#endif
+
+#if defined(__GNUC__)
+#define SLF_INLINE static inline __attribute__((always_inline))
+#else
+#define SLF_INLINE static inline
+#endif
+
+/* Hide where a pointer comes from, so that GCC keeps it in a register instead of re-deriving
+ * a stack address (sp + offset) at every indexed access: 3 instructions become 1. */
+#if defined(__GNUC__)
+#define SLF_IN_REGISTER(pointer) __asm__("" : "+r"(pointer))
+#else
+#define SLF_IN_REGISTER(pointer) ((void)0)
+#endif
+
+/* ---------------------------------------------------------------- scalar arithmetic */
+
+SLF_INLINE int32_t slf_sat32(int64_t x)
+{
+    if (x > INT32_MAX) {
+        return INT32_MAX;
+    }
+    if (x < INT32_MIN) {
+        return INT32_MIN;
+    }
+    return (int32_t)x;
+}
+
+/* a + b modulo 2^32: the accumulators' arithmetic (exact under the quantizer's bound). */
+SLF_INLINE int32_t slf_wrap_add(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
+/* sat32(a - b) */
+SLF_INLINE int32_t slf_sub_sat(int32_t a, int32_t b)
+{
+#if SLF_USE_DSP
+    return __qsub(a, b);
+#else
+    return slf_sat32((int64_t)a - b);
+#endif
+}
+
+/* 1 if a > b else 0, without a branch (DSP: the sign of the saturated b - a). */
+SLF_INLINE uint32_t slf_greater(int32_t a, int32_t b)
+{
+#if SLF_USE_DSP
+    return (uint32_t)__qsub(b, a) >> 31;
+#else
+    return a > b;
+#endif
+}
+
+/* value if flag (0 or 1) else 0, without a branch */
+SLF_INLINE int32_t slf_select(uint32_t flag, int32_t value)
+{
+    return (int32_t)((uint32_t)value & (0u - flag));
+}
+
+/* sat32(mac_q31((x1, k1), (x2, k2)) + c) = sat32(((x1*k1 + x2*k2 + 2^30) >> 31) + c).
+ *
+ * With |k| <= 2^31 - 1 the 64-bit sum is exact: |x*k| <= 2^62 - 2^31 for int32 x, so
+ * |sum| <= 2^63 - 2^32 + 2^30. DSP form (two SMLAL, ADD, two QADD, no 64-bit compare):
+ * with hi:lo the sum, the quotient is v = 2*hi + b, b = lo >> 31, and
+ *     sat32(v + c) = QADD(hi, QADD(hi + b, c)).
+ * Proof: hi + b cannot overflow (hi == INT32_MAX forces lo < 2^31 under the bound above).
+ * If hi + b + c does not saturate, the outer QADD adds the exact rest. If it saturates
+ * high, then hi >= 0 (else hi + b <= 0 and c <= INT32_MAX), so the exact result is
+ * saturated high too and QADD(hi, INT32_MAX) = INT32_MAX; symmetrically for low. */
+SLF_INLINE int32_t slf_mac2_q31_sat(int32_t x1, int32_t k1, int32_t x2, int32_t k2, int32_t c)
+{
+    uint64_t acc = ((uint64_t)1 << 30) + (uint64_t)((int64_t)x1 * k1) + (uint64_t)((int64_t)x2 * k2);
+#if SLF_USE_DSP
+    int32_t hi = (int32_t)(uint32_t)(acc >> 32);
+    int32_t hi_b = (int32_t)((uint32_t)hi + ((uint32_t)acc >> 31));
+    return __qadd(hi, __qadd(hi_b, c));
+#else
+    return slf_sat32(((int64_t)acc >> 31) + c); /* |acc >> 31| <= 2^32: no overflow */
+#endif
+}
+
+/* sat32(mac_q31((x, k)) + c): the one-product form (readout). */
+SLF_INLINE int32_t slf_mac1_q31_sat(int32_t x, int32_t k, int32_t c)
+{
+    uint64_t acc = ((uint64_t)1 << 30) + (uint64_t)((int64_t)x * k);
+#if SLF_USE_DSP
+    int32_t hi = (int32_t)(uint32_t)(acc >> 32);
+    int32_t hi_b = (int32_t)((uint32_t)hi + ((uint32_t)acc >> 31));
+    return __qadd(hi, __qadd(hi_b, c));
+#else
+    return slf_sat32(((int64_t)acc >> 31) + c);
+#endif
+}
+
+/* Input current I = sat32(((acc*mult + 2^(shift-1)) >> shift) + bias) from the record's
+ * offset = 2^(shift-1) + (shift <= 31 ? bias*2^shift : 0) (SLF_INPUT_OFFSET).
+ *
+ * q = acc*mult + offset is exact: |acc*mult| <= 2^62 - 2^31 and |offset| <= 2^62 + 2^30.
+ * shift <= 31: the bias is inside q (adding bias*2^shift before the floor division adds
+ * exactly bias after it), so I = sat32(q >> shift). The DSP form saturates the 64-bit
+ * quotient with 32-bit operations: q >> shift fits int32 iff hi in [-2^(s-1), 2^(s-1)),
+ * i.e. iff hi >> (s-1) == hi >> 31.
+ * shift >= 32: q >> shift = hi >> (shift - 32) (floor divisions compose) and is < 2^30 in
+ * magnitude; the bias is added with one saturating add. */
+SLF_INLINE int32_t slf_input_current(int32_t acc, int32_t mult, int32_t shift, int64_t offset, int32_t bias)
+{
+    uint32_t s = (uint32_t)shift & 63u;
+    uint64_t q = (uint64_t)offset + (uint64_t)((int64_t)acc * mult);
+#if SLF_USE_DSP
+    int32_t hi = (int32_t)(uint32_t)(q >> 32);
+    uint32_t lo = (uint32_t)q;
+    if (s - 1u < 31u) {
+        uint32_t r = (lo >> s) | ((uint32_t)hi << (32u - s));
+        if ((hi >> (s - 1u)) != (hi >> 31)) {
+            r = (uint32_t)(hi >> 31) ^ 0x7FFFFFFFu;
+        }
+        return (int32_t)r;
+    }
+    return __qadd(hi >> ((s - 32u) & 31u), bias);
+#else
+    int64_t r;
+    s += (s == 0u); /* shift 0 is outside the contract; keep |r| <= 2^62 anyway */
+    r = (int64_t)q >> s;
+    return slf_sat32(r + (s <= 31u ? 0 : bias));
+#endif
+}
+
+/* ---------------------------------------------------------------- argument checks */
+
+SLF_INLINE slf_status slf_check_ring(const slf_delay_ring_s32 *ring, uint32_t width)
+{
+    if (ring->slots == NULL) {
+        return SLF_ERR_NULL;
+    }
+    if (ring->depth == 0u || ring->head >= ring->depth || ring->width != width) {
+        return SLF_ERR_SHAPE;
+    }
+    return SLF_OK;
+}
+
+SLF_INLINE slf_status slf_check_spikes(const slf_spike_list *spikes, uint32_t n_in)
+{
+    uint32_t k;
+    if (spikes->count > spikes->capacity) {
+        return SLF_ERR_SHAPE;
+    }
+    if (spikes->count != 0u && spikes->index == NULL) {
+        return SLF_ERR_NULL;
+    }
+    for (k = 0; k < spikes->count; k++) {
+        if (spikes->index[k] >= n_in) {
+            return SLF_ERR_INDEX;
+        }
+    }
+    return SLF_OK;
+}
+
+SLF_INLINE slf_status slf_check_events(const slf_event *events, uint32_t n_events, uint32_t n_in)
+{
+    uint32_t k;
+    if (n_events != 0u && events == NULL) {
+        return SLF_ERR_NULL;
+    }
+    for (k = 0; k < n_events; k++) {
+        if (events[k].index >= n_in) {
+            return SLF_ERR_INDEX;
+        }
+    }
+    return SLF_OK;
+}
+
+/* Base of the slot that step t + delay lands in, for delay 0..depth-1, without a division. */
+SLF_INLINE int32_t *slf_ring_slot(const slf_delay_ring_s32 *ring, uint32_t delay)
+{
+    uint32_t slot = (uint32_t)ring->head + delay;
+    if (slot >= ring->depth) {
+        slot -= ring->depth;
+    }
+    return ring->slots + (size_t)slot * ring->width;
+}
+
+/* The current slot (step t). */
+SLF_INLINE int32_t *slf_ring_head(const slf_delay_ring_s32 *ring)
+{
+    return ring->slots + (size_t)ring->head * ring->width;
+}
+
+SLF_INLINE void slf_ring_advance(slf_delay_ring_s32 *ring)
+{
+    ring->head = (uint16_t)(ring->head + 1u == ring->depth ? 0u : ring->head + 1u);
+}
+
+/* ---------------------------------------------------------------- column loops
+ *
+ * acc[0..n) += one column, two columns, or count x one column. The DSP forms process
+ * 8 accumulators per LDM/STM pair and leave the n % 8 tail to the portable loop.
+ * Register use: 8 accumulators in r4-r6, r8-r12 (r7 is left alone: it is the Thumb frame
+ * pointer in unoptimised builds), pointers and counters in registers the compiler picks.
+ */
+
+SLF_INLINE void slf_col_add_s8_c(int32_t *acc, const int8_t *w, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        acc[i] = slf_wrap_add(acc[i], w[i]);
+    }
+}
+
+SLF_INLINE void slf_col_add2_s8_c(int32_t *acc, const int8_t *wa, const int8_t *wb, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        acc[i] = slf_wrap_add(acc[i], (int32_t)wa[i] + wb[i]);
+    }
+}
+
+SLF_INLINE void slf_col_mul_s8_c(int32_t *acc, const int8_t *w, uint32_t n, int32_t count)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        acc[i] = slf_wrap_add(acc[i], count * w[i]); /* |count * w| <= 255 * 128 */
+    }
+}
+
+SLF_INLINE void slf_col_add_s16_c(int32_t *acc, const int16_t *w, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        acc[i] = slf_wrap_add(acc[i], w[i]);
+    }
+}
+
+SLF_INLINE void slf_col_add2_s16_c(int32_t *acc, const int16_t *wa, const int16_t *wb, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        acc[i] = slf_wrap_add(acc[i], (int32_t)wa[i] + wb[i]);
+    }
+}
+
+SLF_INLINE void slf_col_mul_s16_c(int32_t *acc, const int16_t *w, uint32_t n, int32_t count)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        acc[i] = slf_wrap_add(acc[i], count * w[i]); /* |count * w| <= 255 * 32768 < 2^23 */
+    }
+}
+
+#if SLF_USE_DSP
+
+#define SLF_ACC_REGS "{r4, r5, r6, r8, r9, r10, r11, r12}"
+#define SLF_ACC_CLOBBERS "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "cc", "memory"
+
+/* 4 int8 weights of the word in t into 4 accumulators: SXTAB with the byte rotation. */
+#define SLF_SXTAB4(a, b, c, d)                 \
+    "sxtab  " a ", " a ", %[t]\n\t"            \
+    "sxtab  " b ", " b ", %[t], ror #8\n\t"    \
+    "sxtab  " c ", " c ", %[t], ror #16\n\t"   \
+    "sxtab  " d ", " d ", %[t], ror #24\n\t"
+
+/* 2 int16 weights of the word in t into 2 accumulators. */
+#define SLF_SXTAH2(a, b)                       \
+    "sxtah  " a ", " a ", %[t]\n\t"            \
+    "sxtah  " b ", " b ", %[t], ror #16\n\t"
+
+/* acc[0..8*blocks) += w[...], blocks >= 1 */
+SLF_INLINE void slf_col_add_s8_dsp(int32_t *acc, const int8_t *w, uint32_t blocks)
+{
+    uint32_t t;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldm    %[acc], " SLF_ACC_REGS "\n\t"
+        "ldr    %[t], [%[w]], #4\n\t"
+        SLF_SXTAB4("r4", "r5", "r6", "r8")
+        "ldr    %[t], [%[w]], #4\n\t"
+        SLF_SXTAB4("r9", "r10", "r11", "r12")
+        "stmia  %[acc]!, " SLF_ACC_REGS "\n\t"
+        "subs   %[n], %[n], #1\n\t"
+        "bne    1b\n\t"
+        : [acc] "+r"(acc), [w] "+r"(w), [n] "+r"(blocks), [t] "=&r"(t)
+        :
+        : SLF_ACC_CLOBBERS);
+}
+
+/* acc[0..8*blocks) += wa[...] + wb[...], blocks >= 1: one pass over the accumulators
+ * for two inputs (24 instructions per 16 synaptic operations). */
+SLF_INLINE void slf_col_add2_s8_dsp(int32_t *acc, const int8_t *wa, const int8_t *wb, uint32_t blocks)
+{
+    uint32_t t;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldm    %[acc], " SLF_ACC_REGS "\n\t"
+        "ldr    %[t], [%[wa]], #4\n\t"
+        SLF_SXTAB4("r4", "r5", "r6", "r8")
+        "ldr    %[t], [%[wa]], #4\n\t"
+        SLF_SXTAB4("r9", "r10", "r11", "r12")
+        "ldr    %[t], [%[wb]], #4\n\t"
+        SLF_SXTAB4("r4", "r5", "r6", "r8")
+        "ldr    %[t], [%[wb]], #4\n\t"
+        SLF_SXTAB4("r9", "r10", "r11", "r12")
+        "stmia  %[acc]!, " SLF_ACC_REGS "\n\t"
+        "subs   %[n], %[n], #1\n\t"
+        "bne    1b\n\t"
+        : [acc] "+r"(acc), [wa] "+r"(wa), [wb] "+r"(wb), [n] "+r"(blocks), [t] "=&r"(t)
+        :
+        : SLF_ACC_CLOBBERS);
+}
+
+/* acc[0..8*blocks) += count * w[...], blocks in 1..65535, count in 0..255.
+ * SXTB16 splits a weight word into (b0, b2) and (b1, b3) halfword pairs; SMLAxB multiplies
+ * one half by the count in the bottom half of `nc`. The top half of `nc` counts the
+ * remaining blocks, which saves a register. */
+SLF_INLINE void slf_col_mul_s8_dsp(int32_t *acc, const int8_t *w, uint32_t blocks, uint32_t count)
+{
+    uint32_t t, even, nc = ((blocks - 1u) << 16) | count;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldm    %[acc], " SLF_ACC_REGS "\n\t"
+        "ldr    %[t], [%[w]], #4\n\t"
+        "sxtb16 %[e], %[t]\n\t"
+        "sxtb16 %[t], %[t], ror #8\n\t"
+        "smlabb r4, %[e], %[nc], r4\n\t"
+        "smlabb r5, %[t], %[nc], r5\n\t"
+        "smlatb r6, %[e], %[nc], r6\n\t"
+        "smlatb r8, %[t], %[nc], r8\n\t"
+        "ldr    %[t], [%[w]], #4\n\t"
+        "sxtb16 %[e], %[t]\n\t"
+        "sxtb16 %[t], %[t], ror #8\n\t"
+        "smlabb r9, %[e], %[nc], r9\n\t"
+        "smlabb r10, %[t], %[nc], r10\n\t"
+        "smlatb r11, %[e], %[nc], r11\n\t"
+        "smlatb r12, %[t], %[nc], r12\n\t"
+        "stmia  %[acc]!, " SLF_ACC_REGS "\n\t"
+        "subs   %[nc], %[nc], #65536\n\t"
+        "bcs    1b\n\t"
+        : [acc] "+r"(acc), [w] "+r"(w), [nc] "+r"(nc), [t] "=&r"(t), [e] "=&r"(even)
+        :
+        : SLF_ACC_CLOBBERS);
+}
+
+SLF_INLINE void slf_col_add_s16_dsp(int32_t *acc, const int16_t *w, uint32_t blocks)
+{
+    uint32_t t;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldm    %[acc], " SLF_ACC_REGS "\n\t"
+        "ldr    %[t], [%[w]], #4\n\t"
+        SLF_SXTAH2("r4", "r5")
+        "ldr    %[t], [%[w]], #4\n\t"
+        SLF_SXTAH2("r6", "r8")
+        "ldr    %[t], [%[w]], #4\n\t"
+        SLF_SXTAH2("r9", "r10")
+        "ldr    %[t], [%[w]], #4\n\t"
+        SLF_SXTAH2("r11", "r12")
+        "stmia  %[acc]!, " SLF_ACC_REGS "\n\t"
+        "subs   %[n], %[n], #1\n\t"
+        "bne    1b\n\t"
+        : [acc] "+r"(acc), [w] "+r"(w), [n] "+r"(blocks), [t] "=&r"(t)
+        :
+        : SLF_ACC_CLOBBERS);
+}
+
+SLF_INLINE void slf_col_add2_s16_dsp(int32_t *acc, const int16_t *wa, const int16_t *wb, uint32_t blocks)
+{
+    uint32_t t;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldm    %[acc], " SLF_ACC_REGS "\n\t"
+        "ldr    %[t], [%[wa]], #4\n\t"
+        SLF_SXTAH2("r4", "r5")
+        "ldr    %[t], [%[wa]], #4\n\t"
+        SLF_SXTAH2("r6", "r8")
+        "ldr    %[t], [%[wa]], #4\n\t"
+        SLF_SXTAH2("r9", "r10")
+        "ldr    %[t], [%[wa]], #4\n\t"
+        SLF_SXTAH2("r11", "r12")
+        "ldr    %[t], [%[wb]], #4\n\t"
+        SLF_SXTAH2("r4", "r5")
+        "ldr    %[t], [%[wb]], #4\n\t"
+        SLF_SXTAH2("r6", "r8")
+        "ldr    %[t], [%[wb]], #4\n\t"
+        SLF_SXTAH2("r9", "r10")
+        "ldr    %[t], [%[wb]], #4\n\t"
+        SLF_SXTAH2("r11", "r12")
+        "stmia  %[acc]!, " SLF_ACC_REGS "\n\t"
+        "subs   %[n], %[n], #1\n\t"
+        "bne    1b\n\t"
+        : [acc] "+r"(acc), [wa] "+r"(wa), [wb] "+r"(wb), [n] "+r"(blocks), [t] "=&r"(t)
+        :
+        : SLF_ACC_CLOBBERS);
+}
+
+/* count in 0..255, |count * w| < 2^23: SMLAxB on the weight halves directly. */
+SLF_INLINE void slf_col_mul_s16_dsp(int32_t *acc, const int16_t *w, uint32_t blocks, uint32_t count)
+{
+    uint32_t t, nc = ((blocks - 1u) << 16) | count;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldm    %[acc], " SLF_ACC_REGS "\n\t"
+        "ldr    %[t], [%[w]], #4\n\t"
+        "smlabb r4, %[t], %[nc], r4\n\t"
+        "smlatb r5, %[t], %[nc], r5\n\t"
+        "ldr    %[t], [%[w]], #4\n\t"
+        "smlabb r6, %[t], %[nc], r6\n\t"
+        "smlatb r8, %[t], %[nc], r8\n\t"
+        "ldr    %[t], [%[w]], #4\n\t"
+        "smlabb r9, %[t], %[nc], r9\n\t"
+        "smlatb r10, %[t], %[nc], r10\n\t"
+        "ldr    %[t], [%[w]], #4\n\t"
+        "smlabb r11, %[t], %[nc], r11\n\t"
+        "smlatb r12, %[t], %[nc], r12\n\t"
+        "stmia  %[acc]!, " SLF_ACC_REGS "\n\t"
+        "subs   %[nc], %[nc], #65536\n\t"
+        "bcs    1b\n\t"
+        : [acc] "+r"(acc), [w] "+r"(w), [nc] "+r"(nc), [t] "=&r"(t)
+        :
+        : SLF_ACC_CLOBBERS);
+}
+
+#endif /* SLF_USE_DSP */
+
+/* Dispatchers: DSP blocks of 8 plus the portable tail, or the portable loop alone. */
+
+SLF_INLINE void slf_col_add_s8(int32_t *acc, const int8_t *w, uint32_t n)
+{
+#if SLF_USE_DSP
+    uint32_t blocks = n >> 3;
+    if (blocks != 0u) {
+        slf_col_add_s8_dsp(acc, w, blocks);
+        acc += blocks << 3;
+        w += blocks << 3;
+        n &= 7u;
+    }
+#endif
+    slf_col_add_s8_c(acc, w, n);
+}
+
+SLF_INLINE void slf_col_add2_s8(int32_t *acc, const int8_t *wa, const int8_t *wb, uint32_t n)
+{
+#if SLF_USE_DSP
+    uint32_t blocks = n >> 3;
+    if (blocks != 0u) {
+        slf_col_add2_s8_dsp(acc, wa, wb, blocks);
+        acc += blocks << 3;
+        wa += blocks << 3;
+        wb += blocks << 3;
+        n &= 7u;
+    }
+#endif
+    slf_col_add2_s8_c(acc, wa, wb, n);
+}
+
+SLF_INLINE void slf_col_mul_s8(int32_t *acc, const int8_t *w, uint32_t n, uint32_t count)
+{
+#if SLF_USE_DSP
+    uint32_t blocks = n >> 3;
+    if (blocks != 0u) {
+        slf_col_mul_s8_dsp(acc, w, blocks, count);
+        acc += blocks << 3;
+        w += blocks << 3;
+        n &= 7u;
+    }
+#endif
+    slf_col_mul_s8_c(acc, w, n, (int32_t)count);
+}
+
+SLF_INLINE void slf_col_add_s16(int32_t *acc, const int16_t *w, uint32_t n)
+{
+#if SLF_USE_DSP
+    uint32_t blocks = n >> 3;
+    if (blocks != 0u) {
+        slf_col_add_s16_dsp(acc, w, blocks);
+        acc += blocks << 3;
+        w += blocks << 3;
+        n &= 7u;
+    }
+#endif
+    slf_col_add_s16_c(acc, w, n);
+}
+
+SLF_INLINE void slf_col_add2_s16(int32_t *acc, const int16_t *wa, const int16_t *wb, uint32_t n)
+{
+#if SLF_USE_DSP
+    uint32_t blocks = n >> 3;
+    if (blocks != 0u) {
+        slf_col_add2_s16_dsp(acc, wa, wb, blocks);
+        acc += blocks << 3;
+        wa += blocks << 3;
+        wb += blocks << 3;
+        n &= 7u;
+    }
+#endif
+    slf_col_add2_s16_c(acc, wa, wb, n);
+}
+
+SLF_INLINE void slf_col_mul_s16(int32_t *acc, const int16_t *w, uint32_t n, uint32_t count)
+{
+#if SLF_USE_DSP
+    uint32_t blocks = n >> 3;
+    if (blocks != 0u) {
+        slf_col_mul_s16_dsp(acc, w, blocks, count);
+        acc += blocks << 3;
+        w += blocks << 3;
+        n &= 7u;
+    }
+#endif
+    slf_col_mul_s16_c(acc, w, n, (int32_t)count);
+}
+
+/* One column with an event count: plain adds for the common count 1. */
+SLF_INLINE void slf_col_event_s8(int32_t *acc, const int8_t *w, uint32_t n, uint32_t count)
+{
+    if (count == 1u) {
+        slf_col_add_s8(acc, w, n);
+    } else if (count != 0u) {
+        slf_col_mul_s8(acc, w, n, count);
+    }
+}
+
+SLF_INLINE void slf_col_event_s16(int32_t *acc, const int16_t *w, uint32_t n, uint32_t count)
+{
+    if (count == 1u) {
+        slf_col_add_s16(acc, w, n);
+    } else if (count != 0u) {
+        slf_col_mul_s16(acc, w, n, count);
+    }
+}
+
+/* ---------------------------------------------------------------- per-synapse delays */
+
+/* shift_of[d] = element offset from slot `head` to slot (head + d) mod depth, for every
+ * 4-bit delay d (a delay >= depth wraps, which keeps every access inside the ring). Offsets,
+ * not pointers: the inner loop adds one to a single running accumulator pointer. */
+SLF_INLINE void slf_delay_offsets(const slf_delay_ring_s32 *ring, ptrdiff_t shift_of[16])
+{
+    uint32_t d, slot = ring->head;
+    for (d = 0; d < 16u; d++) {
+        shift_of[d] = ((ptrdiff_t)slot - (ptrdiff_t)ring->head) * (ptrdiff_t)ring->width;
+        slot = (slot + 1u == ring->depth) ? 0u : slot + 1u;
+    }
+}
+
+/* *a += value, wrapping */
+SLF_INLINE void slf_add_at(int32_t *a, int32_t value)
+{
+    *a = slf_wrap_add(*a, value);
+}
+
+#if SLF_USE_DSP
+/* 4 little-endian bytes/halfwords of a possibly unaligned array as one word: one LDR.
+ * __builtin_memcpy, because firmware builds with -ffreestanding turn memcpy into a call. */
+SLF_INLINE uint32_t slf_load_word(const void *p)
+{
+    uint32_t word;
+    __builtin_memcpy(&word, p, sizeof word);
+    return word;
+}
+#endif
+
+/* acc[i + shift_of[d_i]] += count * w[i] for i < n, with acc = slot `head` and d_i the
+ * nibbles of one column. The DSP form reads 8 delays and 8 int8 weights per 3 loads. */
+SLF_INLINE void slf_col_delayed_s8(int32_t *acc, const ptrdiff_t shift_of[16], const int8_t *w,
+                                   const uint8_t *nibble, uint32_t n, int32_t count)
+{
+    uint32_t i = 0;
+    const ptrdiff_t *table = shift_of;
+    SLF_IN_REGISTER(table);
+#if SLF_USE_DSP
+    for (; i + 8u <= n; i += 8u) {
+        uint32_t d = slf_load_word(nibble + (i >> 1));
+        uint32_t lo = slf_load_word(w + i);
+        uint32_t hi = slf_load_word(w + i + 4u);
+        int32_t *a = acc + i;
+        slf_add_at(a + table[d & 15u] + 0, count * (int8_t)lo);
+        slf_add_at(a + table[(d >> 4) & 15u] + 1, count * (int8_t)(lo >> 8));
+        slf_add_at(a + table[(d >> 8) & 15u] + 2, count * (int8_t)(lo >> 16));
+        slf_add_at(a + table[(d >> 12) & 15u] + 3, count * (int8_t)(lo >> 24));
+        slf_add_at(a + table[(d >> 16) & 15u] + 4, count * (int8_t)hi);
+        slf_add_at(a + table[(d >> 20) & 15u] + 5, count * (int8_t)(hi >> 8));
+        slf_add_at(a + table[(d >> 24) & 15u] + 6, count * (int8_t)(hi >> 16));
+        slf_add_at(a + table[d >> 28] + 7, count * (int8_t)(hi >> 24));
+    }
+#endif
+    for (; i + 2u <= n; i += 2u) { /* one byte = the delays of two synapses */
+        uint32_t pair = nibble[i >> 1];
+        int32_t *a = acc + i;
+        slf_add_at(a + table[pair & 15u], count * w[i]);
+        slf_add_at(a + table[pair >> 4] + 1, count * w[i + 1u]);
+    }
+    if (i < n) {
+        slf_add_at(acc + i + table[nibble[i >> 1] & 15u], count * w[i]);
+    }
+}
+
+SLF_INLINE void slf_col_delayed_s16(int32_t *acc, const ptrdiff_t shift_of[16], const int16_t *w,
+                                    const uint8_t *nibble, uint32_t n, int32_t count)
+{
+    uint32_t i = 0;
+    const ptrdiff_t *table = shift_of;
+    SLF_IN_REGISTER(table);
+#if SLF_USE_DSP
+    for (; i + 8u <= n; i += 8u) {
+        uint32_t d = slf_load_word(nibble + (i >> 1));
+        uint32_t w01 = slf_load_word(w + i);
+        uint32_t w23 = slf_load_word(w + i + 2u);
+        uint32_t w45 = slf_load_word(w + i + 4u);
+        uint32_t w67 = slf_load_word(w + i + 6u);
+        int32_t *a = acc + i;
+        slf_add_at(a + table[d & 15u] + 0, count * (int16_t)w01);
+        slf_add_at(a + table[(d >> 4) & 15u] + 1, count * (int16_t)(w01 >> 16));
+        slf_add_at(a + table[(d >> 8) & 15u] + 2, count * (int16_t)w23);
+        slf_add_at(a + table[(d >> 12) & 15u] + 3, count * (int16_t)(w23 >> 16));
+        slf_add_at(a + table[(d >> 16) & 15u] + 4, count * (int16_t)w45);
+        slf_add_at(a + table[(d >> 20) & 15u] + 5, count * (int16_t)(w45 >> 16));
+        slf_add_at(a + table[(d >> 24) & 15u] + 6, count * (int16_t)w67);
+        slf_add_at(a + table[d >> 28] + 7, count * (int16_t)(w67 >> 16));
+    }
+#endif
+    for (; i + 2u <= n; i += 2u) { /* one byte = the delays of two synapses */
+        uint32_t pair = nibble[i >> 1];
+        int32_t *a = acc + i;
+        slf_add_at(a + table[pair & 15u], count * w[i]);
+        slf_add_at(a + table[pair >> 4] + 1, count * w[i + 1u]);
+    }
+    if (i < n) {
+        slf_add_at(acc + i + table[nibble[i >> 1] & 15u], count * w[i]);
+    }
+}
+
+#endif /* SLF_INTERNAL_H */

@@ -1,0 +1,68 @@
+/* One-time validation of the per-neuron constants (slf_*_layer_check). Contract: include/slf_neurons.h.
+ * The update kernels do not repeat these checks per step; they stay free of undefined
+ * behaviour for any constants, but only constants that pass here give the reference's results. */
+#include "slf_internal.h"
+
+static int slf_q31_ok(int32_t k)
+{
+    return k != INT32_MIN;
+}
+
+static int slf_input_ok(int64_t offset, int32_t mult, int32_t shift, int32_t bias)
+{
+    if (mult < 0 || shift < 1 || shift > 62) {
+        return 0;
+    }
+    return offset == SLF_INPUT_OFFSET(bias, shift);
+}
+
+slf_status slf_silif_layer_check(const slf_silif_layer *layer)
+{
+    uint32_t i;
+    if (layer == NULL || (layer->neuron == NULL && layer->n != 0u)) {
+        return SLF_ERR_NULL;
+    }
+    for (i = 0; i < layer->n; i++) {
+        const slf_silif_neuron *p = &layer->neuron[i];
+        if (!slf_input_ok(p->offset, p->mult, p->shift, p->bias) || !slf_q31_ok(p->k_alpha) ||
+            !slf_q31_ok(p->neg_k_gain) || !slf_q31_ok(p->k_beta) || !slf_q31_ok(p->k_a)) {
+            return SLF_ERR_PARAM;
+        }
+    }
+    return SLF_OK;
+}
+
+slf_status slf_csilif_layer_check(const slf_csilif_layer *layer)
+{
+    uint32_t i;
+    if (layer == NULL || (layer->neuron == NULL && layer->n != 0u)) {
+        return SLF_ERR_NULL;
+    }
+    for (i = 0; i < layer->n; i++) {
+        const slf_csilif_neuron *p = &layer->neuron[i];
+        if (!slf_input_ok(p->offset, p->mult, p->shift, p->bias) || !slf_q31_ok(p->k_re) ||
+            !slf_q31_ok(p->k_im) || !slf_q31_ok(p->neg_k_im)) {
+            return SLF_ERR_PARAM;
+        }
+    }
+    return SLF_OK;
+}
+
+slf_status slf_readout_layer_check(const slf_readout_layer *layer)
+{
+    uint32_t i;
+    if (layer == NULL || layer->neuron == NULL) {
+        return SLF_ERR_NULL;
+    }
+    if (layer->n == 0u || layer->n > SLF_MAX_CLASSES || layer->exp_mult < 0 || layer->exp_shift < 1 ||
+        layer->exp_shift > 62) {
+        return SLF_ERR_PARAM;
+    }
+    for (i = 0; i < layer->n; i++) {
+        const slf_readout_neuron *p = &layer->neuron[i];
+        if (!slf_input_ok(p->offset, p->mult, p->shift, p->bias) || !slf_q31_ok(p->k_alpha)) {
+            return SLF_ERR_PARAM;
+        }
+    }
+    return SLF_OK;
+}

@@ -1,0 +1,31 @@
+/* slf_readout_update_q31: one step of the readout leaky integrators. Contract: include/slf_neurons.h. */
+#include "slf_internal.h"
+
+slf_status slf_readout_update_q31(const slf_readout_layer *layer, int32_t *u, slf_delay_ring_s32 *input)
+{
+    const slf_readout_neuron *restrict p;
+    int32_t *restrict acc;
+    int32_t *restrict state;
+    uint32_t n, i;
+    slf_status status;
+
+    if (layer == NULL || u == NULL || input == NULL || layer->neuron == NULL) {
+        return SLF_ERR_NULL;
+    }
+    n = layer->n;
+    status = slf_check_ring(input, n);
+    if (status != SLF_OK) {
+        return status;
+    }
+
+    p = layer->neuron;
+    acc = slf_ring_head(input);
+    state = u;
+    for (i = 0; i < n; i++, p++) {
+        int32_t current = slf_input_current(acc[i], p->mult, p->shift, p->offset, p->bias);
+        state[i] = slf_mac1_q31_sat(state[i], p->k_alpha, current);
+        acc[i] = 0;
+    }
+    slf_ring_advance(input);
+    return SLF_OK;
+}

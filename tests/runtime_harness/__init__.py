@@ -1,0 +1,1 @@
+"""Test harness of the C runtime (driver, case generators, build helpers)."""

@@ -1,0 +1,88 @@
+"""Build the runtime test driver for the host or a board, run case files, check results.
+
+Host builds use the system gcc (or $CC) with -std=c99 -Wall -Wextra -Werror -pedantic; the
+sanitizer build adds -fsanitize=address,undefined -fno-sanitize-recover=all. It is a
+standalone executable (no ctypes), so ASan needs no LD_PRELOAD. Firmware builds go through
+silifc.emulator.build_firmware and run in QEMU with silifc.emulator.run_firmware.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from . import cases as case_mod
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNTIME = ROOT / "runtime_c"
+INCLUDE = RUNTIME / "include"
+HARNESS = Path(__file__).resolve().parent
+RUNTIME_SOURCES = tuple(sorted((RUNTIME / "src").glob("*.c")))
+DRIVER_SOURCES = (HARNESS / "driver.c",)
+
+C99_WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
+SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
+
+# Firmware driver sizes per board RAM (see driver.c). The cases generated for a board stay inside.
+SMALL_DRIVER = {"RECORD_WORDS": 1024, "MAX_NEURONS": 48, "MAX_EVENTS": 48, "OUT_WORDS": 256}  # cases.SMALL_LIMITS
+
+
+def host_cc() -> str | None:
+    cc = os.environ.get("CC", "gcc")
+    return shutil.which(cc)
+
+
+def build_host_driver(out_dir: Path, *, sanitize: bool = False, opt: str = "-O2") -> Path:
+    """Compile runtime + driver for the host; raises CalledProcessError with the compiler output."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    exe = out_dir / ("driver_asan" if sanitize else "driver")
+    flags = [*C99_WARNINGS, opt, "-g"] + (list(SANITIZE) if sanitize else [])
+    command = [host_cc() or "gcc", *flags, f"-I{INCLUDE}", *map(str, RUNTIME_SOURCES), *map(str, DRIVER_SOURCES),
+               str(HARNESS / "driver_io_host.c"), "-o", str(exe)]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    return exe
+
+
+def run_host(exe: Path, cases: list, work: Path, name: str = "cases") -> case_mod.Report:
+    work.mkdir(parents=True, exist_ok=True)
+    case_file, result_file = work / f"{name}.bin", work / f"{name}.out"
+    case_file.write_bytes(case_mod.encode(cases))
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    proc = subprocess.run([str(exe), str(case_file), str(result_file)], capture_output=True, text=True, env=env,
+                          timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{exe.name} exited with {proc.returncode}:\n{proc.stderr[-4000:]}")
+    return case_mod.check_results(cases, result_file.read_bytes())
+
+
+def build_firmware_driver(out_dir: Path, board_name: str, *, dsp: bool | None = None, small: bool = False):
+    """The driver as firmware for `board_name`; dsp=False forces the portable path (SLF_USE_DSP=0)."""
+    from silifc.board import load_board
+    from silifc.emulator import build_firmware
+
+    board = load_board(board_name)
+    defines = dict(SMALL_DRIVER) if small else {}
+    if dsp is not None:
+        defines["SLF_USE_DSP"] = int(dsp)
+    image = build_firmware([*RUNTIME_SOURCES, *DRIVER_SOURCES, HARNESS / "driver_io_semihost.c"], [INCLUDE, HARNESS],
+                           board, out_dir, defines=defines, opt="-O2",
+                           extra_cflags=("-std=c99", "-Werror"), name=f"driver_{board_name}_{'dsp' if dsp else 'c'}")
+    return board, image
+
+
+def run_firmware_cases(board, image, cases: list, work: Path, name: str = "cases",
+                       insn_limit: int = 20_000_000_000, timeout: float = 600) -> tuple[case_mod.Report, object]:
+    from silifc.emulator import run_firmware
+
+    work.mkdir(parents=True, exist_ok=True)
+    case_file, result_file = (work / f"{name}.bin").resolve(), (work / f"{name}.out").resolve()
+    case_file.write_bytes(case_mod.encode(cases))
+    if result_file.exists():
+        result_file.unlink()
+    run = run_firmware(image, board, args=[str(case_file), str(result_file)], insn_limit=insn_limit,
+                       timeout=timeout)
+    if run.exit_status != 0:
+        raise RuntimeError(f"driver firmware exited with status {run.exit_status}:\n{run.stdout[-2000:]}")
+    return case_mod.check_results(cases, result_file.read_bytes()), run
