@@ -1,0 +1,165 @@
+"""Static memory plan of a compiled model: every buffer, its section and its exact size.
+
+Algorithm:
+ 1. Walk the quantized layers in schedule order. Each layer owns constants in flash
+    (weights, optional delay table, per-neuron records, its descriptor structs) and
+    buffers in RAM (delay-ring accumulators, neuron state, previous spikes, spike list).
+ 2. Sizes are those of the runtime's C types on 32-bit ARM EAPI (AAPCS: 4-byte pointers,
+    int64 aligned to 8): the constants below; a firmware test compares every planned
+    buffer with the symbol size in the linked ELF.
+ 3. Nothing is allocated at run time and no buffer is shared: spike lists of layer k are
+    read by layer k+1 in the same step, and states live for the whole stream.
+ 4. Compare the totals (plus the board's reserved stack and a code estimate) with the
+    board's flash and RAM before any C is generated; refuse with the region, the bytes
+    over and what to try.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .board import Board
+from .errors import SilifcError
+from .quantize import QuantNetwork
+
+# sizeof() of runtime records on 32-bit ARM (checked against the ELF by tests/test_codegen.py)
+NEURON_RECORD_BYTES = {"silif": 40, "csilif": 32, "readout": 24}
+LAYER_DESCRIPTOR_BYTES = {"silif": 12, "csilif": 12, "readout": 16}
+WEIGHTS_DESCRIPTOR_BYTES = 8          # slf_weights_s8 / _s16: pointer + two uint16
+DELAYS_DESCRIPTOR_BYTES = 8           # slf_synaptic_delays (pointer + two uint16) / slf_axonal_delays (padded)
+RING_DESCRIPTOR_BYTES = 12            # slf_delay_ring_s32: pointer + three uint16, padded
+STATE_DESCRIPTOR_BYTES = 8            # slf_silif_state / slf_csilif_state: two pointers
+SPIKE_LIST_BYTES = 8                  # slf_spike_list: pointer + two uint16
+CELL_BYTES = 8                        # slf_silif_cell / slf_csilif_cell: two int32
+EXP2_TABLE_BYTES = 65 * 4             # runtime's softmax table (part of the runtime's flash)
+# Runtime code + step schedule + startup, measured on Cortex-M4 -O2 (~6 KB); the plan's
+# fit check uses this estimate; the link then checks the exact figure.
+CODE_ESTIMATE_BYTES = 8 * 1024
+MAX_SYNAPTIC_DELAY = 15               # 4-bit packed delays: 0..15 steps
+
+
+class ModelTooLargeError(SilifcError):
+    """The model's buffers do not fit the board; raised before any C is built."""
+
+
+@dataclass(frozen=True)
+class Buffer:
+    name: str                     # C symbol
+    section: str                  # "flash" or "ram"
+    bytes: int
+    what: str                     # one line for the report
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    board: Board
+    buffers: tuple[Buffer, ...]
+    stack_bytes: int
+
+    def total(self, section: str) -> int:
+        return sum(b.bytes for b in self.buffers if b.section == section)
+
+    @property
+    def flash_bytes(self) -> int:
+        return self.total("flash")
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.total("ram")
+
+    def to_text(self) -> str:
+        width = max(len(b.name) for b in self.buffers)
+        lines = [f"{'buffer':<{width}}  {'section':<7} {'bytes':>9}  what", "-" * (width + 40)]
+        for buffer in self.buffers:
+            lines.append(f"{buffer.name:<{width}}  {buffer.section:<7} {buffer.bytes:>9}  {buffer.what}")
+        flash, ram = self.flash_bytes, self.ram_bytes
+        board = self.board
+        lines += ["-" * (width + 40),
+                  f"model constants in flash: {flash:>9} B  ({100 * flash / board.flash.size:5.1f} % of "
+                  f"{board.flash.size // 1024} KB; runtime code comes on top, ~{CODE_ESTIMATE_BYTES // 1024} KB)",
+                  f"model buffers in RAM:     {ram:>9} B  ({100 * ram / board.ram.size:5.1f} % of "
+                  f"{board.ram.size // 1024} KB)",
+                  f"stack (reserved):         {self.stack_bytes:>9} B  (stack_size of board {board.name})"]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"board": self.board.name, "flash_bytes": self.flash_bytes, "ram_bytes": self.ram_bytes,
+                "stack_bytes": self.stack_bytes, "flash_size": self.board.flash.size,
+                "ram_size": self.board.ram.size,
+                "buffers": [dict(name=b.name, section=b.section, bytes=b.bytes, what=b.what) for b in self.buffers]}
+
+
+def layer_prefixes(quantized: QuantNetwork, prefix: str) -> list[str]:
+    names = [f"{prefix}_l{index}" for index in range(len(quantized.hidden))]
+    return names + [f"{prefix}_readout"]
+
+
+def delay_form(synapses) -> str:
+    """'none', 'axonal' (one delay per presynaptic neuron) or 'synaptic' (4-bit per synapse)."""
+    if synapses.max_delay == 0:
+        return "none"
+    delays = synapses.delays
+    if (delays == delays[:, :1]).all():
+        return "axonal"
+    return "synaptic"
+
+
+def plan_memory(quantized: QuantNetwork, board: Board, prefix: str) -> MemoryPlan:
+    buffers = []
+    for name, layer in zip(layer_prefixes(quantized, prefix), quantized.layers):
+        syn = layer.synapses
+        n_in, n_out, kind = syn.n_in, syn.n_out, layer.kind
+        weight_bytes = syn.weight_bits // 8
+        buffers.append(Buffer(f"{name}_weight_data", "flash", n_in * n_out * weight_bytes,
+                              f"int{syn.weight_bits} weights [{n_in}][{n_out}], per presynaptic neuron"))
+        form = delay_form(syn)
+        if form == "synaptic":
+            buffers.append(Buffer(f"{name}_delay_data", "flash", n_in * ((n_out + 1) // 2),
+                                  f"4-bit synaptic delays [{n_in}][{(n_out + 1) // 2}], max {syn.max_delay}"))
+        elif form == "axonal":
+            buffers.append(Buffer(f"{name}_delay_data", "flash", n_in, f"axonal delays [{n_in}], max {syn.max_delay}"))
+        buffers.append(Buffer(f"{name}_neurons", "flash", n_out * NEURON_RECORD_BYTES[kind],
+                              f"{kind} constants, {NEURON_RECORD_BYTES[kind]} B per neuron"))
+        descriptors = WEIGHTS_DESCRIPTOR_BYTES + LAYER_DESCRIPTOR_BYTES[kind]
+        if form != "none":
+            descriptors += DELAYS_DESCRIPTOR_BYTES
+        buffers.append(Buffer(f"{name}_descriptors", "flash", descriptors, "weight/delay/layer descriptors"))
+        depth = syn.max_delay + 1
+        buffers.append(Buffer(f"{name}_ring_slots", "ram", depth * n_out * 4,
+                              f"int32 accumulators, {depth} slot(s) x {n_out}" + (" (delay ring)" if depth > 1 else "")))
+        buffers.append(Buffer(f"{name}_ring", "ram", RING_DESCRIPTOR_BYTES, "ring descriptor"))
+        if kind == "readout":
+            buffers.append(Buffer(f"{name}_u", "ram", n_out * 4, "int32 readout state"))
+            buffers.append(Buffer(f"{name}_total", "ram", n_out * 4, "int32 decision accumulators (Q16)"))
+        else:
+            buffers.append(Buffer(f"{name}_cells", "ram", n_out * CELL_BYTES,
+                                  "int32 state pairs (u, w)" if kind == "silif" else "int32 state pairs (Re z, Im z)"))
+            buffers.append(Buffer(f"{name}_spiked", "ram", n_out, "previous spikes (uint8)"))
+            buffers.append(Buffer(f"{name}_spike_index", "ram", n_out * 2, "spike list (uint16 indices)"))
+            buffers.append(Buffer(f"{name}_state", "ram", STATE_DESCRIPTOR_BYTES + SPIKE_LIST_BYTES,
+                                  "state and spike-list descriptors"))
+    return MemoryPlan(board=board, buffers=tuple(buffers), stack_bytes=board.stack_size)
+
+
+def check_fits(plan: MemoryPlan, weights: str) -> None:
+    """Refuse a model that cannot fit, naming the region, the bytes over and what to try."""
+    board = plan.board
+    problems = []
+    flash_need = plan.flash_bytes + CODE_ESTIMATE_BYTES
+    if flash_need > board.flash.size:
+        over = flash_need - board.flash.size
+        largest = max((b for b in plan.buffers if b.section == "flash"), key=lambda b: b.bytes)
+        hint = ("use --weights int8 (halves the weights)" if weights == "int16"
+                else "use a smaller model (fewer or narrower layers)")
+        problems.append(f"flash: needs {flash_need} bytes (constants {plan.flash_bytes} + ~{CODE_ESTIMATE_BYTES} "
+                        f"code) but {board.name} has {board.flash.size}: over by {over} bytes "
+                        f"(largest buffer {largest.name}, {largest.bytes} bytes); {hint}")
+    ram_need = plan.ram_bytes + plan.stack_bytes
+    if ram_need > board.ram.size:
+        over = ram_need - board.ram.size
+        largest = max((b for b in plan.buffers if b.section == "ram"), key=lambda b: b.bytes)
+        problems.append(f"RAM: needs {ram_need} bytes (buffers {plan.ram_bytes} + stack {plan.stack_bytes}) but "
+                        f"{board.name} has {board.ram.size}: over by {over} bytes (largest buffer {largest.name}, "
+                        f"{largest.bytes} bytes); use a model with fewer neurons or shorter delays, or a board "
+                        "with more RAM")
+    if problems:
+        raise ModelTooLargeError(f"model does not fit board {board.name}:\n  " + "\n  ".join(problems))

@@ -1,0 +1,144 @@
+"""Compiled models in the emulator, bit-exact against the integer reference."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from silifc.board import list_boards, load_board
+from silifc.checkpoint import parse_state_dict
+from silifc.cli import main
+from silifc.firmware import build_model_firmware, run_model
+from silifc.fold import fold_network
+from silifc.inputs import random_input
+from silifc.int_ref import run_int
+from silifc.quantize import quantize_network
+from silifc.synthetic import random_state_dict
+
+from conftest import GOLDEN, PAPER_MODELS
+
+pytestmark = pytest.mark.firmware
+RUNNABLE = [name for name in list_boards() if load_board(name).emulator is not None]
+
+
+def assert_bit_exact(report, reference, spikes=True):
+    assert np.array_equal(report.result.outputs, reference.outputs)
+    assert np.array_equal(report.result.decisions, reference.decisions)
+    if spikes:
+        for got, want in zip(report.result.spikes, reference.spikes, strict=True):
+            assert np.array_equal(got, want)
+
+
+@pytest.fixture(scope="module")
+def paper_quantized(paper_folded):
+    return {kind: quantize_network(net) for kind, net in paper_folded.items()}
+
+
+@pytest.mark.parametrize("kind", ["silif", "csilif"])
+def test_paper_model_on_nrf52840_is_bit_exact_on_golden_inputs(kind, paper_quantized, golden_counts, tmp_path):
+    quantized = paper_quantized[kind]
+    project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)
+    report = run_model(project, image, quantized, golden_counts, record_spikes=True)
+    assert_bit_exact(report, run_int(quantized, golden_counts))
+    assert image.flash_used < 1024 * 1024 and image.ram_used < 256 * 1024
+    assert set(report.phase_instructions) == set(project.phases[:-1])
+    assert 0 < report.instructions_per_step < 256_000       # real time at 64 MHz
+
+
+def _small(max_delay=0, kinds=("silif", "csilif"), seed=3, weight_bits=8):
+    folded = fold_network(parse_state_dict(random_state_dict((24, 40, 32, 5), kinds, seed=seed, max_delay=max_delay)))
+    counts = random_input(24, 3, 60, 0.05, 1, seed=seed)
+    return quantize_network(folded, calibration=counts, weight_bits=weight_bits), counts
+
+
+@pytest.mark.parametrize("board", RUNNABLE)
+def test_every_board_runs_a_small_model_bit_exactly(board, tmp_path):
+    quantized, counts = _small(max_delay=3)
+    project, image = build_model_firmware(quantized, load_board(board), work_dir=tmp_path)
+    assert_bit_exact(run_model(project, image, quantized, counts, record_spikes=True), run_int(quantized, counts))
+
+
+@pytest.mark.parametrize("weight_bits,max_delay,kinds", [
+    (16, 0, ("csilif", "silif")),
+    (8, 7, ("silif", "silif")),
+    (16, 15, ("csilif", "csilif")),
+])
+def test_weight_formats_and_delays(weight_bits, max_delay, kinds, tmp_path):
+    quantized, counts = _small(max_delay=max_delay, kinds=kinds, weight_bits=weight_bits)
+    project, image = build_model_firmware(quantized, load_board("nrf52840"), weights=f"int{weight_bits}",
+                                          work_dir=tmp_path)
+    assert_bit_exact(run_model(project, image, quantized, counts, record_spikes=True), run_int(quantized, counts))
+
+
+def test_axonal_delays_use_one_byte_per_input(tmp_path):
+    state = random_state_dict((24, 40, 5), ("silif",), seed=4, max_delay=0)
+    import torch
+    state["snn.0.delays"] = torch.tensor(np.repeat(np.arange(24)[None] % 5, 40, axis=0))
+    folded = fold_network(parse_state_dict(state))
+    counts = random_input(24, 2, 40, 0.05, 1, seed=4)
+    quantized = quantize_network(folded, calibration=counts)
+    project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)
+    assert {b.name: b.bytes for b in project.plan.buffers}["silifc_l0_delay_data"] == 24
+    assert_bit_exact(run_model(project, image, quantized, counts, record_spikes=True), run_int(quantized, counts))
+
+
+def test_planned_buffer_sizes_equal_the_linked_symbols(tmp_path):
+    quantized, _ = _small(max_delay=2)
+    project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)
+    nm = subprocess.run(["arm-none-eabi-nm", "-S", "--size-sort", str(image.elf)], capture_output=True, text=True,
+                        check=True).stdout
+    sizes = {}
+    for line in nm.splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            sizes[parts[3]] = int(parts[1], 16)
+    for buffer in project.plan.buffers:
+        if buffer.name.endswith("_descriptors"):
+            base = buffer.name[: -len("_descriptors")]
+            got = sum(sizes.get(f"{base}_{part}", 0) for part in ("weights", "layer", "delays"))
+        elif buffer.name.endswith("_state"):
+            base = buffer.name[: -len("_state")]
+            got = sizes[f"{base}_state"] + sizes[f"{base}_spikes"]
+        else:
+            got = sizes[buffer.name]
+        assert got == buffer.bytes, buffer
+
+
+def test_instruction_counts_are_deterministic(tmp_path):
+    quantized, counts = _small()
+    project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)
+    first = run_model(project, image, quantized, counts)
+    second = run_model(project, image, quantized, counts)
+    assert first.phase_instructions == second.phase_instructions and first.instructions_total == second.instructions_total
+
+
+def test_cli_run_reports_agreement_memory_and_cycles(capsys):
+    code = main(["run", str(PAPER_MODELS["silif"]), "--board", "nrf52840", "--input", str(GOLDEN / "inputs.npz"),
+                 "--count", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["bit_exact"] and report["decisions_equal"] == 8
+    assert report["flash_used"] > 351744 and report["instructions_per_step"] > 0
+    assert len(report["phases_per_step"]) == 6
+
+
+def test_cli_compile_writes_a_project_that_make_builds(tmp_path, capsys):
+    out = tmp_path / "proj"
+    assert main(["compile", str(PAPER_MODELS["csilif"]), "--board", "nrf52840", "-o", str(out), "--prefix", "kws",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["memory"]["flash_bytes"] > 351744
+    for name in ("model/kws_model.c", "model/kws_model.h", "Makefile", "CMakeLists.txt", "memory_report.txt",
+                 "runtime/include/silifc.h", "board/startup.c"):
+        assert (out / name).exists(), name
+    done = subprocess.run(["make", "-C", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "FLASH" in done.stdout
+
+
+def test_unknown_board_lists_known_ones(capsys):
+    assert main(["compile", str(PAPER_MODELS["silif"]), "--board", "nrf5284", "-o", "/tmp/x"]) == 2
+    err = capsys.readouterr().err
+    assert "nrf52840" in err and "stm32f405" in err
