@@ -201,7 +201,13 @@ def parse_state_dict(state, path: str = "<state dict>", config: ModelConfig | No
 
 
 def load_checkpoint(path: str | Path, config: ModelConfig | None = None) -> Network:
-    """Load a checkpoint file (authors' state-dict format) into the raw graph IR."""
+    """Load a checkpoint file into the raw graph IR: the authors' state-dict format, or
+    silifc's native format (`silifc.native`), whose settings come from the file (fields of
+    `config` that differ from the defaults override them)."""
     path = Path(path)
     state = _read_state_dict(path)
+    from . import native  # imported here: native imports this module
+
+    if native.is_native(state):
+        return native.parse_native(state, path=str(path), config=config, sha256=file_sha256(path))
     return parse_state_dict(state, path=str(path), config=config, sha256=file_sha256(path))

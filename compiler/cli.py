@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .errors import SilifcError
+from .errors import ConfigError, SilifcError
 
 DEFAULT_MODEL = "silif_ssc_4ms.pth"
 
@@ -70,7 +70,8 @@ def cmd_check(args) -> int:
     from .fidelity import compare
     from .float_ref import run_float
     from .int_ref import run_int
-    from .pipeline import WEIGHT_CHOICES, load_model, run_batched
+    from .native import load_model  # either format: native files carry their own settings
+    from .pipeline import WEIGHT_CHOICES, run_batched
     from .quantize import quantize_network
 
     path = _model_path(args.model)
@@ -97,7 +98,8 @@ def cmd_infer(args) -> int:
     from .fold import fold_network
     from .float_ref import run_float, run_float32
     from .int_ref import run_int
-    from .pipeline import WEIGHT_CHOICES, load_model, run_batched
+    from .native import load_model  # either format: native files carry their own settings
+    from .pipeline import WEIGHT_CHOICES, run_batched
     from .quantize import quantize_network
 
     path = _model_path(args.model)
@@ -137,12 +139,127 @@ def cmd_boards(args) -> int:
     boards = [load_board(name) for name in list_boards()]
     report = [{"name": b.name, "cpu": b.cpu, "clock_hz": b.clock_hz, "flash": b.flash.size, "ram": b.ram.size,
                "dsp": b.has_dsp, "emulator": b.emulator.machine if b.emulator else None} for b in boards]
-    lines = [f"{'board':<12} {'cpu':<12} {'MHz':>5} {'flash KB':>9} {'RAM KB':>7} {'DSP':>4}  emulator"]
+    lines = [f"{'board':<12} {'cpu':<14} {'MHz':>5} {'flash KB':>9} {'RAM KB':>7} {'DSP':>4}  emulator"]
     for b in report:
-        lines.append(f"{b['name']:<12} {b['cpu']:<12} {b['clock_hz'] / 1e6:>5.0f} {b['flash'] // 1024:>9} "
+        lines.append(f"{b['name']:<12} {b['cpu']:<14} {b['clock_hz'] / 1e6:>5.0f} {b['flash'] // 1024:>9} "
                      f"{b['ram'] // 1024:>7} {'yes' if b['dsp'] else 'no':>4}  {b['emulator'] or 'none (build only)'}")
     _emit(args, report, "\n".join(lines))
     return 0
+
+
+def cmd_train(args) -> int:
+    import torch
+
+    from .datasets import load_dataset
+    from .native import load_module
+    from .train import TrainOptions, accuracy, parameter_counts, parse_arch, train
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    data_options = dict(spatial_bin=args.spatial_bin, nb_steps=args.nb_steps, max_time_s=args.max_time_s,
+                        time_step_ms=args.time_step_ms, channels=args.channels)
+    data = load_dataset(args.data, n_classes=args.classes, **data_options)
+    init_state = None
+    if args.init:
+        if args.arch or args.delays is not None:
+            raise ConfigError("--init takes the architecture and delays from the model; drop --arch/--delays")
+        init_model, spec = load_module(_model_path(args.init))
+        if spec.n_inputs != data.n_inputs:
+            raise ConfigError(f"--init model takes {spec.n_inputs} inputs but {data.source} has {data.n_inputs}")
+        if args.classes is not None and args.classes != spec.n_classes:
+            raise ConfigError(f"--init model has {spec.n_classes} classes, not --classes {args.classes}")
+        if data.n_classes > spec.n_classes:
+            raise ConfigError(f"{data.source} has labels up to {data.n_classes - 1}; the --init model has "
+                              f"{spec.n_classes} classes")
+        init_state = init_model.state_dict()
+        spec = type(spec)(kinds=spec.kinds, widths=spec.widths, layer_max_delays=spec.layer_max_delays, io=data.io)
+    else:
+        n_classes = args.classes if args.classes is not None else data.n_classes
+        spec = parse_arch(args.arch or "silif:64,silif:64", data.n_inputs, n_classes, args.delays or 0,
+                          args.delay_layers, data.io)
+    val = None
+    if args.val:
+        v = load_dataset(args.val, n_classes=spec.n_classes, **{**data_options, "channels": args.channels})
+        val = (v.counts, v.labels)
+    chosen = dict(epochs=args.epochs, finetune_epochs=args.finetune_epochs, qat_epochs=args.qat_epochs,
+                  qat_bits=WEIGHT_BITS[args.qat_weights], batch_size=args.batch_size, lr=args.lr,
+                  delay_lr=args.delay_lr, dropout=args.dropout, val_split=args.val_split, seed=args.seed)
+    options = TrainOptions(**{k: v for k, v in chosen.items() if v is not None}, out=args.out,
+                           progress=not args.quiet)
+    if not args.quiet:
+        counts = parameter_counts(spec)
+        print(f"data   {data.source}: {data.counts.shape[0]} samples x {data.counts.shape[1]} steps x "
+              f"{data.n_inputs} inputs, {spec.n_classes} classes", file=sys.stderr)
+        print(f"model  {' -> '.join(map(str, spec.widths))} ({'/'.join(spec.kinds)}), {counts['weights']} weights"
+              + (f", delays 0..{spec.max_delay} steps on layers "
+                 f"{[i for i, d in enumerate(spec.layer_max_delays) if d]}" if spec.max_delay else ""),
+              file=sys.stderr)
+    result = train(data.counts, data.labels, spec, options, val=val, init_state=init_state,
+                   meta={"data": data.source})
+    summary = result.summary()
+    if args.test:
+        test = load_dataset(args.test, n_classes=spec.n_classes, **data_options)
+        summary["test_accuracy"] = accuracy(result.model, test.counts, test.labels)
+        summary["test"] = test.source
+    if not args.history:
+        summary.pop("history")
+    best = result.best
+    lines = [f"best   {best.get('phase')} epoch {best.get('epoch')}: validation accuracy "
+             + (f"{100 * best['val_accuracy']:.2f} %" if best.get("val_accuracy") is not None else "- (no validation data)")
+             + (f" (int{best['weight_bits']} weights simulated)" if best.get("weight_bits") else ""),
+             f"wrote  {result.out} (silifc native model; use it with check, infer and every other command)"]
+    if "test_accuracy" in summary:
+        lines.append(f"test   {100 * summary['test_accuracy']:.2f} % (float32 module) on {summary['test']}")
+    _emit(args, summary, "\n".join(lines))
+    return 0
+
+
+WEIGHT_BITS = {"int8": 8, "int16": 16}
+
+
+def _add_train_parser(sub) -> None:
+    train = sub.add_parser("train", help="train a SiLIF / C-SiLIF model (optionally with learned delays, QAT)",
+                           description="Train on labelled spike data and write the best model in silifc's native "
+                                       "format. Progress goes to stderr. See docs/training.md.")
+    train.add_argument("data", help="training data: .npz (inputs [N,T,C], labels [N]) or SHD/SSC-style .h5")
+    train.add_argument("--arch", help="hidden layers, KIND:WIDTH comma-separated (default 'silif:64,silif:64'; "
+                                      "KIND silif or csilif); the readout is added")
+    train.add_argument("--classes", type=int, help="number of classes (default: largest label + 1)")
+    train.add_argument("--delays", type=int, metavar="MAX",
+                       help="learn per-synapse delays 0..MAX steps (default: no delays)")
+    train.add_argument("--delay-layers", choices=("all", "hidden", "first"), default="all",
+                       help="layers whose input synapses get delays (default all, as DCLS)")
+    train.add_argument("--epochs", type=int, default=30, help="main training epochs (default 30)")
+    train.add_argument("--finetune-epochs", type=int, default=5,
+                       help="epochs on the rounded integer delays (default 5; only with --delays)")
+    train.add_argument("--qat-epochs", type=int, default=0,
+                       help="quantization-aware fine-tuning epochs at the end (default 0)")
+    train.add_argument("--qat-weights", choices=("int8", "int16"), default="int8",
+                       help="weight format simulated during QAT (default int8)")
+    train.add_argument("--batch-size", type=int, default=64, help="default 64")
+    train.add_argument("--lr", type=float, default=0.01, help="Adam learning rate (default 0.01, the authors')")
+    train.add_argument("--delay-lr", type=float, help="Adam learning rate of the delay positions, in steps "
+                                                      "(default 0.5)")
+    train.add_argument("--dropout", type=float, help="dropout on hidden spikes during training (default 0.1)")
+    train.add_argument("--seed", type=int, default=0, help="seed of initialisation, split and shuffling")
+    train.add_argument("--val-split", type=float, default=0.1,
+                       help="fraction of the data held out for validation (default 0.1)")
+    train.add_argument("--val", help="validation data file instead of a split")
+    train.add_argument("--test", help="test data file: report the best model's accuracy on it")
+    train.add_argument("--init", help="start from this model (either format): keeps its architecture and "
+                                      "delays, e.g. for --epochs 0 --qat-epochs 5")
+    train.add_argument("--out", default="model.pt", help="best model, native format (default model.pt)")
+    train.add_argument("--spatial-bin", type=int, help="raw channels summed per input (default 1 for .npz, "
+                                                       "5 for .h5)")
+    train.add_argument("--nb-steps", type=int, help="time bins for .h5 event lists (default 300)")
+    train.add_argument("--max-time-s", type=float, help="last bin edge for .h5 event lists (default 1.2)")
+    train.add_argument("--time-step-ms", type=float, help="duration of one step (default from the binning)")
+    train.add_argument("--channels", type=int, help="raw channel count (default: from the data)")
+    train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    train.add_argument("--history", action="store_true", help="include the per-epoch history in --json")
+    train.add_argument("--quiet", action="store_true", help="no progress output")
+    train.add_argument("--json", action="store_true", help="machine-readable summary on stdout")
+    train.set_defaults(func=cmd_train)
 
 
 def _add_model_options(parser) -> None:
@@ -183,6 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
     infer.add_argument("--out", help="write results to this .npz")
     infer.add_argument("--json", action="store_true", help="machine-readable report")
     infer.set_defaults(func=cmd_infer)
+
+    from .cli_firmware import add_commands as add_firmware_commands
+
+    add_firmware_commands(sub, _add_model_options, _add_quant_options)
 
     boards = sub.add_parser("boards", help="list the boards silifc can compile for")
     boards.add_argument("--json", action="store_true", help="machine-readable list")
