@@ -30,6 +30,7 @@ Schema (every key is required; write `null` where a value may be absent):
     renode:                     # or null
       platform: platforms/cpus/nrf52840.repl
       uart: sysbus.uart0
+      uart_driver: nrf52_uart   # console shim the Renode firmware uses (UART_DRIVERS)
 """
 from __future__ import annotations
 
@@ -79,10 +80,15 @@ class EmulatorSpec:
     notes: str
 
 
+# Console shims of the Renode firmware (templates/renode/uart.c.j2), by UART register layout.
+UART_DRIVERS = frozenset({"nrf52_uart", "stm32_usart"})
+
+
 @dataclass(frozen=True)
 class RenodeSpec:
     platform: str  # a Renode .repl path, e.g. platforms/cpus/nrf52840.repl
     uart: str  # the peripheral that carries console output, e.g. sysbus.uart0
+    uart_driver: str  # one of UART_DRIVERS: the register-level console shim for that UART
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,7 @@ _SCHEMA: dict[str, Any] = {
     "ram": _REGION_SCHEMA,
     "stack_size": int,
     "emulator": _Nullable({"machine": str, "input_blob": _Nullable(_REGION_SCHEMA), "notes": str}),
-    "renode": _Nullable({"platform": str, "uart": str}),
+    "renode": _Nullable({"platform": str, "uart": str, "uart_driver": str}),
 }
 
 _KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
@@ -289,6 +295,9 @@ def _check_board(board: Board, where: str, expected_name: str) -> None:
                                          f"the blob must lie in emulator memory the image never uses")
     if board.renode is not None and not (board.renode.platform.strip() and board.renode.uart.strip()):
         raise BoardFileError(f"{where}: renode.platform and renode.uart must not be empty")
+    if board.renode is not None and board.renode.uart_driver not in UART_DRIVERS:
+        raise BoardFileError(f"{where}: renode.uart_driver {board.renode.uart_driver!r} is not one of "
+                             f"{', '.join(sorted(UART_DRIVERS))}")
 
 
 # ---------------------------------------------------------------- loading
@@ -319,7 +328,8 @@ def _parse_board(text: str, where: str, expected_name: str) -> Board:
         stack_size=data["stack_size"],
         emulator=None if emulator is None else EmulatorSpec(
             machine=emulator["machine"], input_blob=region(emulator["input_blob"]), notes=emulator["notes"]),
-        renode=None if renode is None else RenodeSpec(platform=renode["platform"], uart=renode["uart"]),
+        renode=None if renode is None else RenodeSpec(platform=renode["platform"], uart=renode["uart"],
+                                                      uart_driver=renode["uart_driver"]),
         source=where,
     )
     _check_board(board, where, expected_name)
