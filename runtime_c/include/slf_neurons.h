@@ -8,7 +8,9 @@
  *        I_i = sat32(((acc_i * mult_i + 2^(shift_i - 1)) >> shift_i) + bias_i)
  *    (round half up, arithmetic shift, one saturation), computed from the precomputed
  *    `offset` field so that the common shift <= 31 case needs no 64-bit shift:
- *        offset_i = 2^(shift_i - 1) + (shift_i <= 31 ? bias_i * 2^shift_i : 0)
+ *        offset_i = 2^(shift_i - 1) + (shift_i <= 31 ? bias_i * 2^shift_i : -2^63)
+ *    (-2^63 makes the high word of acc*mult + offset nonzero for shift >= 32, which sends
+ *    those neurons to the kernels' out-of-line path; see slf_input_current).
  *    The code generator fills the four fields with SLF_INPUT_FIELDS(mult, shift, bias);
  *    slf_*_layer_check rejects records whose offset disagrees.
  *
@@ -40,7 +42,7 @@ extern "C" {
  * (an integer constant expression: usable in static initializers). shift in 1..62. */
 #define SLF_INPUT_OFFSET(bias, shift)                                                                 \
     (((int64_t)1 << ((shift) - 1)) + ((shift) <= 31 ? (int64_t)(bias) * ((int64_t)1 << ((shift) & 31)) \
-                                                    : (int64_t)0))
+                                                    : INT64_MIN))
 
 /* Designated initializers of the input-scaling fields shared by all neuron records:
  *   static const slf_silif_neuron l0[] = {{SLF_INPUT_FIELDS(m, s, b), .k_alpha = ..., ...}, ...};

@@ -112,35 +112,59 @@ SLF_INLINE int32_t slf_mac1_q31_sat(int32_t x, int32_t k, int32_t c)
 }
 
 /* Input current I = sat32(((acc*mult + 2^(shift-1)) >> shift) + bias) from the record's
- * offset = 2^(shift-1) + (shift <= 31 ? bias*2^shift : 0) (SLF_INPUT_OFFSET).
+ * offset = 2^(shift-1) + (shift <= 31 ? bias*2^shift : -2^63) (SLF_INPUT_OFFSET).
  *
- * q = acc*mult + offset is exact: |acc*mult| <= 2^62 - 2^31 and |offset| <= 2^62 + 2^30.
- * shift <= 31: the bias is inside q (adding bias*2^shift before the floor division adds
- * exactly bias after it), so I = sat32(q >> shift). The DSP form saturates the 64-bit
- * quotient with 32-bit operations: q >> shift fits int32 iff hi in [-2^(s-1), 2^(s-1)),
- * i.e. iff hi >> (s-1) == hi >> 31.
- * shift >= 32: q >> shift = hi >> (shift - 32) (floor divisions compose) and is < 2^30 in
- * magnitude; the bias is added with one saturating add. */
+ * q = acc*mult + offset (one SMLAL) is formed modulo 2^64; with hi:lo its two words:
+ * shift <= 31: q is exact (|acc*mult| <= 2^62 - 2^31, |offset| <= 2^62 + 2^30) and the bias
+ *   is inside it (adding bias*2^shift before the floor division adds exactly bias after it),
+ *   so I = sat32(q >> shift) = (lo >> shift) | (hi << (32 - shift)) if that fits int32,
+ *   i.e. iff hi equals the sign extension of its low `shift` bits, r >> (32 - shift).
+ * shift >= 32: q = exact + 2^63 lies in (2^62, 2^64) (exact in (-2^62, 2^62 + 2^61)), so
+ *   hi >= 2^30 is never 0 and hi ^ 2^31 is the exact high word; q >> shift =
+ *   (hi ^ 2^31) >> (shift - 32) (floor divisions compose), < 2^30 in magnitude; the bias is
+ *   added with one saturating add.
+ * The DSP form runs the shift <= 31 formula for every neuron with register-specified
+ * shifts, which use the count's low byte and give 0 (LSL, LSR) for counts 32..255. It shifts
+ * by 31 - shift and once more by an immediate, because 32 - shift would be 0 for shift 32:
+ * for every shift >= 32 the count 31 - shift is >= 225, r = 0 != hi, and one compare sends
+ * both saturation and shift >= 32 (rare in quantized models) to slf_input_current_slow. */
+SLF_INLINE int32_t slf_input_current_slow(uint32_t hi, uint32_t s, int32_t bias)
+{
+    if (s <= 31u) {
+        return (int32_t)(((uint32_t)((int32_t)hi >> 31)) ^ 0x7FFFFFFFu);
+    }
+    hi ^= 0x80000000u;
+#if SLF_USE_DSP
+    return __qadd((int32_t)hi >> ((s - 32u) & 31u), bias);
+#else
+    return slf_sat32((int64_t)((int32_t)hi >> ((s - 32u) & 31u)) + bias);
+#endif
+}
+
 SLF_INLINE int32_t slf_input_current(int32_t acc, int32_t mult, int32_t shift, int64_t offset, int32_t bias)
 {
     uint32_t s = (uint32_t)shift & 63u;
     uint64_t q = (uint64_t)offset + (uint64_t)((int64_t)acc * mult);
+    uint32_t hi = (uint32_t)(q >> 32);
 #if SLF_USE_DSP
-    int32_t hi = (int32_t)(uint32_t)(q >> 32);
-    uint32_t lo = (uint32_t)q;
-    if (s - 1u < 31u) {
-        uint32_t r = (lo >> s) | ((uint32_t)hi << (32u - s));
-        if ((hi >> (s - 1u)) != (hi >> 31)) {
-            r = (uint32_t)(hi >> 31) ^ 0x7FFFFFFFu;
-        }
-        return (int32_t)r;
+    uint32_t r, t, l;
+    __asm__("rsb    %[l], %[s], #31\n\t"
+            "lsl    %[t], %[hi], %[l]\n\t"
+            "lsr    %[r], %[lo], %[s]\n\t"
+            "orr    %[r], %[r], %[t], lsl #1\n\t"
+            "asr    %[t], %[r], %[l]"
+            : [r] "=&r"(r), [t] "=&r"(t), [l] "=&r"(l)
+            : [hi] "r"(hi), [lo] "r"((uint32_t)q), [s] "r"(s));
+    t = (uint32_t)((int32_t)t >> 1); /* folds into the compare's shifted operand */
+    if (__builtin_expect(t != hi, 0)) {
+        r = (uint32_t)slf_input_current_slow(hi, s, bias);
     }
-    return __qadd(hi >> ((s - 32u) & 31u), bias);
+    return (int32_t)r;
 #else
-    int64_t r;
-    s += (s == 0u); /* shift 0 is outside the contract; keep |r| <= 2^62 anyway */
-    r = (int64_t)q >> s;
-    return slf_sat32(r + (s <= 31u ? 0 : bias));
+    if (s - 1u < 31u) {
+        return slf_sat32((int64_t)q >> s);
+    }
+    return slf_input_current_slow(hi, s, bias); /* also shift 0, 63: outside the contract, defined */
 #endif
 }
 

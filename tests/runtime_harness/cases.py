@@ -75,10 +75,10 @@ def wrap32(values) -> np.ndarray:
 
 
 def input_offset(bias, shift) -> np.ndarray:
-    """SLF_INPUT_OFFSET: 2^(shift-1) + (shift <= 31 ? bias * 2^shift : 0), int64."""
+    """SLF_INPUT_OFFSET: 2^(shift-1) + (shift <= 31 ? bias * 2^shift : -2^63), int64."""
     bias = np.asarray(bias, dtype=np.int64)
     shift = np.asarray(shift, dtype=np.int64)
-    folded = np.where(shift <= 31, bias * (np.int64(1) << np.minimum(shift, 31)), 0)
+    folded = np.where(shift <= 31, bias * (np.int64(1) << np.minimum(shift, 31)), np.iinfo(np.int64).min)
     return (np.int64(1) << (shift - 1)) + folded
 
 
