@@ -52,17 +52,19 @@ extern "C" {
 
 /* ---------------------------------------------------------------- SiLIF */
 
-/* Per-neuron constants of a SiLIF layer (QuantSiLIF + QuantSynapses), 40 bytes. */
+/* Per-neuron constants of a SiLIF layer (QuantSiLIF + QuantSynapses), 40 bytes, in the
+ * order the DSP loop reads them with LDM (bias last: only its out-of-line path uses it).
+ * Initialise by field name; the order is not part of the interface. */
 typedef struct {
     int64_t offset;     /* SLF_INPUT_OFFSET(bias, shift) */
     int32_t mult;       /* input scale mantissa, [0, 2^31 - 1] */
     int32_t shift;      /* input scale shift, 1..62 */
-    int32_t bias;       /* constant current, state format */
-    int32_t k_alpha;    /* Q31 membrane decay alpha */
-    int32_t neg_k_gain; /* Q31 -(1 - alpha) */
     int32_t k_beta;     /* Q31 adaptation decay beta */
     int32_t k_a;        /* Q31 coupling a_hat (u -> w) */
     int32_t jump;       /* state format b_hat: added to w after a spike */
+    int32_t k_alpha;    /* Q31 membrane decay alpha */
+    int32_t neg_k_gain; /* Q31 -(1 - alpha) */
+    int32_t bias;       /* constant current, state format */
 } slf_silif_neuron;
 
 typedef struct {

@@ -31,6 +31,17 @@
 #define SLF_IN_REGISTER(pointer) ((void)0)
 #endif
 
+/* Neuron-update loops in hand-allocated inline assembly (DSP path, optimised builds: they
+ * use every register but r7, the frame pointer of unoptimised Thumb code). */
+#if SLF_USE_DSP && defined(__OPTIMIZE__) && defined(__GNUC__)
+#define SLF_NEURON_ASM 1
+#else
+#define SLF_NEURON_ASM 0
+#endif
+
+/* C99 compile-time check */
+#define SLF_STATIC_ASSERT(name, cond) typedef char slf_static_assert_##name[(cond) ? 1 : -1]
+
 /* ---------------------------------------------------------------- scalar arithmetic */
 
 SLF_INLINE int32_t slf_sat32(int64_t x)
@@ -667,6 +678,32 @@ SLF_INLINE void slf_col_delayed_s16(int32_t *acc, const ptrdiff_t shift_of[16], 
     }
     if (i < n) {
         slf_add_at(acc + i + table[nibble[i >> 1] & 15u], count * w[i]);
+    }
+}
+
+/* p[0..n) = 0 (the consumed ring slot). Four words per STM on the DSP path; a plain loop
+ * would be turned into a memset call, which freestanding builds need not provide. */
+SLF_INLINE void slf_zero_s32(int32_t *p, uint32_t n)
+{
+#if SLF_NEURON_ASM
+    uint32_t blocks = n >> 2;
+    if (blocks != 0u) {
+        __asm__ volatile("movs   r0, #0\n\t"
+                         "movs   r1, #0\n\t"
+                         "movs   r2, #0\n\t"
+                         "movs   r3, #0\n\t"
+                         "1:\n\t"
+                         "stmia  %[p]!, {r0, r1, r2, r3}\n\t"
+                         "subs   %[b], %[b], #1\n\t"
+                         "bne    1b"
+                         : [p] "+r"(p), [b] "+r"(blocks)
+                         :
+                         : "r0", "r1", "r2", "r3", "cc", "memory");
+    }
+    n &= 3u;
+#endif
+    while (n-- != 0u) {
+        *p++ = 0;
     }
 }
 
