@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -330,7 +331,7 @@ def from_network(network, max_delays=None) -> SNN:
         full[key] = torch.tensor(value, dtype=torch.float32)
     for index, layer in enumerate(network.layers):
         if model.snn[index].max_delay:
-            delays = layer.delays if layer.delays is not None else torch.zeros(layer.weight.shape, dtype=torch.int64)
-            full[f"snn.{index}.delays"] = torch.as_tensor(delays, dtype=torch.int64)
+            delays = layer.delays if layer.delays is not None else np.zeros(layer.weight.shape, np.int64)
+            full[f"snn.{index}.delays"] = torch.tensor(np.array(delays, dtype=np.int64))
     model.load_state_dict(full)
     return model.eval()

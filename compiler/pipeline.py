@@ -11,8 +11,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import load_checkpoint
-from .config import load_config
 from .fold import fold_network
 from .ir import FoldedNetwork, Network
 from .quantize import DEFAULT_HEADROOM, QuantNetwork, quantize_network
@@ -28,7 +26,11 @@ class Model:
 
 
 def load_model(path: str | Path, config_overrides: dict | None = None) -> Network:
-    return load_checkpoint(path, load_config(path, config_overrides))
+    """Either format: native files carry their settings (options override them); the
+    authors' state dicts take defaults, the sidecar, then options."""
+    from .native import load_model as load_either
+
+    return load_either(path, config_overrides)
 
 
 def prepare(path: str | Path, weights: str = "int8", headroom: float = DEFAULT_HEADROOM,

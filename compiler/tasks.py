@@ -33,16 +33,17 @@ class TimingTask:
     n_groups: int = 4              # channel groups
     group_size: int = 8            # channels per group (inputs = n_groups * group_size)
     steps: int = 64                # time steps per sample
-    n_classes: int = 6
-    max_offset: int = 16           # class offsets are 0..max_offset steps
-    min_distance: int = 6          # patterns differ by at least this much (L1 over groups)
+    n_classes: int = 8
+    max_offset: int = 15           # class offsets are 0..max_offset steps (15: fits 4-bit firmware delays)
+    min_distance: int = 8          # patterns differ by at least this much (L1 over groups)
     same_order: bool = True        # all classes burst in the same group order: only the intervals differ
-    burst_steps: int = 2           # a burst lasts this many steps
-    burst_prob: float = 0.5        # each channel of a bursting group fires with this probability per burst step
-    burst_prob_min: float = 0.5    # ... drawn per sample and group in [burst_prob_min, burst_prob] (burst size varies)
+    burst_steps: int = 1           # a burst lasts this many steps
+    burst_prob: float = 0.7        # each channel of a bursting group fires with this probability per burst step
+    burst_prob_min: float = 0.7    # ... drawn per sample and group in [burst_prob_min, burst_prob] (burst size varies)
     jitter: int = 1                # each group's burst moves by up to +-jitter steps per sample
     noise_rate: float = 0.02       # background Bernoulli events per channel and step
     distractors: int = 0           # extra bursts per group at random times (same shape, unrelated to the class)
+    tail: int = 16                 # the class pattern ends at least this many steps before the last step
     n_train: int = 2400
     n_test: int = 600
     seed: int = 0
@@ -53,10 +54,10 @@ class TimingTask:
                 raise ConfigError(f"timing task: {name} must be >= 1, got {getattr(self, name)}")
         if self.n_classes < 2:
             raise ConfigError("timing task: needs at least 2 classes")
-        span = self.max_offset + 2 * self.jitter + self.burst_steps
+        span = self.max_offset + 2 * self.jitter + self.burst_steps + self.tail
         if span + 2 > self.steps:
-            raise ConfigError(f"timing task: offsets ({self.max_offset}) + jitter + burst ({span} steps) do not "
-                              f"fit in {self.steps} steps")
+            raise ConfigError(f"timing task: offsets ({self.max_offset}) + jitter + burst + tail ({span} steps) "
+                              f"do not fit in {self.steps} steps")
         if not 0 <= self.burst_prob_min <= self.burst_prob <= 1 or not 0 <= self.noise_rate < 1:
             raise ConfigError("timing task: burst_prob and noise_rate must be probabilities")
 
@@ -90,7 +91,7 @@ def class_patterns(task: TimingTask) -> np.ndarray:
 def _samples(task: TimingTask, patterns: np.ndarray, n: int, rng: np.random.Generator):
     labels = np.arange(n) % task.n_classes                  # balanced classes
     rng.shuffle(labels)
-    span = task.max_offset + 2 * task.jitter + task.burst_steps
+    span = task.max_offset + 2 * task.jitter + task.burst_steps + task.tail
     onset = rng.integers(1, task.steps - span + 1, n)       # step 0 stays quiet (as the authors' binning)
     jitter = rng.integers(-task.jitter, task.jitter + 1, (n, task.n_groups))
     start = onset[:, None] + task.jitter + patterns[labels] + jitter          # [n, groups]

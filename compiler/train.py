@@ -43,12 +43,13 @@ DELAY_PLACEMENTS = ("all", "hidden", "first")
 
 # ---------------------------------------------------------------- architecture
 
-def parse_arch(arch: str, n_inputs: int, n_classes: int, max_delay: int = 0, delay_layers: str = "all",
+def parse_arch(arch: str, n_inputs: int, n_classes: int, max_delay: int = 0, delay_layers: str = "hidden",
                io: ModelConfig = ModelConfig()) -> ModelSpec:
     """"silif:64,csilif:32" -> ModelSpec (readout of n_classes appended).
 
-    delay_layers: which layers' input synapses get delays 0..max_delay: "all" (as DCLS),
-    "hidden" (all but the readout) or "first" (only the input -> first hidden layer)."""
+    delay_layers: which layers' input synapses get delays 0..max_delay: "hidden" (every layer
+    but the readout; default), "all" (the readout too, as DCLS) or "first" (only the input ->
+    first hidden layer)."""
     if not isinstance(arch, str) or not arch.strip():
         raise ConfigError("--arch is empty; give hidden layers like 'silif:64,silif:64'")
     kinds, widths = [], []
@@ -93,7 +94,7 @@ class TrainOptions:
     qat_bits: int = 8
     batch_size: int = 64
     lr: float = 0.01                 # Adam, the authors' value
-    delay_lr: float = 0.5            # Adam on positions (in steps); DCLS uses 100x the weight lr
+    delay_lr: float = 0.2            # Adam on positions (in steps); DCLS uses 100x its weight lr
     finetune_lr: float = 0.002
     qat_lr: float = 0.001
     weight_decay: float = 0.0
@@ -102,6 +103,7 @@ class TrainOptions:
     sigma_end: float = 0.25
     sigma_decay: float = 0.6         # fraction of phase-1 epochs over which sigma shrinks
     val_split: float = 0.1
+    bn_samples: int = 1024           # training samples for the deployed model's batch-norm statistics (0: off)
     seed: int = 0
     out: str | Path | None = None    # best model, native format
     progress: bool = True
@@ -209,11 +211,41 @@ def accuracy(model, counts, labels, batch_size: int = 256) -> float:
     return float((predict(model, counts, batch_size) == np.asarray(labels)).mean())
 
 
-def deployable(model, spec: ModelSpec, weight_bits: int | None = None):
-    """A copy with integer delays (positions rounded) and, optionally, simulated quantized weights."""
+def recalibrate_batch_norm(model, counts, batch_size: int) -> None:
+    """Replace every batch norm's running statistics by their exact average over `counts`
+    ("precise BN"): forward passes in training mode (batch statistics, as in training),
+    no dropout, no gradients. With the authors' momentum of 0.05 the running statistics of a
+    short run still remember their initial values; the deployed model needs the real ones."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None                     # cumulative average over the batches below
+    drops = [m for m in model.modules() if isinstance(m, torch.nn.Dropout)]
+    probabilities = [m.p for m in drops]
+    for m in drops:
+        m.p = 0.0
+    model.train()
+    with torch.no_grad():
+        for start in range(0, len(counts), batch_size):
+            batch = counts[start:start + batch_size]
+            if len(batch) >= 2 or start == 0:
+                model(torch.as_tensor(np.asarray(batch), dtype=torch.float32))
+    for m, momentum in zip(norms, saved):
+        m.momentum = momentum
+    for m, p in zip(drops, probabilities):
+        m.p = p
+    model.eval()
+
+
+def deployable(model, spec: ModelSpec, weight_bits: int | None = None, calibration=None, batch_size: int = 64):
+    """A copy with integer delays (positions rounded), optionally simulated quantized weights,
+    and (given calibration counts) batch-norm statistics recomputed for exactly this model."""
     copy_ = build_model(spec)
     copy_.load_state_dict(model.inference_state_dict())
     copy_.set_weight_bits(weight_bits)
+    if calibration is not None and len(calibration) >= 2:
+        recalibrate_batch_norm(copy_, calibration, batch_size)
     return copy_.eval()
 
 
@@ -319,6 +351,10 @@ def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, 
                 layer.start_delay_learning(_sigma(options, spec, 0), generator)
     learns_delays = model.learning_delays
     progress = Progress(options.stream, options.progress)
+    bn_data = None
+    if options.bn_samples:
+        pick = np.random.default_rng([options.seed, 11]).permutation(len(counts))[:options.bn_samples]
+        bn_data = counts[np.sort(pick)]
     history: list[dict] = []
     best = {"score": -1.0}
     best_state = None
@@ -327,9 +363,9 @@ def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, 
                                                     if k not in ("stream", "progress")}}
     base_meta.update(meta or {})
 
-    def evaluate(phase, epoch, weight_bits=None):
+    def evaluate(phase, epoch, weight_bits=None, recalibrate=True):
         nonlocal best, best_state
-        candidate = deployable(model, spec, weight_bits)
+        candidate = deployable(model, spec, weight_bits, bn_data if recalibrate else None, options.batch_size)
         if val is not None:
             score = accuracy(candidate, *val)
         else:
@@ -380,6 +416,8 @@ def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, 
         model.load_state_dict(best_state)
         model.set_weight_bits(weight_bits)
 
+    if init_state is not None:                        # fine-tuning never returns a worse model than it got:
+        evaluate("init", 0, recalibrate=False)        # the initial model, exactly as given, is a candidate
     run_phase("train", options.epochs, options.lr, options.delay_lr)
     if learns_delays and options.finetune_epochs:
         if best_state is not None:

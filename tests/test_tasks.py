@@ -11,7 +11,7 @@ from silifc.tasks import TimingTask, class_patterns, make_timing_task, write_tim
 
 pytestmark = pytest.mark.unit
 
-SMALL = TimingTask(n_groups=3, group_size=4, steps=30, n_classes=4, max_offset=10, min_distance=4,
+SMALL = TimingTask(n_groups=3, group_size=4, steps=30, n_classes=4, max_offset=10, min_distance=4, tail=8,
                    n_train=120, n_test=40, seed=3)
 
 
