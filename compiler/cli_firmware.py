@@ -34,14 +34,17 @@ def cmd_compile(args) -> int:
 
     started = time.perf_counter()
     board, path, network, quantized = _prepare(args)
-    project = write_project(quantized, CompileOptions(board=board, prefix=args.prefix, weights=args.weights), args.output)
+    options = CompileOptions(board=board, prefix=args.prefix, weights=args.weights, synapses=args.synapses)
+    project = write_project(quantized, options, args.output)
     seconds = time.perf_counter() - started
     report = {"model": str(path), "board": board.name, "output": str(project.directory), "prefix": args.prefix,
-              "weights": args.weights, "compile_seconds": round(seconds, 3), "memory": project.plan.to_dict()}
+              "weights": args.weights, "synapses": args.synapses, "compile_seconds": round(seconds, 3),
+              "memory": project.plan.to_dict()}
     lines = [f"compiled {path} for {board.name} into {project.directory} in {seconds:.2f} s", "",
              project.plan.to_text()]
     if args.build:
-        _, image = build_model_firmware(quantized, board, args.weights, args.prefix, work_dir=args.output)
+        _, image = build_model_firmware(quantized, board, args.weights, args.prefix, work_dir=args.output,
+                                        synapses=args.synapses)
         report["linked"] = {"flash_used": image.flash_used, "ram_used": image.ram_used}
         lines.append(f"linked firmware {image.elf}: flash {image.flash_used} B of {board.flash.size}, "
                      f"RAM {image.ram_used} B of {board.ram.size} (with stack)")
@@ -55,13 +58,15 @@ def cmd_compile(args) -> int:
 
 def cmd_run(args) -> int:
     from . import cli
-    from .firmware import build_model_firmware, run_model
+    from .codegen import check_synapses
+    from .firmware import build_model_firmware, profile_run, run_model
     from .int_ref import run_int
 
     board, path, network, quantized = _prepare(args)
+    check_synapses(quantized, args.synapses, args.weights)
     counts, labels, source = cli._load_counts(args, network)
     project, image = build_model_firmware(quantized, board, args.weights, args.prefix,
-                                          progress=None if args.json else _say)
+                                          progress=None if args.json else _say, synapses=args.synapses)
     if not args.json:
         _say(f"running {counts.shape[0]} samples x {counts.shape[1]} steps in QEMU ({board.emulator.machine})")
     report = run_model(project, image, quantized, counts, record_spikes=args.spikes)
@@ -72,8 +77,11 @@ def cmd_run(args) -> int:
     spike_mismatches = [int((a != b).sum()) for a, b in zip(firmware.spikes, reference.spikes)] if args.spikes else None
     budget = board.clock_hz * quantized.config.time_step_ms / 1000.0
     per_step = report.instructions_per_step
+    layer_names = json.loads((project.directory / "memory_report.json").read_text())["layers"]
+    profile = profile_run(report, quantized, counts, reference.spikes, args.synapses, layer_names)
     summary = {
-        "model": str(path), "board": board.name, "weights": args.weights, "input": source,
+        "model": str(path), "board": board.name, "weights": args.weights, "synapses": args.synapses,
+        "input": source,
         "samples": int(counts.shape[0]), "steps": int(counts.shape[1]),
         "outputs_equal": int(output_match.sum()), "decisions_equal": int(decision_match.sum()),
         "spike_mismatches": spike_mismatches,
@@ -81,6 +89,8 @@ def cmd_run(args) -> int:
         "instructions_per_step": per_step, "real_time_budget": budget,
         "budget_fraction": per_step / budget,
         "phases_per_step": {k: v / report.steps for k, v in report.phase_instructions.items()},
+        "max_instructions_per_step": int(profile.total.max()),
+        "profile": profile.to_dict(),
         "decisions": firmware.decisions.tolist(),
     }
     if labels is not None:
@@ -101,13 +111,12 @@ def cmd_run(args) -> int:
             lines.append("  hidden spikes: " + ", ".join(f"layer {i}: {m} mismatches" for i, m in enumerate(spike_mismatches)))
         lines.append(f"  memory   flash {report.flash_used} B / {board.flash.size}, RAM {report.ram_used} B / "
                      f"{board.ram.size} (incl. {board.stack_size} B stack)")
-        lines.append(f"  time     {per_step:,.0f} instructions per step = {100 * per_step / budget:.1f} % of "
-                     f"{budget:,.0f} cycles ({quantized.config.time_step_ms:g} ms at {board.clock_hz / 1e6:g} MHz, "
-                     "one instruction counted as one cycle)")
+        lines.append(f"  time     {per_step:,.0f} instructions per step (max {profile.total.max():,d}) = "
+                     f"{100 * per_step / budget:.1f} % of {budget:,.0f} cycles ({quantized.config.time_step_ms:g} ms "
+                     f"at {board.clock_hz / 1e6:g} MHz, one instruction counted as one cycle); {args.synapses} synapses")
         if args.count:
-            lines.append(f"  {'phase':<34} {'instructions/step':>18} {'share':>7}")
-            for name, total in report.phase_instructions.items():
-                lines.append(f"  {name:<34} {total / report.steps:18,.0f} {100 * total / max(report.model_instructions, 1):6.1f}%")
+            lines.append(f"  per-layer profile ({report.steps} steps; SOPs = non-zero presynaptic entries x fan-out):")
+            lines.append(profile.to_text())
         if labels is not None:
             lines.append(f"  accuracy {100 * summary['accuracy']:.2f} %")
         if args.out:
@@ -124,6 +133,9 @@ def add_commands(sub, add_model_options, add_quant_options) -> None:
     compile_.add_argument("--board", required=True, help="board name (see `silifc boards`)")
     compile_.add_argument("-o", "--output", required=True, help="project folder to write")
     compile_.add_argument("--prefix", default="silifc", help="C prefix of the model API (default silifc)")
+    compile_.add_argument("--synapses", choices=("event", "dense"), default="event",
+                          help="event: event-driven accumulation (default); dense: an int8 matrix-vector "
+                               "product per layer per step (the baseline; no delays, int8 only)")
     compile_.add_argument("--build", action="store_true", help="also build the emulator firmware and report linked sizes")
     compile_.add_argument("--json", action="store_true", help="machine-readable report")
     compile_.set_defaults(func=cmd_compile)
@@ -134,7 +146,11 @@ def add_commands(sub, add_model_options, add_quant_options) -> None:
     run.add_argument("--board", default="nrf52840", help="board name (default nrf52840)")
     run.add_argument("--input", help="spike input: .npy, .npz or SHD/SSC-style .h5 (default: seeded random events)")
     run.add_argument("--prefix", default="silifc", help="C prefix of the model API (default silifc)")
-    run.add_argument("--count", action="store_true", help="print instructions per step for each layer phase")
+    run.add_argument("--synapses", choices=("event", "dense"), default="event",
+                     help="event-driven (default) or the dense baseline, as for compile")
+    run.add_argument("--count", action="store_true",
+                     help="print the per-layer profile: instructions per step (mean, max) of each layer's synapse "
+                          "and neuron phase, SOPs, instructions per SOP and per neuron update")
     run.add_argument("--spikes", action="store_true", help="also compare every hidden spike")
     run.add_argument("--out", help="write firmware outputs to this .npz (same layout as silifc infer)")
     run.add_argument("--json", action="store_true", help="machine-readable report")

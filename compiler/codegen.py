@@ -29,7 +29,8 @@ from . import fixedpoint as fx
 from .board import Board, compiler_flags
 from .emulator import write_firmware_skeleton
 from .errors import SilifcError
-from .memory import MAX_SYNAPTIC_DELAY, MemoryPlan, check_fits, delay_form, layer_prefixes, plan_memory
+from .memory import (MAX_SYNAPTIC_DELAY, SYNAPSE_CHOICES, MemoryPlan, check_fits, delay_form, dense_rows,
+                     dense_scratch_words, dense_stride, layer_prefixes, plan_memory)
 from .quantize import QuantNetwork
 
 WEIGHTS_PER_LINE = 16
@@ -79,6 +80,20 @@ def _pack_nibbles(delays: np.ndarray) -> np.ndarray:
     return padded[:, 0::2] | (padded[:, 1::2] << 4)
 
 
+def dense_weight_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[n_in, n_out] int8 weights -> (the uint8 table of slf_dense.h, int32 row sums).
+
+    Offset-binary bytes u = q + 128, rows padded to blocks of 4 and inputs to a multiple of 8
+    (padding u = 128: weight 0); one 16-byte group holds 4 inputs of 4 rows, row-major."""
+    weights = np.asarray(weights, dtype=np.int64)
+    n_in, n_out = weights.shape
+    stride, rows = dense_stride(n_in), dense_rows(n_out)
+    table = np.full((rows, stride), 128, dtype=np.int64)
+    table[:n_out, :n_in] = weights.T + 128
+    blocked = table.reshape(rows // 4, 4, stride // 4, 4).transpose(0, 2, 1, 3)
+    return blocked.reshape(-1).astype(np.uint8), table[:n_out].sum(axis=1)
+
+
 def _neuron_records(layer) -> list[dict]:
     syn = layer.synapses
     records = []
@@ -95,7 +110,8 @@ def _neuron_records(layer) -> list[dict]:
     return records
 
 
-def _layer_context(index: int, name: str, layer, previous: str | None) -> dict:
+def _layer_context(index: int, name: str, layer, previous: str | None, scratch: str | None = None) -> dict:
+    """scratch: the dense scratch buffer's name for --synapses dense, None for event-driven."""
     syn = layer.synapses
     suffix = f"s{syn.weight_bits}"
     form = delay_form(syn)
@@ -104,7 +120,12 @@ def _layer_context(index: int, name: str, layer, previous: str | None) -> dict:
                            f"(at most {MAX_SYNAPTIC_DELAY}). Retrain with --delays {MAX_SYNAPTIC_DELAY} or less")
     variant = {"none": "", "axonal": "_axonal", "synaptic": "_delayed"}[form]
     delay_arg = "" if form == "none" else f"&{name}_delays, "
-    if previous is None:
+    dense = scratch is not None
+    if dense and previous is None:
+        call = f"slf_dense_events_s8(&{name}_weights, events, n_events, &{scratch}, &{name}_ring)"
+    elif dense:
+        call = f"slf_dense_spikes_s8(&{name}_weights, {previous}_spiked, &{scratch}, &{name}_ring)"
+    elif previous is None:
         call = f"slf_accumulate_events_{suffix}{variant}(&{name}_weights, {delay_arg}events, n_events, &{name}_ring)"
     else:
         call = f"slf_accumulate_spikes_{suffix}{variant}(&{name}_weights, {delay_arg}&{previous}_spikes, &{name}_ring)"
@@ -116,11 +137,19 @@ def _layer_context(index: int, name: str, layer, previous: str | None) -> dict:
         delay_rows = []
     kind_title = {"silif": "SiLIF", "csilif": "C-SiLIF", "readout": "readout"}[layer.kind]
     title = (f"{name}: {kind_title} {syn.n_in} -> {syn.n_out}, state Q{31 - layer.frac_bits}.{layer.frac_bits}, "
-             f"int{syn.weight_bits} weights" + ("" if form == "none" else f", {form} delays <= {syn.max_delay}"))
+             f"int{syn.weight_bits} weights" + ("" if form == "none" else f", {form} delays <= {syn.max_delay}")
+             + (", dense synapses" if dense else ""))
+    if dense:
+        table, row_sum = dense_weight_table(syn.weights)
+        stride = dense_stride(syn.n_in)
+        weight_rows = _rows(table)                  # 16 per line: 4 inputs of the 4 rows of a block
+        dense_context = {"stride": stride, "rows": dense_rows(syn.n_out), "row_sum_rows": _rows(row_sum, 8)}
+    else:
+        weight_rows, dense_context = _rows(syn.weights), None
     context = {
         "index": index, "name": name, "kind": layer.kind, "title": title, "n_in": syn.n_in, "n_out": syn.n_out,
-        "weight_ctype": f"int{syn.weight_bits}_t", "weight_suffix": suffix,
-        "weight_rows": _rows(syn.weights), "delay_form": form, "delay_rows": delay_rows,
+        "weight_ctype": f"int{syn.weight_bits}_t", "weight_suffix": suffix, "dense": dense_context,
+        "weight_rows": weight_rows, "delay_form": form, "delay_rows": delay_rows,
         "delay_stride": (syn.n_out + 1) // 2, "depth": syn.max_delay + 1,
         "neurons": _neuron_records(layer), "accumulate_call": call,
         "synapse_phase": f"{name}_phase_synapses", "neuron_phase": f"{name}_phase_neurons",
@@ -138,6 +167,7 @@ class CompileOptions:
     board: Board
     prefix: str = "silifc"
     weights: str = "int8"
+    synapses: str = "event"       # "event": event-driven accumulation; "dense": the dense baseline
 
 
 @dataclass(frozen=True)
@@ -162,28 +192,50 @@ def _phase_names(prefix: str, layer_names: list[str]) -> list[str]:
     return phases + [f"{prefix}_phase_end"]
 
 
-def _banner(quantized: QuantNetwork, board: Board, weights: str) -> str:
+def _banner(quantized: QuantNetwork, board: Board, weights: str, synapses: str = "event") -> str:
     source = Path(quantized.source).name or "<in-memory model>"
     digest = f"sha256 {quantized.sha256[:16]}..." if quantized.sha256 else "not from a file"
+    variant = "" if synapses == "event" else f", {synapses} synapses"
     return (f"Generated by silifc {__version__} from {source} ({digest}) for board {board.name}, "
-            f"{weights} weights. Do not edit: regenerate with `silifc compile`.")
+            f"{weights} weights{variant}. Do not edit: regenerate with `silifc compile`.")
+
+
+def check_synapses(quantized: QuantNetwork, synapses: str, weights: str) -> None:
+    """Refuse what the dense kernels do not implement, before any C is generated."""
+    if synapses not in SYNAPSE_CHOICES:
+        raise CodegenError(f"--synapses {synapses!r}: choose one of {', '.join(SYNAPSE_CHOICES)}")
+    if synapses != "dense":
+        return
+    if weights != "int8" or quantized.weight_bits != 8:
+        raise CodegenError("--synapses dense supports int8 weights only (the dense kernels are "
+                           "slf_dense_*_s8); use --weights int8 or --synapses event")
+    delayed = [f"layer {index} (delays up to {layer.synapses.max_delay})"
+               for index, layer in enumerate(quantized.layers) if layer.synapses.max_delay > 0]
+    if delayed:
+        raise CodegenError("--synapses dense has no synaptic delays (every product lands in the current "
+                           f"step) but this model has them: {', '.join(delayed)}; use --synapses event")
 
 
 def render_project(quantized: QuantNetwork, options: CompileOptions) -> tuple[dict[str, str], MemoryPlan]:
     """All generated text files of the project, by relative path (no runtime/skeleton copies)."""
     prefix = check_prefix(options.prefix)
     board = options.board
-    plan = plan_memory(quantized, board, prefix)
+    check_synapses(quantized, options.synapses, options.weights)
+    plan = plan_memory(quantized, board, prefix, options.synapses)
     check_fits(plan, options.weights)
     names = layer_prefixes(quantized, prefix)
+    dense = options.synapses == "dense"
+    scratch = f"{prefix}_dense_scratch" if dense else None
     layers = []
     for index, (name, layer) in enumerate(zip(names, quantized.layers)):
-        layers.append(_layer_context(index, name, layer, names[index - 1] if index else None))
+        layers.append(_layer_context(index, name, layer, names[index - 1] if index else None, scratch))
     kinds = {"silif": "SiLIF", "csilif": "C-SiLIF", "readout": "readout"}
     widths = [quantized.n_inputs] + [layer.synapses.n_out for layer in quantized.layers]
     arch = " -> ".join(map(str, widths)) + " (" + ", ".join(kinds[l.kind] for l in quantized.layers) + ")"
     context = {
-        "banner": _banner(quantized, board, options.weights), "prefix": prefix, "PREFIX": prefix.upper(),
+        "banner": _banner(quantized, board, options.weights, options.synapses), "prefix": prefix,
+        "PREFIX": prefix.upper(), "synapses": options.synapses, "dense_scratch": scratch,
+        "dense_scratch_words": dense_scratch_words(quantized) if dense else 0,
         "guard": f"{prefix.upper()}_MODEL_H", "arch": arch, "n_inputs": quantized.n_inputs,
         "n_classes": quantized.n_classes, "output_frac_bits": fx.OUTPUT_FRAC_BITS,
         "time_step_ms": quantized.config.time_step_ms, "layers": layers, "hidden": layers[:-1],
@@ -199,7 +251,8 @@ def render_project(quantized: QuantNetwork, options: CompileOptions) -> tuple[di
         "CMakeLists.txt": env.get_template("project/CMakeLists.txt.j2").render(context),
         "memory_report.txt": f"# {context['banner']}\n" + plan.to_text() + "\n",
         "memory_report.json": json.dumps({**plan.to_dict(), "layers": names, "prefix": prefix,
-                                          "weights": options.weights}, indent=2) + "\n",
+                                          "weights": options.weights, "synapses": options.synapses},
+                                         indent=2) + "\n",
     }
     return rendered, plan
 

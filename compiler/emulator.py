@@ -20,12 +20,13 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence, Union
 
 import jinja2
+import numpy as np
 
 from .board import Board, compiler_flags
 from .errors import SilifcError
@@ -368,6 +369,18 @@ class FirmwareRun:
     fault: str | None  # the startup code's "FAULT ..." line
     stderr: str
     command: tuple[str, ...]  # the QEMU command line, to reproduce the run by hand
+    # With run_firmware(trace=True): one row per marker execution, in order: (bucket index
+    # in `buckets` order, instructions executed before it). uint64 array [executions, 2].
+    marker_trace: object = field(default=None, compare=False)
+
+    def marker_entries(self):
+        """(bucket indices, instructions of each entry) of every marker execution, in order:
+        exact per-entry splits of the bucket totals (e.g. per time step)."""
+        if self.marker_trace is None:
+            raise EmulatorError("this run was made without trace=True: no per-entry marker counts")
+        trace = np.asarray(self.marker_trace, dtype=np.int64).reshape(-1, 2)
+        ends = np.append(trace[1:, 1], self.instructions)
+        return trace[:, 0], ends - trace[:, 1]
 
 
 def _qemu_option_value(text: str) -> str:
@@ -430,7 +443,7 @@ def _describe_code_address(elf: Path, address: int) -> str:
 def run_firmware(elf: str | Path | FirmwareImage, board: Board, args: Sequence[str] = (), input_file: str | Path | None = None,
                  insn_limit: int | None = DEFAULT_INSN_LIMIT, timeout: float = DEFAULT_TIMEOUT_S,
                  regions: Mapping[str, tuple[Symbol, Symbol]] | None = None,
-                 markers: Sequence[Symbol] = (), check: bool = True) -> FirmwareRun:
+                 markers: Sequence[Symbol] = (), check: bool = True, trace: bool = False) -> FirmwareRun:
     """Runs the ELF on the board's QEMU machine and returns its output, status and counts.
 
     args        extra words for the guest's command line (sh_cmdline: "firmware arg1 arg2")
@@ -439,6 +452,7 @@ def run_firmware(elf: str | Path | FirmwareImage, board: Board, args: Sequence[s
     regions     name -> (START, STOP): instructions from START up to STOP, summed over passes
     markers     functions whose entry opens a new bucket: per-bucket instruction counts
     check       raise FirmwareHangError / FirmwareFaultError instead of returning such a run
+    trace       also record every marker execution (FirmwareRun.marker_trace, .marker_entries())
     Relative paths in semihosting calls are resolved from the current directory.
     """
     if isinstance(elf, FirmwareImage):
@@ -486,6 +500,9 @@ def run_firmware(elf: str | Path | FirmwareImage, board: Board, args: Sequence[s
         plugin_options = [_qemu_option_value(str(plugin)), f"out={_qemu_option_value(str(report))}"]
         if insn_limit is not None:
             plugin_options.append(f"limit={int(insn_limit)}")
+        trace_file = Path(tmp) / "markers.bin"
+        if trace:
+            plugin_options.append(f"trace={_qemu_option_value(str(trace_file))}")
         plugin_options += region_args + mark_args
         semihosting = ["enable=on", "target=native", "chardev=con", f"arg={FIRMWARE_ARGV0}"]
         semihosting += [f"arg={_qemu_option_value(arg)}" for arg in args]
@@ -516,6 +533,12 @@ def run_firmware(elf: str | Path | FirmwareImage, board: Board, args: Sequence[s
             raise EmulatorError(f"QEMU failed to run {elf.name} (exit status {process.returncode}):\n"
                                 f"{_tail(stderr)}\ncommand: {' '.join(command)}")
         counts = _read_count_report(report)
+        marker_trace = None
+        if trace:
+            if counts.get("trace_failed", 1) or not trace_file.exists():
+                raise EmulatorError(f"the instruction-counting plugin could not write its marker trace:\n"
+                                    f"{_tail(stderr)}")
+            marker_trace = np.fromfile(trace_file, dtype=np.uint64).reshape(-1, 2)
 
     fault_lines = [line for line in stdout.splitlines() if line.startswith("FAULT ")]
     fault = fault_lines[-1] if process.returncode == FAULT_EXIT_STATUS and fault_lines else None
@@ -532,6 +555,7 @@ def run_firmware(elf: str | Path | FirmwareImage, board: Board, args: Sequence[s
         fault=fault,
         stderr=stderr,
         command=tuple(command),
+        marker_trace=marker_trace,
     )
     if check and run.limit_exceeded:
         raise FirmwareHangError(f"firmware {elf.name} on {board.emulator.machine} exceeded its instruction budget "

@@ -4,6 +4,8 @@ Algorithm:
  1. Walk the quantized layers in schedule order. Each layer owns constants in flash
     (weights, optional delay table, per-neuron records, its descriptor structs) and
     buffers in RAM (delay-ring accumulators, neuron state, previous spikes, spike list).
+    With dense synapses (`--synapses dense`) the weights are the blocked, padded table of
+    slf_dense.h plus per-row sums, and one scratch vector in RAM serves every layer.
  2. Sizes are those of the runtime's C types on 32-bit ARM EAPI (AAPCS: 4-byte pointers,
     int64 aligned to 8): the constants below; a firmware test compares every planned
     buffer with the symbol size in the linked ELF.
@@ -29,6 +31,9 @@ DELAYS_DESCRIPTOR_BYTES = 8           # slf_synaptic_delays (pointer + two uint1
 RING_DESCRIPTOR_BYTES = 12            # slf_delay_ring_s32: pointer + three uint16, padded
 STATE_DESCRIPTOR_BYTES = 8            # slf_silif_state / slf_csilif_state: two pointers
 SPIKE_LIST_BYTES = 8                  # slf_spike_list: pointer + two uint16
+DENSE_WEIGHTS_DESCRIPTOR_BYTES = 12   # slf_dense_weights_s8: two pointers + two uint16
+DENSE_SCRATCH_DESCRIPTOR_BYTES = 8    # slf_dense_scratch: pointer + uint16, padded
+SYNAPSE_CHOICES = ("event", "dense")
 CELL_BYTES = 8                        # slf_silif_cell / slf_csilif_cell: two int32
 EXP2_TABLE_BYTES = 65 * 4             # runtime's softmax table (part of the runtime's flash)
 # Runtime code + step schedule + startup, measured on Cortex-M4 -O2 (~6 KB); the plan's
@@ -103,14 +108,40 @@ def delay_form(synapses) -> str:
     return "synaptic"
 
 
-def plan_memory(quantized: QuantNetwork, board: Board, prefix: str) -> MemoryPlan:
+def dense_stride(n_in: int) -> int:
+    """SLF_DENSE_STRIDE: bytes per row of a dense weight table (inputs padded to 8)."""
+    return -(-n_in // 8) * 8
+
+
+def dense_rows(n_out: int) -> int:
+    """SLF_DENSE_ROWS: rows of a dense weight table (padded to blocks of 4)."""
+    return -(-n_out // 4) * 4
+
+
+def dense_scratch_words(quantized: QuantNetwork) -> int:
+    """Words of the shared scratch vector: SLF_DENSE_EVENTS_SCRATCH_WORDS for the input layer,
+    SLF_DENSE_SPIKES_SCRATCH_WORDS for the others, the largest of them."""
+    words = [dense_stride(layer.synapses.n_in) // (1 if index == 0 else 4)
+             for index, layer in enumerate(quantized.layers)]
+    return max(words)
+
+
+def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: str = "event") -> MemoryPlan:
     buffers = []
+    dense = synapses == "dense"
     for name, layer in zip(layer_prefixes(quantized, prefix), quantized.layers):
         syn = layer.synapses
         n_in, n_out, kind = syn.n_in, syn.n_out, layer.kind
         weight_bytes = syn.weight_bits // 8
-        buffers.append(Buffer(f"{name}_weight_data", "flash", n_in * n_out * weight_bytes,
-                              f"int{syn.weight_bits} weights [{n_in}][{n_out}], per presynaptic neuron"))
+        if dense:
+            stride, rows = dense_stride(n_in), dense_rows(n_out)
+            buffers.append(Buffer(f"{name}_weight_data", "flash", rows * stride,
+                                  f"int8 weights [{rows}][{stride}] (n_out, n_in padded), offset-binary, "
+                                  "blocks of 4 rows (dense)"))
+            buffers.append(Buffer(f"{name}_row_sum", "flash", 4 * n_out, "int32 row sums of the dense table"))
+        else:
+            buffers.append(Buffer(f"{name}_weight_data", "flash", n_in * n_out * weight_bytes,
+                                  f"int{syn.weight_bits} weights [{n_in}][{n_out}], per presynaptic neuron"))
         form = delay_form(syn)
         if form == "synaptic":
             buffers.append(Buffer(f"{name}_delay_data", "flash", n_in * ((n_out + 1) // 2),
@@ -119,7 +150,8 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str) -> MemoryPla
             buffers.append(Buffer(f"{name}_delay_data", "flash", n_in, f"axonal delays [{n_in}], max {syn.max_delay}"))
         buffers.append(Buffer(f"{name}_neurons", "flash", n_out * NEURON_RECORD_BYTES[kind],
                               f"{kind} constants, {NEURON_RECORD_BYTES[kind]} B per neuron"))
-        descriptors = WEIGHTS_DESCRIPTOR_BYTES + LAYER_DESCRIPTOR_BYTES[kind]
+        descriptors = (DENSE_WEIGHTS_DESCRIPTOR_BYTES if dense else WEIGHTS_DESCRIPTOR_BYTES) \
+            + LAYER_DESCRIPTOR_BYTES[kind]
         if form != "none":
             descriptors += DELAYS_DESCRIPTOR_BYTES
         buffers.append(Buffer(f"{name}_descriptors", "flash", descriptors, "weight/delay/layer descriptors"))
@@ -137,6 +169,12 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str) -> MemoryPla
             buffers.append(Buffer(f"{name}_spike_index", "ram", n_out * 2, "spike list (uint16 indices)"))
             buffers.append(Buffer(f"{name}_state", "ram", STATE_DESCRIPTOR_BYTES + SPIKE_LIST_BYTES,
                                   "state and spike-list descriptors"))
+    if dense:
+        words = dense_scratch_words(quantized)
+        buffers.append(Buffer(f"{prefix}_dense_scratch_words", "ram", 4 * words,
+                              f"dense input vector, {words} words, shared by the layers"))
+        buffers.append(Buffer(f"{prefix}_dense_scratch", "flash", DENSE_SCRATCH_DESCRIPTOR_BYTES,
+                              "scratch descriptor"))
     return MemoryPlan(board=board, buffers=tuple(buffers), stack_bytes=board.stack_size)
 
 

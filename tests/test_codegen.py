@@ -29,18 +29,23 @@ def tiny_quantized(weight_bits=8, max_delay=2):
     return quantize_network(folded, calibration=random_input(6, 2, 30, 0.1, 1, seed=1), weight_bits=weight_bits)
 
 
-def test_generated_sources_match_golden_files():
-    rendered, _ = render_project(tiny_quantized(), CompileOptions(board=load_board("nrf52840"), prefix="tiny"))
+@pytest.mark.parametrize("golden_dir,synapses,max_delay,files", [
+    (GOLDEN_DIR, "event", 2, GOLDEN_FILES),
+    (GOLDEN_DIR.parent / "tiny_dense", "dense", 0, ("model/tiny_model.c", "memory_report.txt")),
+])
+def test_generated_sources_match_golden_files(golden_dir, synapses, max_delay, files):
+    rendered, _ = render_project(tiny_quantized(max_delay=max_delay),
+                                 CompileOptions(board=load_board("nrf52840"), prefix="tiny", synapses=synapses))
     if os.environ.get("SILIFC_UPDATE_GOLDEN") == "1":
-        for name in GOLDEN_FILES:
-            path = GOLDEN_DIR / name
+        for name in files:
+            path = golden_dir / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(rendered[name])
         pytest.skip("golden files rewritten; review the diff with git")
-    for name in GOLDEN_FILES:
-        want = (GOLDEN_DIR / name).read_text()
-        assert rendered[name] == want, f"{name} differs from tests/golden/tiny_model/{name}; if the change is " \
-                                       "intended, rerun with SILIFC_UPDATE_GOLDEN=1 and review the diff"
+    for name in files:
+        want = (golden_dir / name).read_text()
+        assert rendered[name] == want, f"{name} differs from tests/golden/{golden_dir.name}/{name}; if the " \
+                                       "change is intended, rerun with SILIFC_UPDATE_GOLDEN=1 and review the diff"
 
 
 def test_generation_is_deterministic():
@@ -95,3 +100,21 @@ def test_model_too_big_for_ram_is_refused():
     with pytest.raises(ModelTooLargeError, match="RAM: needs .* over by"):
         render_project(wide, CompileOptions(board=board))
     render_project(quantized, CompileOptions(board=board))          # the tiny model fits a micro:bit
+
+
+def test_dense_memory_plan_pads_the_weight_table():
+    quantized = tiny_quantized(max_delay=0)
+    plan = plan_memory(quantized, load_board("nrf52840"), "tiny", synapses="dense")
+    names = {b.name: b for b in plan.buffers}
+    assert names["tiny_l0_weight_data"].bytes == 8 * 8         # 5 rows -> 8, 6 inputs -> 8
+    assert names["tiny_readout_weight_data"].bytes == 4 * 8     # 3 rows -> 4, 4 inputs -> 8
+    assert names["tiny_l1_row_sum"].bytes == 4 * 4
+    assert names["tiny_dense_scratch_words"].bytes == 8 * 4     # input layer: 8 halfwords + 2 bit planes
+    assert "tiny_l0_delay_data" not in names
+
+
+def test_dense_refuses_delayed_models_before_generating():
+    with pytest.raises(CodegenError, match="--synapses dense has no synaptic delays"):
+        render_project(tiny_quantized(), CompileOptions(board=load_board("nrf52840"), synapses="dense"))
+    with pytest.raises(CodegenError, match="choose one of event, dense"):
+        render_project(tiny_quantized(), CompileOptions(board=load_board("nrf52840"), synapses="sparse"))

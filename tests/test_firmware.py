@@ -142,3 +142,92 @@ def test_unknown_board_lists_known_ones(capsys):
     assert main(["compile", str(PAPER_MODELS["silif"]), "--board", "nrf5284", "-o", "/tmp/x"]) == 2
     err = capsys.readouterr().err
     assert "nrf52840" in err and "stm32f405" in err
+
+
+# ---------------------------------------------------------------- dense baseline, per-step counts
+
+@pytest.mark.parametrize("board", ["nrf52840", "mps2_an500", "mps2_an505", "microbit"])
+def test_dense_synapses_are_bit_exact(board, tmp_path):
+    """--synapses dense computes the same integers: same outputs and spikes as the reference."""
+    quantized, counts = _small(kinds=("csilif", "silif"))
+    project, image = build_model_firmware(quantized, load_board(board), work_dir=tmp_path, synapses="dense")
+    assert "slf_dense_events_s8" in (project.directory / "model" / "silifc_model.c").read_text()
+    assert_bit_exact(run_model(project, image, quantized, counts, record_spikes=True), run_int(quantized, counts))
+
+
+def test_dense_paper_model_is_bit_exact_and_costs_every_mac(paper_quantized, golden_counts, tmp_path):
+    quantized = paper_quantized["silif"]
+    project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path, synapses="dense")
+    report = run_model(project, image, quantized, golden_counts[:2], record_spikes=True)
+    assert_bit_exact(report, run_int(quantized, golden_counts[:2]))
+    synapses = report.step_phase_instructions[:, 0::2]        # every layer's synapse phase, every step
+    macs = np.array([layer.synapses.n_in * layer.synapses.n_out for layer in quantized.layers])
+    # dense spike layers cost the same every step, whatever the activity; the input layer's
+    # cost depends only on its largest count (one or two bit planes, else SMLAD); <= 1.4 per MAC
+    hidden = synapses[:, 1:]
+    assert (hidden.max(axis=0) - hidden.min(axis=0) < 0.01 * hidden.min(axis=0)).all()
+    assert (synapses.max(axis=0) < 1.4 * macs).all() and (hidden.mean(axis=0) < 0.6 * macs[1:]).all()
+
+
+def test_dense_refuses_delays_and_int16(tmp_path):
+    from silifc.codegen import CodegenError
+
+    delayed, _ = _small(max_delay=2)
+    with pytest.raises(CodegenError, match="no synaptic delays.*layer 0 \\(delays up to"):
+        build_model_firmware(delayed, load_board("nrf52840"), work_dir=tmp_path, synapses="dense")
+    wide, _ = _small(weight_bits=16)
+    with pytest.raises(CodegenError, match="int8 weights only"):
+        build_model_firmware(wide, load_board("nrf52840"), weights="int16", work_dir=tmp_path, synapses="dense")
+
+
+def test_dense_planned_buffer_sizes_equal_the_linked_symbols(tmp_path):
+    quantized, _ = _small()
+    project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path, synapses="dense")
+    nm = subprocess.run(["arm-none-eabi-nm", "-S", str(image.elf)], capture_output=True, text=True, check=True).stdout
+    sizes = {parts[3]: int(parts[1], 16) for parts in map(str.split, nm.splitlines()) if len(parts) == 4}
+    for buffer in project.plan.buffers:
+        if buffer.name.endswith("_descriptors"):
+            base = buffer.name[: -len("_descriptors")]
+            got = sum(sizes.get(f"{base}_{part}", 0) for part in ("weights", "layer"))
+        elif buffer.name.endswith("_state"):
+            base = buffer.name[: -len("_state")]
+            got = sizes[f"{base}_state"] + sizes[f"{base}_spikes"]
+        else:
+            got = sizes[buffer.name]
+        assert got == buffer.bytes, buffer
+    data = int(next(line.split()[0] for line in nm.splitlines() if line.endswith(" silifc_l1_weight_data")), 16)
+    assert data % 4 == 0                                        # the DSP path's LDM needs it
+
+
+def test_build_cache_key_includes_the_synapses():
+    quantized, _ = _small()
+    event, _ = build_model_firmware(quantized, load_board("nrf52840"))
+    dense, _ = build_model_firmware(quantized, load_board("nrf52840"), synapses="dense")
+    assert event.directory != dense.directory and event.digest != dense.digest
+
+
+def test_per_step_counts_split_the_phase_totals_exactly(tmp_path):
+    from silifc.firmware import profile_run
+
+    quantized, counts = _small()
+    project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)
+    report = run_model(project, image, quantized, counts)
+    per_step = report.step_phase_instructions
+    assert per_step.shape == (counts.shape[0] * counts.shape[1], len(project.phases) - 1)
+    assert per_step.sum(axis=0).tolist() == list(report.phase_instructions.values())
+    assert report.step_instructions.sum() == report.model_instructions
+    profile = profile_run(report, quantized, counts, run_int(quantized, counts).spikes)
+    assert np.array_equal(profile.total, report.step_instructions)
+    # SOPs as the authors count them: non-zero presynaptic entries x fan-out
+    assert profile.layers[0].sops.tolist() == ((counts > 0).sum(axis=2) * 40).ravel().tolist()
+    assert profile.neuron_updates == 40 + 32
+
+
+def test_cli_run_count_prints_the_per_layer_profile(capsys):
+    code = main(["run", str(PAPER_MODELS["csilif"]), "--input", str(GOLDEN / "inputs.npz"), "--synapses", "dense",
+                 "--count"])
+    out = capsys.readouterr().out
+    assert code == 0 and "RESULT: bit-exact" in out and "dense synapses" in out
+    for text in ("silifc_l0", "silifc_l1", "silifc_readout", "instr/SOP", "instr/neuron", "SOPs per step",
+                 "budget model"):
+        assert text in out, text

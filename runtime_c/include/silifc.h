@@ -16,6 +16,7 @@
 #include "slf_config.h"
 #include "slf_common.h"
 #include "slf_synapses.h"
+#include "slf_dense.h"
 #include "slf_neurons.h"
 #include "slf_decision.h"
 

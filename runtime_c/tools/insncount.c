@@ -17,9 +17,16 @@
  *                       makes bucket i+1 current; every executed instruction is counted
  *                       in the current bucket. Bucket 0 holds what ran before any marker.
  *                       Firmware marks "layer k begins" by calling an empty function.
+ *   trace=FILE          also log every marker execution to FILE (binary, host byte order):
+ *                       one record of two uint64 per execution, (bucket index i+1, value
+ *                       of `total` at that moment), in execution order. The instructions
+ *                       of one bucket entry are the next record's total minus this one's
+ *                       (the report's total for the last record), so per-entry counts,
+ *                       e.g. per time step, are exact and sum to the bucket totals.
  *
  * Report, one "key=value" per line (I = 0-based index in argument order):
  *   format=1  total=N  limit_exceeded=0|1
+ *   trace_failed=0|1                                   (only with trace=FILE)
  *   region.I=N  region.I.passes=K  region.I.open=0|1   (open: START ran, STOP did not yet)
  *   bucket.I=N  bucket.I.entries=K                     (entries: times marker I-1 ran)
  *
@@ -59,10 +66,25 @@ static uint64_t bucket_count[MAX_MARKS + 1], bucket_entries[MAX_MARKS + 1];
 static int current_bucket;
 static uint64_t bucket_opened_at;
 
+static char trace_path[4096];
+static FILE *trace_file;
+static int trace_failed;
+
 static void close_current_bucket(void)
 {
     bucket_count[current_bucket] += total - bucket_opened_at;
     bucket_opened_at = total;
+}
+
+static void trace_mark(int bucket)
+{
+    uint64_t record[2];
+    if (!trace_file || trace_failed)
+        return;
+    record[0] = (uint64_t)bucket;
+    record[1] = total;
+    if (fwrite(record, sizeof record, 1, trace_file) != 1)
+        trace_failed = 1;
 }
 
 static void write_report(int limit_exceeded)
@@ -72,6 +94,13 @@ static void write_report(int limit_exceeded)
         return;
     written = 1;
     close_current_bucket();
+    if (trace_file) {
+        if (fclose(trace_file) != 0)
+            trace_failed = 1;
+        trace_file = NULL;
+        if (trace_failed)
+            fprintf(stderr, "insncount: cannot write trace %s\n", trace_path);
+    }
 
     FILE *f = fopen(out_path, "w");
     if (!f) {
@@ -79,6 +108,8 @@ static void write_report(int limit_exceeded)
         return;
     }
     fprintf(f, "format=1\ntotal=%" PRIu64 "\nlimit_exceeded=%d\n", total, limit_exceeded);
+    if (trace_path[0])
+        fprintf(f, "trace_failed=%d\n", trace_failed);
     for (int i = 0; i < n_regions; i++)
         fprintf(f, "region.%d=%" PRIu64 "\nregion.%d.passes=%" PRIu64 "\nregion.%d.open=%d\n",
                 i, regions[i].count, i, regions[i].passes, i, regions[i].open);
@@ -116,6 +147,7 @@ static void on_mark(unsigned int vcpu, void *udata)
     close_current_bucket();
     current_bucket = bucket;
     bucket_entries[bucket]++;
+    trace_mark(bucket);
 }
 
 static void on_tb_exec(unsigned int vcpu, void *udata)
@@ -205,6 +237,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             if (r->start_pc == r->stop_pc)
                 return bad_arg(arg, "START and STOP must differ");
             n_regions++;
+        } else if (!strncmp(arg, "trace=", 6)) {
+            if ((size_t)snprintf(trace_path, sizeof trace_path, "%s", arg + 6) >= sizeof trace_path)
+                return bad_arg(arg, "path too long");
         } else if (!strncmp(arg, "mark=", 5)) {
             if (n_marks == MAX_MARKS)
                 return bad_arg(arg, "too many markers");
@@ -212,11 +247,18 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
                 return bad_arg(arg, "expected an address");
             n_marks++;
         } else {
-            return bad_arg(arg, "unknown key (known: out, limit, region, mark)");
+            return bad_arg(arg, "unknown key (known: out, limit, region, mark, trace)");
         }
     }
     if (!out_path[0])
         return bad_arg("", "out=FILE is required");
+    if (trace_path[0]) {
+        trace_file = fopen(trace_path, "wb");
+        if (!trace_file) {
+            fprintf(stderr, "insncount: cannot create trace %s\n", trace_path);
+            return -1;
+        }
+    }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_translate);
     qemu_plugin_register_atexit_cb(id, on_qemu_exit, NULL);
     return 0;
