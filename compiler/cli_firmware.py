@@ -36,6 +36,9 @@ def cmd_compile(args) -> int:
     board, path, network, quantized = _prepare(args)
     options = CompileOptions(board=board, prefix=args.prefix, weights=args.weights, synapses=args.synapses)
     project = write_project(quantized, options, args.output)
+    renode_files = None
+    if board.renode is not None:
+        renode_files = _write_renode(args, project, quantized, network)
     seconds = time.perf_counter() - started
     report = {"model": str(path), "board": board.name, "output": str(project.directory), "prefix": args.prefix,
               "weights": args.weights, "synapses": args.synapses, "compile_seconds": round(seconds, 3),
@@ -49,11 +52,26 @@ def cmd_compile(args) -> int:
         lines.append(f"linked firmware {image.elf}: flash {image.flash_used} B of {board.flash.size}, "
                      f"RAM {image.ram_used} B of {board.ram.size} (with stack)")
     lines.append(f"build with: make -C {project.directory}   (or add it to a CMake/Zephyr build: CMakeLists.txt)")
+    if renode_files is not None:
+        report["renode"] = {"script": str(renode_files.script), "robot": str(renode_files.robot)}
+        lines.append(f"Renode: {renode_files.script.name} / {renode_files.robot.name} in {renode_files.directory} "
+                     f"(self-check firmware: `make -C {project.directory} renode`)")
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print("\n".join(lines))
     return 0
+
+
+def _write_renode(args, project, quantized, network):
+    """Renode self-check: the first sample of --input (else seeded random events) embedded
+    with its integer-reference result."""
+    from . import cli
+    from .codegen import _banner
+    from .renode import write_renode_files
+
+    counts, _, _ = cli._load_counts(args, network)
+    return write_renode_files(project, quantized, counts[0], _banner(quantized, project.plan.board, args.weights))
 
 
 def cmd_run(args) -> int:
@@ -137,6 +155,7 @@ def add_commands(sub, add_model_options, add_quant_options) -> None:
                           help="event: event-driven accumulation (default); dense: an int8 matrix-vector "
                                "product per layer per step (the baseline; no delays, int8 only)")
     compile_.add_argument("--build", action="store_true", help="also build the emulator firmware and report linked sizes")
+    compile_.add_argument("--input", help="sample events for the Renode self-check (default: seeded random events)")
     compile_.add_argument("--json", action="store_true", help="machine-readable report")
     compile_.set_defaults(func=cmd_compile)
 
