@@ -227,8 +227,9 @@ def _add_train_parser(sub) -> None:
     train.add_argument("--classes", type=int, help="number of classes (default: largest label + 1)")
     train.add_argument("--delays", type=int, metavar="MAX",
                        help="learn per-synapse delays 0..MAX steps (default: no delays)")
-    train.add_argument("--delay-layers", choices=("all", "hidden", "first"), default="all",
-                       help="layers whose input synapses get delays (default all, as DCLS)")
+    train.add_argument("--delay-layers", choices=("hidden", "all", "first"), default="hidden",
+                       help="layers whose input synapses get delays: every layer but the readout (default), "
+                            "all (the readout too, as DCLS) or only the first")
     train.add_argument("--epochs", type=int, default=30, help="main training epochs (default 30)")
     train.add_argument("--finetune-epochs", type=int, default=5,
                        help="epochs on the rounded integer delays (default 5; only with --delays)")
@@ -239,7 +240,7 @@ def _add_train_parser(sub) -> None:
     train.add_argument("--batch-size", type=int, default=64, help="default 64")
     train.add_argument("--lr", type=float, default=0.01, help="Adam learning rate (default 0.01, the authors')")
     train.add_argument("--delay-lr", type=float, help="Adam learning rate of the delay positions, in steps "
-                                                      "(default 0.5)")
+                                                      "(default 0.2)")
     train.add_argument("--dropout", type=float, help="dropout on hidden spikes during training (default 0.1)")
     train.add_argument("--seed", type=int, default=0, help="seed of initialisation, split and shuffling")
     train.add_argument("--val-split", type=float, default=0.1,
@@ -301,9 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
     infer.add_argument("--json", action="store_true", help="machine-readable report")
     infer.set_defaults(func=cmd_infer)
 
+    _add_train_parser(sub)
+
     from .cli_firmware import add_commands as add_firmware_commands
 
     add_firmware_commands(sub, _add_model_options, _add_quant_options)
+    from .cli_audio import add_commands as add_audio_commands
+
+    add_audio_commands(sub, _add_model_options, _add_quant_options)
 
     boards = sub.add_parser("boards", help="list the boards silifc can compile for")
     boards.add_argument("--json", action="store_true", help="machine-readable list")

@@ -32,6 +32,10 @@ def cmd_compile(args) -> int:
     from .codegen import CompileOptions, write_project
     from .firmware import build_model_firmware
 
+    if args.audio:
+        from .cli_audio import compile_audio
+
+        return compile_audio(args)
     started = time.perf_counter()
     board, path, network, quantized = _prepare(args)
     options = CompileOptions(board=board, prefix=args.prefix, weights=args.weights, synapses=args.synapses)
@@ -79,6 +83,11 @@ def cmd_run(args) -> int:
     from .codegen import check_synapses
     from .firmware import build_model_firmware, profile_run, run_model
     from .int_ref import run_int
+
+    if args.wav:
+        from .cli_audio import run_audio
+
+        return run_audio(args)
 
     board, path, network, quantized = _prepare(args)
     check_synapses(quantized, args.synapses, args.weights)
@@ -156,6 +165,9 @@ def add_commands(sub, add_model_options, add_quant_options) -> None:
                                "product per layer per step (the baseline; no delays, int8 only)")
     compile_.add_argument("--build", action="store_true", help="also build the emulator firmware and report linked sizes")
     compile_.add_argument("--input", help="sample events for the Renode self-check (default: seeded random events)")
+    compile_.add_argument("--audio", action="store_true",
+                          help="add the always-listening keyword app: PCM -> front end -> network -> detector "
+                               "(docs/kws.md)")
     compile_.add_argument("--json", action="store_true", help="machine-readable report")
     compile_.set_defaults(func=cmd_compile)
 
@@ -172,5 +184,7 @@ def add_commands(sub, add_model_options, add_quant_options) -> None:
                           "and neuron phase, SOPs, instructions per SOP and per neuron update")
     run.add_argument("--spikes", action="store_true", help="also compare every hidden spike")
     run.add_argument("--out", help="write firmware outputs to this .npz (same layout as silifc infer)")
+    run.add_argument("--wav", help="run the keyword-spotting firmware on this 16 kHz mono WAV (detections, step-by-step "
+                                   "comparison with the integer reference; docs/kws.md)")
     run.add_argument("--json", action="store_true", help="machine-readable report")
     run.set_defaults(func=cmd_run)

@@ -39,6 +39,8 @@ def test_installed_package_is_used_and_has_its_data(installed, tmp_path):
     assert module_file.startswith(str(installed))
     for name in ("LICENSE", "silif_ssc_4ms.pth", "csilif_ssc_4ms.pth", "sample_inputs.npz"):
         assert name in listing
+    assert (installed / "silifc" / "models" / "kws" / "stream.wav").is_file()
+    assert (installed / "silifc" / "runtime_c" / "frontend" / "slf_detect.h").is_file()
     for package in ("runtime_c", "templates", "boards"):
         assert (installed / "silifc" / package).is_dir()
 
