@@ -52,11 +52,14 @@ def spatial_binning(counts: np.ndarray, n_inputs: int, spatial_bin: int, source:
         "set spatial_bin in the model's .silifc.toml or with --spatial-bin")
 
 
-def _check_counts(array: np.ndarray, source: str) -> np.ndarray:
-    if array.ndim == 2:
+def check_counts(array, source: str, single_sample_ok: bool = True) -> np.ndarray:
+    """Non-negative whole event counts as int64 [B, T, C] ([T, C] is one sample when allowed)."""
+    array = np.asarray(array)
+    if array.ndim == 2 and single_sample_ok:
         array = array[None]
     if array.ndim != 3:
-        raise InputDataError(f"{source}: expected an array [T, C] or [B, T, C], got shape {list(array.shape)}")
+        wanted = "[T, C] or [B, T, C]" if single_sample_ok else "[samples, steps, channels]"
+        raise InputDataError(f"{source}: expected an array {wanted}, got shape {list(array.shape)}")
     if array.dtype.kind == "f":
         if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
             raise InputDataError(f"{source}: spike counts must be whole numbers, found fractional or NaN values")
@@ -111,7 +114,7 @@ def load_input(path: str | Path, n_inputs: int, config: ModelConfig) -> SpikeInp
             raise InputDataError(f"{path}: unknown input type {suffix!r}; use .npy, .npz or .h5")
     except (ValueError, OSError) as exc:
         raise InputDataError(f"{path}: cannot read ({exc})") from None
-    counts = spatial_binning(_check_counts(np.asarray(array), source), n_inputs, config.spatial_bin, source)
+    counts = spatial_binning(check_counts(array, source), n_inputs, config.spatial_bin, source)
     if labels is not None and labels.shape != (counts.shape[0],):
         raise InputDataError(f"{path}: {labels.shape[0] if labels.ndim else 1} labels for {counts.shape[0]} samples")
     return SpikeInput(counts=counts, labels=labels, source=source)

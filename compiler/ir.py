@@ -103,13 +103,8 @@ class ReadoutLayer:
 HiddenLayer = SiLIFLayer | CSiLIFLayer
 
 
-@dataclass(frozen=True, eq=False)
-class Network:
-    config: ModelConfig
-    hidden: tuple[HiddenLayer, ...]
-    readout: ReadoutLayer
-    source: str = ""              # file name the network came from
-    sha256: str = ""              # of that file
+class _LayerShapes:
+    """Shape queries shared by the raw and the folded network."""
 
     @property
     def layers(self):
@@ -126,6 +121,15 @@ class Network:
     @property
     def widths(self) -> tuple[int, ...]:
         return (self.n_inputs, *(layer.weight.shape[0] for layer in self.layers))
+
+
+@dataclass(frozen=True, eq=False)
+class Network(_LayerShapes):
+    config: ModelConfig
+    hidden: tuple[HiddenLayer, ...]
+    readout: ReadoutLayer
+    source: str = ""              # file name the network came from
+    sha256: str = ""              # of that file
 
 
 # ---------------------------------------------------------------- folded
@@ -191,28 +195,12 @@ FoldedHidden = FoldedSiLIF | FoldedCSiLIF
 
 
 @dataclass(frozen=True, eq=False)
-class FoldedNetwork:
+class FoldedNetwork(_LayerShapes):
     config: ModelConfig
     hidden: tuple[FoldedHidden, ...]
     readout: FoldedReadout
     source: str = ""
     sha256: str = ""
-
-    @property
-    def layers(self):
-        return (*self.hidden, self.readout)
-
-    @property
-    def n_inputs(self) -> int:
-        return self.layers[0].weight.shape[1]
-
-    @property
-    def n_classes(self) -> int:
-        return self.readout.weight.shape[0]
-
-    @property
-    def widths(self) -> tuple[int, ...]:
-        return (self.n_inputs, *(layer.weight.shape[0] for layer in self.layers))
 
     @property
     def max_delay(self) -> int:

@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 from .errors import ConfigError, InputDataError
 from .ir import ModelConfig
+from .inputs import check_counts
 from .native import KINDS, ModelSpec, build_model, save_native
 
 DELAY_PLACEMENTS = ("all", "hidden", "first")
@@ -149,19 +150,10 @@ class TrainResult:
 
 def check_dataset(counts, labels, n_classes: int | None, where: str = "data"):
     """Validate [N, T, C] non-negative integer counts and [N] labels in 0..n_classes-1."""
-    counts = np.asarray(counts)
-    if counts.ndim != 3:
-        raise InputDataError(f"{where}: spike counts must be [samples, steps, channels], got shape "
-                             f"{list(counts.shape)}")
-    if counts.shape[0] < 1 or counts.shape[1] < 1 or counts.shape[2] < 1:
-        raise InputDataError(f"{where}: no samples, steps or channels (shape {list(counts.shape)})")
-    if counts.dtype.kind == "f":
-        if not np.all(np.isfinite(counts)) or not np.all(counts == np.round(counts)):
-            raise InputDataError(f"{where}: spike counts must be whole numbers, found fractional or NaN values")
-    elif counts.dtype.kind not in "iub":
-        raise InputDataError(f"{where}: spike counts must be numbers, got dtype {counts.dtype}")
-    if (counts < 0).any():
-        raise InputDataError(f"{where}: spike counts must be non-negative")
+    shape = list(np.shape(counts))
+    if len(shape) == 3 and min(shape) < 1:
+        raise InputDataError(f"{where}: no samples, steps or channels (shape {shape})")
+    counts = check_counts(counts, where, single_sample_ok=False)
     if labels is None:
         raise InputDataError(f"{where}: no labels; training needs a 'labels' array (one class index per sample)")
     labels = np.asarray(labels)
