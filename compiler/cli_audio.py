@@ -12,13 +12,11 @@ is looked up there, then among the bundled paper models.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
-
-def _say(message: str) -> None:
-    print(f"silifc: {message}", file=sys.stderr, flush=True)
+from .cli import _emit
+from .cli_firmware import _say
 
 
 def _resolve_model(value: str | None) -> Path:
@@ -145,10 +143,7 @@ def compile_audio(args) -> int:
                      f"RAM {image.ram_used} B of {board.ram.size} (with the {board.stack_size} B stack)")
     lines.append(f"build with: make -C {audio.directory} -f audio/Makefile   "
                  f"(run in QEMU: ... run WAV=speech.wav, or `silifc run MODEL --wav speech.wav`)")
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print("\n".join(lines))
+    _emit(args, report, "\n".join(lines))
     return 0
 
 

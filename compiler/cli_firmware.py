@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
+
+from .cli import _emit
 
 
 def _say(message: str) -> None:
@@ -60,10 +61,7 @@ def cmd_compile(args) -> int:
         report["renode"] = {"script": str(renode_files.script), "robot": str(renode_files.robot)}
         lines.append(f"Renode: {renode_files.script.name} / {renode_files.robot.name} in {renode_files.directory} "
                      f"(self-check firmware: `make -C {project.directory} renode`)")
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print("\n".join(lines))
+    _emit(args, report, "\n".join(lines))
     return 0
 
 
