@@ -16,7 +16,6 @@ import functools
 import hashlib
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -296,7 +295,3 @@ def write_project(quantized: QuantNetwork, options: CompileOptions, out_dir: str
                    app_source=out_dir / "app" / "main.c",
                    include_dirs=(out_dir / "model", out_dir / "runtime" / "include", skeleton.directory),
                    digest=digest.hexdigest())
-
-
-def remove_project(out_dir: Path) -> None:
-    shutil.rmtree(out_dir, ignore_errors=True)
