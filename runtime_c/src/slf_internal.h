@@ -192,6 +192,24 @@ SLF_INLINE slf_status slf_check_ring(const slf_delay_ring_s32 *ring, uint32_t wi
     return SLF_OK;
 }
 
+/* Arguments shared by the spiking-layer updates (SiLIF, C-SiLIF): every pointer set, the
+ * ring `n` wide, and room for n spikes (the list is written branch-free). */
+SLF_INLINE slf_status slf_check_spiking_update(const void *neuron, const void *cell, const uint8_t *spiked,
+                                               uint32_t n, const slf_delay_ring_s32 *input,
+                                               const slf_spike_list *spikes)
+{
+    slf_status status;
+    if (input == NULL || spikes == NULL || neuron == NULL || cell == NULL || spiked == NULL ||
+        spikes->index == NULL) {
+        return SLF_ERR_NULL;
+    }
+    status = slf_check_ring(input, n);
+    if (status != SLF_OK) {
+        return status;
+    }
+    return spikes->capacity < n ? SLF_ERR_CAPACITY : SLF_OK;
+}
+
 SLF_INLINE slf_status slf_check_spikes(const slf_spike_list *spikes, uint32_t n_in)
 {
     uint32_t k;

@@ -110,17 +110,13 @@ slf_status slf_silif_update_q31(const slf_silif_layer *layer, slf_silif_state *s
     uint32_t n, i;
     slf_status status;
 
-    if (layer == NULL || state == NULL || input == NULL || spikes == NULL || layer->neuron == NULL ||
-        state->cell == NULL || state->spiked == NULL || spikes->index == NULL) {
+    if (layer == NULL || state == NULL) {
         return SLF_ERR_NULL;
     }
     n = layer->n;
-    status = slf_check_ring(input, n);
+    status = slf_check_spiking_update(layer->neuron, state->cell, state->spiked, n, input, spikes);
     if (status != SLF_OK) {
         return status;
-    }
-    if (spikes->capacity < n) {
-        return SLF_ERR_CAPACITY;
     }
 
     p = layer->neuron;
