@@ -18,45 +18,7 @@
  */
 #include "slf_internal.h"
 
-#if SLF_USE_DSP && defined(__GNUC__)
-#define SLF_DENSE_EVENTS_DSP 1
-#else
-#define SLF_DENSE_EVENTS_DSP 0
-#endif
-
-#if SLF_DENSE_EVENTS_DSP
-/* acc[r] = sum over 8 * pairs inputs of |u - m| for the 4 rows of one block: the loop of
- * slf_dense_spikes_s8.c, repeated here because the runtime keeps one public kernel per file
- * and has no private header for the dense kernels. */
-__attribute__((naked, noinline)) static void slf_dense_block_usad(int32_t *acc __attribute__((unused)),
-                                                                  const uint8_t *w __attribute__((unused)),
-                                                                  const uint32_t *m __attribute__((unused)),
-                                                                  uint32_t pairs __attribute__((unused)))
-{
-    __asm__ volatile(
-        "push   {r4-r11, lr}\n\t"
-        "movs   r4, #0\n\t"
-        "movs   r5, #0\n\t"
-        "movs   r6, #0\n\t"
-        "movs   r7, #0\n\t"
-        "1:\n\t"
-        "ldrd   r12, lr, [r2], #8\n\t"
-        "ldm    r1!, {r8-r11}\n\t"
-        "usada8 r4, r8, r12, r4\n\t"
-        "usada8 r5, r9, r12, r5\n\t"
-        "usada8 r6, r10, r12, r6\n\t"
-        "usada8 r7, r11, r12, r7\n\t"
-        "ldm    r1!, {r8-r11}\n\t"
-        "usada8 r4, r8, lr, r4\n\t"
-        "usada8 r5, r9, lr, r5\n\t"
-        "usada8 r6, r10, lr, r6\n\t"
-        "usada8 r7, r11, lr, r7\n\t"
-        "subs   r3, r3, #1\n\t"
-        "bne    1b\n\t"
-        "stm    r0, {r4-r7}\n\t"
-        "pop    {r4-r11, pc}\n\t");
-}
-
+#if SLF_DENSE_USAD_DSP
 /* acc[r] = sum over 8 * pairs inputs of h_j u_rj for the 4 rows of one block (modulo 2^32).
  * w: the block's bytes (word aligned), x: count words, two per 4 inputs. r0 (acc) is saved
  * on the stack so that all 14 other registers hold accumulators, weights and counts. */
@@ -146,7 +108,7 @@ slf_status slf_dense_events_s8(const slf_dense_weights_s8 *weights, const slf_ev
     }
     total *= 128u;
 
-#if SLF_DENSE_EVENTS_DSP
+#if SLF_DENSE_USAD_DSP
     if (((uintptr_t)data & 3u) == 0u && n_in != 0u) {
         int32_t block[4];
         uint32_t any = 0;

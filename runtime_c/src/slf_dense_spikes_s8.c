@@ -11,46 +11,6 @@
  */
 #include "slf_internal.h"
 
-#if SLF_USE_DSP && defined(__GNUC__)
-#define SLF_DENSE_SPIKES_DSP 1
-#else
-#define SLF_DENSE_SPIKES_DSP 0
-#endif
-
-#if SLF_DENSE_SPIKES_DSP
-/* acc[r] = sum over 8 * pairs inputs of |u - m| for the 4 rows of one block.
- * w: the block's bytes (word aligned), m: byte masks, one word per 4 inputs.
- * All registers are spelled out: 4 accumulators, 4 weight words, 2 masks, 3 pointers/counters. */
-__attribute__((naked, noinline)) static void slf_dense_block_usad(int32_t *acc __attribute__((unused)),
-                                                                  const uint8_t *w __attribute__((unused)),
-                                                                  const uint32_t *m __attribute__((unused)),
-                                                                  uint32_t pairs __attribute__((unused)))
-{
-    __asm__ volatile(
-        "push   {r4-r11, lr}\n\t"
-        "movs   r4, #0\n\t"
-        "movs   r5, #0\n\t"
-        "movs   r6, #0\n\t"
-        "movs   r7, #0\n\t"
-        "1:\n\t"
-        "ldrd   r12, lr, [r2], #8\n\t"
-        "ldm    r1!, {r8-r11}\n\t"
-        "usada8 r4, r8, r12, r4\n\t"
-        "usada8 r5, r9, r12, r5\n\t"
-        "usada8 r6, r10, r12, r6\n\t"
-        "usada8 r7, r11, r12, r7\n\t"
-        "ldm    r1!, {r8-r11}\n\t"
-        "usada8 r4, r8, lr, r4\n\t"
-        "usada8 r5, r9, lr, r5\n\t"
-        "usada8 r6, r10, lr, r6\n\t"
-        "usada8 r7, r11, lr, r7\n\t"
-        "subs   r3, r3, #1\n\t"
-        "bne    1b\n\t"
-        "stm    r0, {r4-r7}\n\t"
-        "pop    {r4-r11, pc}\n\t");
-}
-#endif
-
 slf_status slf_dense_spikes_s8(const slf_dense_weights_s8 *weights, const uint8_t *spiked,
                                const slf_dense_scratch *scratch, slf_delay_ring_s32 *ring)
 {
@@ -76,7 +36,7 @@ slf_status slf_dense_spikes_s8(const slf_dense_weights_s8 *weights, const uint8_
     data = weights->data;
     acc = slf_ring_head(ring);
 
-#if SLF_DENSE_SPIKES_DSP
+#if SLF_DENSE_USAD_DSP
     if (((uintptr_t)data & 3u) == 0u && n_in != 0u) {
         uint32_t *mask = scratch->word;
         const int32_t *row_sum = weights->row_sum;

@@ -179,6 +179,16 @@ SLF_INLINE int32_t slf_input_current(int32_t acc, int32_t mult, int32_t shift, i
 #endif
 }
 
+/* ---------------------------------------------------------------- dense kernels' shared loop */
+
+#if SLF_USE_DSP && defined(__GNUC__)
+#define SLF_DENSE_USAD_DSP 1
+/* slf_dense_block_usad.c: acc[0..3] = sum |u - m| over one 4-row block, 8 * pairs inputs. */
+void slf_dense_block_usad(int32_t *acc, const uint8_t *w, const uint32_t *m, uint32_t pairs);
+#else
+#define SLF_DENSE_USAD_DSP 0
+#endif
+
 /* ---------------------------------------------------------------- argument checks */
 
 SLF_INLINE slf_status slf_check_ring(const slf_delay_ring_s32 *ring, uint32_t width)
