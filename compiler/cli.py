@@ -13,13 +13,19 @@ DEFAULT_MODEL = "silif_ssc_4ms.pth"
 
 
 def bundled_model_path(name: str = DEFAULT_MODEL) -> Path:
+    """A bundled model file by name, searched in every folder of models/ (paper-ssc, kws,
+    timing, ...); the paper-ssc path when no folder has it."""
     from importlib.resources import files
 
-    return Path(str(files("silifc.models") / "paper-ssc" / name))
+    root = files("silifc.models")
+    for folder in sorted((entry for entry in root.iterdir() if entry.is_dir()), key=lambda e: e.name):
+        if folder.joinpath(name).is_file():
+            return Path(str(folder / name))
+    return Path(str(root / "paper-ssc" / name))
 
 
 def _model_path(value: str) -> Path:
-    """A path, or the name of a bundled model (e.g. `silif_ssc_4ms.pth`)."""
+    """A path, or the name of a bundled model (e.g. `silif_ssc_4ms.pth`, `kws_silif.pt`)."""
     path = Path(value)
     if not path.exists() and not path.parent.parts:
         bundled = bundled_model_path(value)

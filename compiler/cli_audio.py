@@ -7,7 +7,7 @@
   project, and that firmware in QEMU compared with the reference, step for step.
 
 MODEL defaults to the bundled keyword model `kws_silif.pt` (models/kws/); a bare file name
-is looked up there, then among the bundled paper models.
+is looked up among all bundled models (models/*/).
 """
 from __future__ import annotations
 
@@ -20,11 +20,9 @@ from .cli_firmware import _say
 
 
 def _resolve_model(value: str | None) -> Path:
-    from . import cli
     from .kws import kws_model_path
 
-    path = kws_model_path(value)
-    return path if path.exists() or value is None else cli._model_path(value)
+    return kws_model_path(value)
 
 
 def _detector(args):

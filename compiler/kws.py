@@ -64,13 +64,10 @@ def bundled_path(name: str) -> Path:
 
 
 def kws_model_path(value: str | None) -> Path:
-    """A path, the name of a file in models/kws/ (`kws_silif.pt`), or None: the bundled model."""
-    if value is None:
-        return bundled_path(BUNDLED_MODEL)
-    path = Path(value)
-    if not path.exists() and not path.parent.parts and bundled_path(value).exists():
-        return bundled_path(value)
-    return path
+    """A path, a bundled model name (`kws_silif.pt`), or None: the bundled keyword model."""
+    from .cli import _model_path
+
+    return bundled_path(BUNDLED_MODEL) if value is None else _model_path(value)
 
 
 # ---------------------------------------------------------------- detector
