@@ -97,12 +97,12 @@ def _neuron_records(layer) -> list[dict]:
     syn = layer.synapses
     records = []
     for i in range(syn.n_out):
-        record = {"mult": int(syn.mult[i]), "shift": int(syn.shift[i]), "bias": int(syn.bias[i])}
+        record = {"mult": int(syn.mult[i]), "bias": int(syn.bias[i])}
         if layer.kind == "silif":
-            record.update(k_alpha=int(layer.k_alpha[i]), neg_k_gain=int(layer.neg_k_gain[i]),
-                          k_beta=int(layer.k_beta[i]), k_a=int(layer.k_a[i]), jump=int(layer.jump[i]))
+            record.update(k_alpha=int(layer.k_alpha[i]), k_beta=int(layer.k_beta[i]), k_a=int(layer.k_a[i]),
+                          jump=int(layer.jump[i]))
         elif layer.kind == "csilif":
-            record.update(k_re=int(layer.k_re[i]), k_im=int(layer.k_im[i]), neg_k_im=int(layer.neg_k_im[i]))
+            record.update(k_re=int(layer.k_re[i]), k_im=int(layer.k_im[i]))
         else:
             record.update(k_alpha=int(layer.k_alpha[i]))
         records.append(record)
@@ -237,6 +237,7 @@ def render_project(quantized: QuantNetwork, options: CompileOptions) -> tuple[di
         "dense_scratch_words": dense_scratch_words(quantized) if dense else 0,
         "guard": f"{prefix.upper()}_MODEL_H", "arch": arch, "n_inputs": quantized.n_inputs,
         "n_classes": quantized.n_classes, "output_frac_bits": fx.OUTPUT_FRAC_BITS,
+        "max_event_count": quantized.layers[0].synapses.max_input_count,
         "time_step_ms": quantized.config.time_step_ms, "layers": layers, "hidden": layers[:-1],
         "readout": layers[-1], "plan": plan, "phases": _phase_names(prefix, names),
         "end_phase": f"{prefix}_phase_end", "board": board, "cflags": " ".join(compiler_flags(board)),

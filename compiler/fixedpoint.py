@@ -13,7 +13,8 @@ import numpy as np
 INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
 Q31_ONE = 1 << 31
-Q31_HALF = 1 << 30                # rounding constant for >> 31
+ROUND32 = 1 << 31                 # rounding constant for >> 32
+Q31_LIMIT = (1 << 31) - 2        # largest |Q31 constant|: keeps the runtime's rounded-product sums in int64
 
 OUTPUT_FRAC_BITS = 16             # readout decision accumulators: Q16 probability per step
 EXP_FRAC_BITS = 16                # argument of 2^-t in the softmax: Q16
@@ -29,16 +30,30 @@ def sat32(x):
     return np.clip(x, INT32_MIN, INT32_MAX).astype(np.int64)
 
 
-def mac_q31(*pairs):
-    """round(sum(x * k) / 2^31) for int32 x and Q31 k, one rounding for the whole sum.
+def mul_r32(x, k):
+    """round(x * k / 2^32), half up, for int32 x and k: what SMMULR computes.
 
-    Two products of int32 by Q31 (|k| < 2^31) fit int64 with room for the rounding
-    term; the C computes this with SMLAL (M3+) or a portable 64-bit multiply-add.
+    With a Q31 constant k this is half the Q31 product x*k/2^31; `dmac` doubles it back.
     """
-    acc = np.int64(Q31_HALF)
-    for x, k in pairs:
-        acc = acc + np.asarray(x, dtype=np.int64) * np.asarray(k, dtype=np.int64)
-    return acc >> 31
+    return (np.asarray(x, dtype=np.int64) * np.asarray(k, dtype=np.int64) + ROUND32) >> 32
+
+
+def dmac(c, *pairs):
+    """sat32(c + sat32(2 * sum(mul_r32(x, k)))): c plus the Q31 products x*k/2^31.
+
+    Each product is rounded on its own (SMMULR, then SMMLAR/SMMLSR add the next one in
+    the high word), the doubled sum saturates, then the addend c (QDADD). The state's
+    least significant bit of a product is therefore always 0: one bit of precision is
+    given up for 2 instructions per product instead of 5 (docs/fixed-point.md).
+    """
+    h = sum(mul_r32(x, k) for x, k in pairs)
+    return sat32(np.asarray(c, dtype=np.int64) + sat32(2 * h))
+
+
+def wrap32(x):
+    """x modulo 2^32 as a signed int32 (the runtime's plain ADD/SUB/MLA/MLS)."""
+    x = np.asarray(x, dtype=np.int64)
+    return ((x + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
 
 
 def rescale(acc, mult, shift):
@@ -50,9 +65,9 @@ def rescale(acc, mult, shift):
 
 
 def to_q31(values) -> np.ndarray:
-    """Float in (-1, 1] -> Q31 int, 1.0 becoming 2^31 - 1 (a time constant of 2^31 steps)."""
+    """Float in [-1, 1] -> Q31 int, clamped to +-(2^31 - 2) (1.0: a time constant of 2^30 steps)."""
     scaled = np.round(np.asarray(values, dtype=np.float64) * Q31_ONE)
-    return np.clip(scaled, -INT32_MAX, INT32_MAX).astype(np.int64)
+    return np.clip(scaled, -Q31_LIMIT, Q31_LIMIT).astype(np.int64)
 
 
 def to_mult_shift(value: float) -> tuple[int, int]:

@@ -20,29 +20,37 @@ from .synapses import synaptic_input
 # ---------------------------------------------------------------- per-step kernels
 
 def input_current(acc, synapses: QuantSynapses):
-    """Accumulated weights (int32) -> current in the layer's state format, plus the bias."""
-    return fx.sat32(fx.rescale(acc, synapses.mult, synapses.shift) + synapses.bias)
+    """Accumulated weights -> current in the layer's state format: acc * mult + bias, exact.
+
+    The runtime computes it with one MLA (modulo 2^32); the quantizer proved that it fits
+    int32 for every accumulator the inputs can produce (QuantSynapses.max_input_count),
+    so a value outside int32 here means the proof or its inputs were violated."""
+    current = np.asarray(acc, dtype=np.int64) * synapses.mult + synapses.bias
+    if current.size and (current.max() > fx.INT32_MAX or current.min() < fx.INT32_MIN):
+        raise OverflowError("input current leaves int32: the quantizer's bound does not hold for this input")
+    return current
 
 
 def silif_update(u, w, s, current, layer: QuantSiLIF):
-    """One SiLIF step. s is 0/1; returns (u, w, s). Order as the authors' code:
-    the adaptation sees the un-reset u; u is reset before the leak and uses the new w."""
-    reset = fx.sat32(u - s * layer.threshold)
-    w_new = fx.sat32(fx.mac_q31((w, layer.k_beta), (u, layer.k_a)) + s * layer.jump)
-    u_new = fx.sat32(fx.mac_q31((reset, layer.k_alpha), (w_new, layer.neg_k_gain)) + current)
+    """One SiLIF step. s is 0/1 and equals u > threshold (the previous spike); returns (u, w, s).
+    Order as the authors' code: the adaptation sees the un-reset u; u is reset before the
+    leak and uses the new w. -(1 - alpha) is k_alpha - 2^31 (exact in Q31)."""
+    reset = fx.wrap32(u - s * layer.threshold)
+    w_new = fx.dmac(s * layer.jump, (w, layer.k_beta), (u, layer.k_a))
+    u_new = fx.dmac(current, (reset, layer.k_alpha), (w_new, layer.k_alpha - fx.Q31_ONE))
     return u_new, w_new, (u_new > layer.threshold).astype(np.int64)
 
 
 def csilif_update(zr, zi, s, current, layer: QuantCSiLIF):
     """One C-SiLIF step: z <- decay * (z - 0.5 s) + I, spike when Re z > 0.5 (strict)."""
-    reset = fx.sat32(zr - s * layer.threshold)
-    zr_new = fx.sat32(fx.mac_q31((reset, layer.k_re), (zi, layer.neg_k_im)) + current)
-    zi_new = fx.sat32(fx.mac_q31((reset, layer.k_im), (zi, layer.k_re)))
+    reset = fx.wrap32(zr - s * layer.threshold)
+    zr_new = fx.dmac(current, (reset, layer.k_re), (zi, -layer.k_im))
+    zi_new = fx.dmac(0, (reset, layer.k_im), (zi, layer.k_re))
     return zr_new, zi_new, (zr_new > layer.threshold).astype(np.int64)
 
 
 def readout_update(u, current, layer: QuantReadout):
-    return fx.sat32(fx.mac_q31((u, layer.k_alpha)) + current)
+    return fx.dmac(current, (u, layer.k_alpha))
 
 
 def accumulate_decision(total, u, layer: QuantReadout):

@@ -24,7 +24,7 @@ from .errors import SilifcError
 from .quantize import QuantNetwork
 
 # sizeof() of runtime records on 32-bit ARM (checked against the ELF by tests/test_codegen.py)
-NEURON_RECORD_BYTES = {"silif": 40, "csilif": 32, "readout": 24}
+NEURON_RECORD_BYTES = {"silif": 24, "csilif": 16, "readout": 12}
 LAYER_DESCRIPTOR_BYTES = {"silif": 12, "csilif": 12, "readout": 16}
 WEIGHTS_DESCRIPTOR_BYTES = 8          # slf_weights_s8 / _s16: pointer + two uint16
 DELAYS_DESCRIPTOR_BYTES = 8           # slf_synaptic_delays (pointer + two uint16) / slf_axonal_delays (padded)

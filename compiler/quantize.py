@@ -5,16 +5,19 @@ Algorithm:
     |state| and |input current| (float units).
  2. Choose the layer's state format Q(31-F).F: the largest F with
     headroom * max|value| < 2^(31-F), capped at MAX_FRAC_BITS.
- 3. Quantize weights per postsynaptic neuron (symmetric, int8 or int16) and express
-    each neuron's weight scale in state units as a 31-bit multiplier and a shift.
+ 3. Quantize weights per postsynaptic neuron (symmetric, int8 or int16) with a scale
+    that is an integer number of state LSBs (mult), so that the input current is the exact
+    integer acc * mult + bias (one MLA in the runtime).
  4. Decays and couplings become Q31 constants; thresholds, biases and the adaptation
     jump become state-format integers.
- 5. Prove that no synaptic accumulator can overflow int32 for any input.
+ 5. Prove that no input current can leave int32 for any input (every accumulator is a
+    sum of a subset of the weights, each times at most max_input_count); if it could,
+    lower F one bit at a time (the first layer accepts a count limit down to 15 first).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -27,6 +30,7 @@ from .ir import FoldedCSiLIF, FoldedNetwork, FoldedReadout, FoldedSiLIF, ModelCo
 MAX_FRAC_BITS = 28                # keeps >= 3 integer bits even for tiny states
 MIN_FRAC_BITS = 8                 # below this the threshold itself is coarse: refuse
 MAX_INPUT_COUNT = 255             # events per input per step arrive as uint8 counts
+MIN_INPUT_COUNT_LIMIT = 15        # the first layer must accept at least this many events per input per step
 DEFAULT_HEADROOM = 8.0            # 3 bits above the calibration maximum
 WEIGHT_QMAX = {8: 127, 16: 32767}
 
@@ -41,14 +45,13 @@ class QuantSynapses:
 
     weight_bits: int
     weights: np.ndarray           # [in, out] int8/int16 values (held as int64)
-    mult: np.ndarray              # [out] weight scale in state units = mult * 2^-shift
-    shift: np.ndarray             # [out]
+    mult: np.ndarray              # [out] weight scale: state LSBs per weight LSB (integer >= 0)
     bias: np.ndarray              # [out] constant current, state format
     delays: np.ndarray | None     # [in, out] steps, or None
-    max_input_count: int          # largest event count one input can deliver per step
+    max_input_count: int          # largest event count one input may deliver per step (proven)
 
     def __post_init__(self):
-        for name in ("weights", "mult", "shift", "bias", "delays"):
+        for name in ("weights", "mult", "bias", "delays"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, _ints(value))
@@ -70,16 +73,15 @@ class QuantSynapses:
 class QuantSiLIF:
     synapses: QuantSynapses
     frac_bits: int
-    k_alpha: np.ndarray           # Q31 membrane decay
-    k_beta: np.ndarray            # Q31 adaptation decay
+    k_alpha: np.ndarray           # Q31 membrane decay (>= 0); -(1 - alpha) is k_alpha - 2^31
+    k_beta: np.ndarray            # Q31 adaptation decay (>= 0)
     k_a: np.ndarray               # Q31 coupling u -> w
-    neg_k_gain: np.ndarray        # Q31 -(1 - alpha): the w term of the u update
     jump: np.ndarray              # b_hat in state format: added to w after a spike
     threshold: int                # 1.0 in state format; also the soft-reset amount
     kind: str = field(default="silif", init=False)
 
     def __post_init__(self):
-        for name in ("k_alpha", "k_beta", "k_a", "neg_k_gain", "jump"):
+        for name in ("k_alpha", "k_beta", "k_a", "jump"):
             object.__setattr__(self, name, _ints(getattr(self, name)))
 
 
@@ -89,12 +91,11 @@ class QuantCSiLIF:
     frac_bits: int
     k_re: np.ndarray              # Q31 real part of the complex decay
     k_im: np.ndarray              # Q31 imaginary part
-    neg_k_im: np.ndarray          # -k_im, so both rotations are multiply-accumulates
     threshold: int                # 0.5 in state format; also the soft-reset amount
     kind: str = field(default="csilif", init=False)
 
     def __post_init__(self):
-        for name in ("k_re", "k_im", "neg_k_im"):
+        for name in ("k_re", "k_im"):
             object.__setattr__(self, name, _ints(getattr(self, name)))
 
 
@@ -150,31 +151,59 @@ def choose_frac_bits(max_abs: float, headroom: float, layer_name: str) -> int:
     return frac_bits
 
 
+def current_count_limit(q: np.ndarray, mult: np.ndarray, bias: np.ndarray) -> int:
+    """Largest count K such that acc * mult + bias fits int32 for every accumulator that
+    inputs delivering at most K events per step can produce (q: [out, in]).
+
+    An accumulator sums each synapse at most once per step (a delay only moves it to
+    another step), times a count <= K: it lies in [-K * sum(q-), K * sum(q+)] per neuron.
+    """
+    positive = np.where(q > 0, q, 0).sum(axis=1) * mult
+    negative = np.where(q < 0, -q, 0).sum(axis=1) * mult
+    limits = [MAX_INPUT_COUNT]
+    with np.errstate(divide="ignore"):
+        if positive.any():
+            limits.append(int(((fx.INT32_MAX - bias) // np.where(positive > 0, positive, 1))[positive > 0].min()))
+        if negative.any():
+            limits.append(int(((bias - fx.INT32_MIN) // np.where(negative > 0, negative, 1))[negative > 0].min()))
+    return max(0, min(limits))
+
+
 def quantize_synapses(weight: np.ndarray, bias: np.ndarray, delays, frac_bits: int, weight_bits: int,
-                      max_input_count: int, layer_name: str) -> QuantSynapses:
+                      layer_name: str) -> QuantSynapses:
+    """Per-neuron symmetric weights whose scale is mult_i state LSBs, mult_i = ceil(max|W_i| / qmax * 2^F)
+    (rounding the scale up keeps |q| <= qmax; the scale error is below one part in mult_i)."""
     if weight_bits not in WEIGHT_QMAX:
         raise QuantizationError(f"weight bits must be 8 or 16, got {weight_bits}")
     qmax = WEIGHT_QMAX[weight_bits]
     row_max = np.abs(weight).max(axis=1)
-    scale = np.where(row_max > 0, row_max / qmax, 0.0)           # per postsynaptic neuron
-    safe = np.where(scale > 0, scale, 1.0)
+    mult = np.ceil(row_max / qmax * 2.0 ** frac_bits)                # 0 for an all-zero row
+    if mult.max(initial=0) > fx.INT32_MAX:
+        raise QuantizationError(f"{layer_name}: one weight step is {mult.max():.3g} state LSBs, beyond int32")
+    safe = np.where(mult > 0, mult, 1.0) / 2.0 ** frac_bits
     q = np.clip(np.round(weight / safe[:, None]), -qmax, qmax).astype(np.int64)
-    mult, shift = zip(*(fx.to_mult_shift(float(s) * 2.0 ** frac_bits) for s in scale))
-    worst = (np.abs(q).sum(axis=1) * max_input_count).max(initial=0)
-    if worst > fx.INT32_MAX:
-        raise QuantizationError(
-            f"{layer_name}: a synaptic accumulator could reach {worst} > 2^31-1 with {max_input_count} "
-            f"events per input; use --weights int8 or fewer inputs per neuron")
+    mult = mult.astype(np.int64)
     bias_q = fx.sat32(np.round(bias * 2.0 ** frac_bits))
-    return QuantSynapses(weight_bits=weight_bits, weights=q.T, mult=np.array(mult), shift=np.array(shift),
-                         bias=bias_q, delays=None if delays is None else np.asarray(delays).T,
-                         max_input_count=max_input_count)
+    return QuantSynapses(weight_bits=weight_bits, weights=q.T, mult=mult, bias=bias_q,
+                         delays=None if delays is None else np.asarray(delays).T,
+                         max_input_count=current_count_limit(q, mult, bias_q))
+
+
+def fit_synapses(weight, bias, delays, frac_bits: int, weight_bits: int, min_count: int, layer_name: str):
+    """(F, synapses) with the largest F <= frac_bits whose input currents provably fit int32
+    for min_count events per input and step."""
+    for bits in range(frac_bits, MIN_FRAC_BITS - 1, -1):
+        synapses = quantize_synapses(weight, bias, delays, bits, weight_bits, layer_name)
+        if synapses.max_input_count >= min_count:
+            return bits, synapses
+    raise QuantizationError(
+        f"{layer_name}: input currents can leave int32 even with {MIN_FRAC_BITS} fractional bits "
+        f"({min_count} event(s) per input per step); the weights are too large for the state range")
 
 
 def _quantize_silif(layer: FoldedSiLIF, frac_bits, synapses) -> QuantSiLIF:
     return QuantSiLIF(synapses=synapses, frac_bits=frac_bits, k_alpha=fx.to_q31(layer.alpha),
                       k_beta=fx.to_q31(layer.beta), k_a=fx.to_q31(layer.a_hat),
-                      neg_k_gain=-fx.to_q31(1.0 - layer.alpha),
                       jump=fx.sat32(np.round(layer.b_hat * 2.0 ** frac_bits)),
                       threshold=int(round(layer.threshold * 2 ** frac_bits)))
 
@@ -182,7 +211,7 @@ def _quantize_silif(layer: FoldedSiLIF, frac_bits, synapses) -> QuantSiLIF:
 def _quantize_csilif(layer: FoldedCSiLIF, frac_bits, synapses) -> QuantCSiLIF:
     k_im = fx.to_q31(layer.decay_im)
     return QuantCSiLIF(synapses=synapses, frac_bits=frac_bits, k_re=fx.to_q31(layer.decay_re), k_im=k_im,
-                       neg_k_im=-k_im, threshold=int(round(layer.threshold * 2 ** frac_bits)))
+                       threshold=int(round(layer.threshold * 2 ** frac_bits)))
 
 
 def _quantize_readout(layer: FoldedReadout, frac_bits, synapses) -> QuantReadout:
@@ -208,19 +237,23 @@ def quantize_network(network: FoldedNetwork, calibration: np.ndarray | None = No
         calibration = default_calibration_input(network)
     ranges = run_float(network, calibration).state_ranges
     hidden = []
-    max_count = MAX_INPUT_COUNT
+    min_count = MIN_INPUT_COUNT_LIMIT                 # the network input: event counts
     for index, layer in enumerate(network.hidden):
         name = f"layer{index}"
         frac_bits = choose_frac_bits(max(ranges[name].values()), headroom, name)
-        synapses = quantize_synapses(layer.weight, layer.bias, layer.delays, frac_bits, weight_bits,
-                                     max_count, name)
+        frac_bits, synapses = fit_synapses(layer.weight, layer.bias, layer.delays, frac_bits, weight_bits,
+                                           min_count, name)
+        if index:
+            synapses = replace(synapses, max_input_count=1)   # hidden layers emit 0/1 spikes
         quantizer = _quantize_silif if layer.kind == "silif" else _quantize_csilif
         hidden.append(quantizer(layer, frac_bits, synapses))
-        max_count = 1                                 # hidden layers emit 0/1 spikes
+        min_count = 1
     readout = network.readout
     frac_bits = choose_frac_bits(max(ranges["readout"].values()), headroom, "readout")
-    synapses = quantize_synapses(readout.weight, readout.bias, readout.delays, frac_bits, weight_bits,
-                                 max_count, "readout")
+    frac_bits, synapses = fit_synapses(readout.weight, readout.bias, readout.delays, frac_bits, weight_bits,
+                                       min_count, "readout")
+    if network.hidden:
+        synapses = replace(synapses, max_input_count=1)
     return QuantNetwork(config=network.config, hidden=tuple(hidden),
                         readout=_quantize_readout(readout, frac_bits, synapses), weight_bits=weight_bits,
                         headroom=headroom, source=network.source, sha256=network.sha256, calibration=ranges)

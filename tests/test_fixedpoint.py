@@ -13,28 +13,35 @@ pytestmark = pytest.mark.unit
 
 def test_q31_keeps_decays_near_one():
     k = fx.to_q31([1.0, 1 - 2.0 ** -20, 0.0, -1.0, 1e-21])
-    assert k.tolist() == [2**31 - 1, 2**31 - 2**11, 0, -(2**31 - 1), 0]
+    assert k.tolist() == [2**31 - 2, 2**31 - 2**11, 0, -(2**31 - 2), 0]
 
 
 def test_sat32_bounds():
     assert fx.sat32(np.array([2**40, -(2**40), 5])).tolist() == [fx.INT32_MAX, fx.INT32_MIN, 5]
 
 
-def test_mac_q31_rounds_half_up_once():
-    # 3 * 0.5 = 1.5 -> 2 ; -3 * 0.5 = -1.5 -> -1 (floor(x + 0.5))
+def test_mul_r32_rounds_half_up():
+    # 3 * 0.25 = 0.75 -> 1 ; 2 * 0.25 = 0.5 -> 1 ; -2 * 0.25 = -0.5 -> 0 (floor(x + 0.5))
+    quarter = 1 << 30                                # 0.5 in Q31 = 0.25 after the >> 32
+    assert fx.mul_r32([3, 2, -2, -3], quarter).tolist() == [1, 1, 0, -1]
+
+
+def test_dmac_doubles_rounded_products_then_adds_saturating():
     half = 1 << 30
-    assert int(fx.mac_q31((3, half))) == 2
-    assert int(fx.mac_q31((-3, half))) == -1
-    # one rounding for the sum: 1 * 0.5 + 1 * 0.5 = 1 exactly
-    assert int(fx.mac_q31((1, half), (1, half))) == 1
+    # 0.5 * 8 + 0.5 * 4 = 6, plus 10
+    assert int(fx.dmac(10, (8, half), (4, half))) == 16
+    # halves round up before the doubling: 0.5 * 6 = 3 is 2 * round(1.5) = 4 (error <= 1 LSB per product)
+    assert int(fx.dmac(0, (6, half))) == 4
+    # each product rounded on its own: r32(1, half) = 0 twice -> 0, not 1
+    assert int(fx.dmac(0, (1, half), (1, half))) == 0
+    # the doubled sum saturates before the addend, as QDADD does
+    big = fx.Q31_LIMIT
+    assert int(fx.dmac(-5, (fx.INT32_MAX, big), (fx.INT32_MAX, big))) == fx.INT32_MAX - 5
+    assert int(fx.dmac(5, (fx.INT32_MIN, big), (fx.INT32_MIN, big))) == fx.INT32_MIN + 5
 
 
-def test_mac_q31_extremes_fit_int64():
-    x = np.array([fx.INT32_MIN, fx.INT32_MAX])
-    k = np.array([fx.INT32_MAX, -fx.INT32_MAX])
-    out = fx.mac_q31((x, k), (x, k))
-    exact = [(int(a) * int(b) * 2 + (1 << 30)) >> 31 for a, b in zip(x, k)]
-    assert out.tolist() == exact
+def test_wrap32_is_modulo_2_to_32():
+    assert fx.wrap32([2**31, -(2**31) - 1, 5]).tolist() == [fx.INT32_MIN, fx.INT32_MAX, 5]
 
 
 @pytest.mark.parametrize("value", [1e-9, 0.0123, 0.5, 1.0, 3.7, 12345.678, 2.0**29])

@@ -33,7 +33,9 @@ def test_int16_fidelity(fidelity, kind):
     for layer in report.layers:
         assert layer.flip_rate_alone <= 0.001, layer
     assert report.decision_agreement == 1.0
-    assert report.output_relative_error < 0.01
+    # C-SiLIF's states need 13 integer bits (F = 18): an int16 weight step cannot be finer than
+    # one state LSB (mult >= 1), so its small-weight neurons get fewer than 16 bits (docs/fixed-point.md).
+    assert report.output_relative_error < (0.01 if kind == "silif" else 0.02)
 
 
 @pytest.mark.parametrize("kind", ["silif", "csilif"])
@@ -54,20 +56,19 @@ def test_states_never_saturate_on_golden(fidelity):
 def _one_neuron_silif(**values):
     from silifc.quantize import QuantSiLIF, QuantSynapses
 
-    syn = QuantSynapses(weight_bits=8, weights=np.zeros((1, 1)), mult=np.zeros(1), shift=np.ones(1),
-                        bias=np.zeros(1), delays=None, max_input_count=1)
-    defaults = dict(k_alpha=[0], k_beta=[0], k_a=[0], neg_k_gain=[0], jump=[0], threshold=1 << 16)
+    syn = QuantSynapses(weight_bits=8, weights=np.zeros((1, 1)), mult=np.zeros(1), bias=np.zeros(1), delays=None,
+                        max_input_count=1)
+    defaults = dict(k_alpha=[0], k_beta=[0], k_a=[0], jump=[0], threshold=1 << 16)
     defaults.update(values)
     return QuantSiLIF(synapses=syn, frac_bits=16, **defaults)
 
 
 def test_silif_update_order_by_hand():
     one = 1 << 16
-    layer = _one_neuron_silif(k_alpha=[1 << 30], k_beta=[1 << 30], k_a=[1 << 30], neg_k_gain=[-(1 << 30)],
-                              jump=[2 * one])
+    layer = _one_neuron_silif(k_alpha=[1 << 30], k_beta=[1 << 30], k_a=[1 << 30], jump=[2 * one])
     u, w, s = np.array([3 * one]), np.array([one]), np.array([1])
     u2, w2, s2 = int_ref.silif_update(u, w, s, np.array([one]), layer)
-    # w = 0.5*1 + 0.5*3 (un-reset u) + 2 = 4 ; u = 0.5*(3-1) - 0.5*4 (new w) + 1 = 0
+    # w = 0.5*1 + 0.5*3 (un-reset u) + 2 = 4 ; u = 0.5*(3-1) - (1-0.5)*4 (new w) + 1 = 0
     assert w2.tolist() == [4 * one] and u2.tolist() == [0] and s2.tolist() == [0]
 
 
@@ -83,7 +84,7 @@ def test_threshold_is_strict():
 
 
 def test_silif_saturates_instead_of_wrapping():
-    layer = _one_neuron_silif(k_alpha=[fx.INT32_MAX])
+    layer = _one_neuron_silif(k_alpha=[fx.Q31_LIMIT])
     u = np.array([fx.INT32_MAX - 5])
     u2, _, _ = int_ref.silif_update(u, np.zeros(1, np.int64), np.zeros(1, np.int64), np.array([fx.INT32_MAX]), layer)
     assert u2.tolist() == [fx.INT32_MAX]
@@ -93,10 +94,9 @@ def test_csilif_rotation_by_hand():
     from silifc.quantize import QuantCSiLIF
 
     one = 1 << 16
-    syn = int_ref.QuantSynapses(weight_bits=8, weights=np.zeros((1, 1)), mult=np.zeros(1), shift=np.ones(1),
-                                bias=np.zeros(1), delays=None, max_input_count=1)
-    quarter_turn = QuantCSiLIF(synapses=syn, frac_bits=16, k_re=[0], k_im=[fx.INT32_MAX], neg_k_im=[-fx.INT32_MAX],
-                               threshold=one // 2)
+    syn = int_ref.QuantSynapses(weight_bits=8, weights=np.zeros((1, 1)), mult=np.zeros(1), bias=np.zeros(1),
+                                delays=None, max_input_count=1)
+    quarter_turn = QuantCSiLIF(synapses=syn, frac_bits=16, k_re=[0], k_im=[fx.Q31_LIMIT], threshold=one // 2)
     zr, zi, s = int_ref.csilif_update(np.array([one]), np.array([0]), np.array([1]), np.array([0]), quarter_turn)
     # (1 - 0.5) * i = 0.5 i (reset on the real part before the rotation)
     assert zr.tolist() == [0] and abs(int(zi[0]) - one // 2) <= 1 and s.tolist() == [0]

@@ -65,36 +65,6 @@ def test_long_run_under_sanitizers(drivers, tmp_path, model):
     assert not report.failures, report.summary()
 
 
-def test_input_offset_macro_is_a_constant_expression(tmp_path):
-    """SLF_INPUT_FIELDS in a static initializer gives the offsets of cases.input_offset."""
-    rng = np.random.default_rng(3)
-    bias = np.concatenate([[cases.I32_MIN, cases.I32_MAX, 0, -1, 1], rng.integers(cases.I32_MIN, cases.I32_MAX, 59)])
-    shift = np.concatenate([[1, 31, 32, 62, 30], rng.integers(1, 63, 59)])
-    rows = ",\n".join(f"    {{SLF_INPUT_FIELDS(1, {s}, {b}LL), .k_alpha = 0}}" for b, s in zip(bias, shift))
-    source = tmp_path / "offsets.c"
-    source.write_text(textwrap.dedent("""\
-        #include <inttypes.h>
-        #include <stdio.h>
-        #include "silifc.h"
-        static const slf_readout_neuron records[] = {
-        %s
-        };
-        int main(void)
-        {
-            unsigned i;
-            for (i = 0; i < sizeof records / sizeof records[0]; i++)
-                printf("%%" PRId64 "\\n", records[i].offset);
-            return 0;
-        }
-        """) % rows)
-    exe = tmp_path / "offsets"
-    subprocess.run([build.host_cc(), *build.C99_WARNINGS, f"-I{build.INCLUDE}", str(source), "-o", str(exe)],
-                   check=True, capture_output=True, text=True)
-    got = [int(line) for line in subprocess.run([str(exe)], check=True, capture_output=True,
-                                                text=True).stdout.split()]
-    assert got == cases.input_offset(bias, shift).tolist()
-
-
 @pytest.mark.parametrize("header", ["silifc.h", "slf_common.h", "slf_synapses.h", "slf_neurons.h",
                                     "slf_decision.h", "slf_config.h"])
 def test_public_headers_are_self_contained(tmp_path, header):

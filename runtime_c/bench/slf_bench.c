@@ -119,20 +119,21 @@ static void setup(void)
         axonal[i] = (uint8_t)uniform(0, DEPTH - 1);
     }
     for (i = 0; i < N_OUT; i++) {
-        int32_t mult = uniform(1 << 30, INT32_MAX);
-        int32_t shift = uniform(14, 35);
+        int32_t mult = uniform(1, 1 << 14);
         int32_t bias = uniform(-(1 << 22), 1 << 22);
-        slf_silif_neuron s = {SLF_INPUT_OFFSET(bias, shift), mult, shift, bias, 0, 0, 0, 0, 0};
-        slf_csilif_neuron c = {SLF_INPUT_OFFSET(bias, shift), mult, shift, bias, 0, 0, 0};
-        s.k_alpha = uniform(0, INT32_MAX);
-        s.neg_k_gain = -(INT32_MAX - s.k_alpha);
-        s.k_beta = uniform(1 << 30, INT32_MAX);
-        s.k_a = uniform(0, INT32_MAX);
+        slf_silif_neuron s = {0, 0, 0, 0, 0, 0};
+        slf_csilif_neuron c = {0, 0, 0, 0};
+        s.mult = mult;
+        s.bias = bias;
+        s.k_alpha = uniform(0, SLF_Q31_LIMIT);
+        s.k_beta = uniform(1 << 30, SLF_Q31_LIMIT);
+        s.k_a = uniform(0, SLF_Q31_LIMIT);
         s.jump = uniform(0, 1 << 22);
         silif[i] = s;
-        c.k_re = uniform(-INT32_MAX, INT32_MAX);
-        c.k_im = uniform(-INT32_MAX, INT32_MAX);
-        c.neg_k_im = -c.k_im;
+        c.mult = mult;
+        c.bias = bias;
+        c.k_re = uniform(-SLF_Q31_LIMIT, SLF_Q31_LIMIT);
+        c.k_im = uniform(-SLF_Q31_LIMIT, SLF_Q31_LIMIT);
         csilif[i] = c;
         silif_cells[i].u = uniform(-(1 << 22), 1 << 22);
         silif_cells[i].w = uniform(-(1 << 22), 1 << 22);
@@ -141,10 +142,9 @@ static void setup(void)
         spiked[i] = (uint8_t)((next() & 7u) == 0u);
     }
     for (i = 0; i < N_CLASSES; i++) {
-        int32_t mult = uniform(1 << 30, INT32_MAX);
-        int32_t shift = uniform(14, 25);
-        int32_t bias = uniform(-(1 << 20), 1 << 20);
-        slf_readout_neuron r = {SLF_INPUT_OFFSET(bias, shift), mult, shift, bias, 0};
+        slf_readout_neuron r = {0, 0, 0};
+        r.mult = uniform(1, 1 << 14);
+        r.bias = uniform(-(1 << 20), 1 << 20);
         r.k_alpha = uniform(1758000000, 2063000000); /* e^-1/5 .. e^-1/25 in Q31 */
         readout[i] = r;
         readout_u[i] = uniform(-(1 << 24), 1 << 24);

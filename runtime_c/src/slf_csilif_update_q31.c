@@ -2,12 +2,12 @@
 #include "slf_internal.h"
 
 #if SLF_NEURON_ASM
-/* The DSP loop of slf_csilif_update_q31 in hand-allocated registers; registers and the
- * input-current code as in slf_silif_update_q31.c. Returns the end of the spike list. n >= 1. */
+/* The DSP loop of slf_csilif_update_q31 in hand-allocated registers; registers as in
+ * slf_silif_update_q31.c. 20 instructions per neuron. Returns the end of the spike list. n >= 1. */
 SLF_STATIC_ASSERT(csilif_record_order,
-                  offsetof(slf_csilif_neuron, shift) == 12 && offsetof(slf_csilif_neuron, bias) == 16 &&
-                      offsetof(slf_csilif_neuron, k_re) == 20 && offsetof(slf_csilif_neuron, k_im) == 24 &&
-                      offsetof(slf_csilif_neuron, neg_k_im) == 28 && sizeof(slf_csilif_neuron) == 32);
+                  offsetof(slf_csilif_neuron, mult) == 0 && offsetof(slf_csilif_neuron, bias) == 4 &&
+                      offsetof(slf_csilif_neuron, k_re) == 8 && offsetof(slf_csilif_neuron, k_im) == 12 &&
+                      sizeof(slf_csilif_neuron) == 16);
 
 static uint16_t *slf_csilif_loop_dsp(const slf_csilif_neuron *p, slf_csilif_cell *cell, uint8_t *spiked,
                                      const int32_t *acc, uint16_t *out, uint32_t n, int32_t threshold)
@@ -21,66 +21,27 @@ static uint16_t *slf_csilif_loop_dsp(const slf_csilif_neuron *p, slf_csilif_cell
     __asm__ volatile(
         "ldr    lr, %[thr]\n\t"
         "1:\n\t"
-        /* I = input current (r1) */
-        "ldr    r0, [r10], #4\n\t"
-        "ldmia  r6!, {r1, r2, r3, r4, r5}\n\t"   /* offset lo, hi, mult, shift, bias */
-        "smlal  r1, r2, r0, r3\n\t"
-        "rsb    r0, r4, #31\n\t"
-        "lsl    r3, r2, r0\n\t"
-        "lsr    r1, r1, r4\n\t"
-        "orr    r1, r1, r3, lsl #1\n\t"
-        "asr    r3, r1, r0\n\t"
-        "cmp    r2, r3, asr #1\n\t"
-        "bne    5f\n\t"
-        "2:\n\t"
-        /* reset = sat32(zr - s*threshold) in r2, zi in r3 */
-        "ldrb   r0, [r9], #1\n\t"
-        "rsb    r0, r0, #0\n\t"
-        "and    r0, r0, lr\n\t"
-        "ldrd   r2, r3, [r8]\n\t"
-        "qsub   r2, r2, r0\n\t"
-        /* zi' = sat32(mac((reset, k_im), (zi, k_re))) in r5 */
-        "ldmia  r6!, {r0, r4}\n\t"               /* k_re, k_im */
-        "smull  r4, r5, r2, r4\n\t"
-        "smlal  r4, r5, r3, r0\n\t"
-        "adds   r4, r4, #0x40000000\n\t"
-        "adc    r4, r5, r4, lsr #31\n\t"
-        "adc    r5, r5, #0\n\t"
-        "qadd   r5, r5, r4\n\t"
-        /* zr' = sat32(mac((reset, k_re), (zi, neg_k_im)) + I) in r2 */
-        "ldr    r4, [r6], #4\n\t"                /* neg_k_im */
-        "smull  r4, r3, r3, r4\n\t"
-        "smlal  r4, r3, r2, r0\n\t"
-        "adds   r4, r4, #0x40000000\n\t"
-        "adc    r0, r3, r4, lsr #31\n\t"
-        "adc    r3, r3, #0\n\t"
-        "qadd   r0, r0, r1\n\t"
-        "qadd   r2, r3, r0\n\t"
-        "strd   r2, r5, [r8], #8\n\t"
+        "ldr    r0, [r10], #4\n\t"              /* acc */
+        "ldmia  r6!, {r1, r2, r3, r4}\n\t"      /* mult, bias, k_re, k_im */
+        "mla    r0, r0, r1, r2\n\t"             /* I = acc*mult + bias */
+        "ldrd   r1, r2, [r8]\n\t"               /* zr, zi */
+        "ldrb   r5, [r9]\n\t"                   /* s */
+        "mls    r1, r5, lr, r1\n\t"             /* reset = zr - s*threshold */
+        "smmulr r5, r1, r3\n\t"                 /* h = r32(reset, k_re) */
+        "smmlsr r5, r2, r4, r5\n\t"             /*   + r32(zi, -k_im) */
+        "qdadd  r5, r0, r5\n\t"                 /* zr' = sat32(I + sat32(2h)) */
+        "smmulr r0, r1, r4\n\t"                 /* h = r32(reset, k_im) */
+        "smmlar r0, r2, r3, r0\n\t"             /*   + r32(zi, k_re) */
+        "qadd   r2, r0, r0\n\t"                 /* zi' = sat32(2h) */
+        "strd   r5, r2, [r8], #8\n\t"
         /* spike = zr' > threshold; branch-free list emission */
-        "qsub   r0, lr, r2\n\t"
+        "qsub   r0, lr, r5\n\t"
         "lsr    r0, r0, #31\n\t"
-        "strb   r0, [r9, #-1]\n\t"
+        "strb   r0, [r9], #1\n\t"
         "strh   r12, [r11]\n\t"
         "add    r11, r11, r0, lsl #1\n\t"
         "adds   r12, r12, #0x10001\n\t"
         "bcc    1b\n\t"
-        "b      9f\n\t"
-        /* out of line: saturated current or shift >= 32 (slf_input_current_slow); r2 = hi */
-        "5:\n\t"
-        "and    r4, r4, #63\n\t"
-        "cmp    r4, #31\n\t"
-        "bhi    6f\n\t"
-        "mvn    r1, #0x80000000\n\t"
-        "eor    r1, r1, r2, asr #31\n\t"
-        "b      2b\n\t"
-        "6:\n\t"
-        "eor    r2, r2, #0x80000000\n\t"
-        "sub    r4, r4, #32\n\t"
-        "asr    r2, r2, r4\n\t"
-        "qadd   r1, r2, r5\n\t"
-        "b      2b\n\t"
-        "9:\n\t"
         : "+r"(rp), "+r"(rcell), "+r"(rspk), "+r"(racc), "+r"(rout), "+r"(ric)
         : [thr] "m"(threshold)
         : "r0", "r1", "r2", "r3", "r4", "r5", "lr", "cc", "memory");
@@ -126,12 +87,12 @@ slf_status slf_csilif_update_q31(const slf_csilif_layer *layer, slf_csilif_state
     (void)i;
 #else
     for (i = 0; p != end; i++, p++, cell++, spiked++, acc++) {
-        int32_t current = slf_input_current(*acc, p->mult, p->shift, p->offset, p->bias);
+        int32_t current = slf_mla_wrap(p->bias, *acc, p->mult);
         int32_t zi = cell->zi;
         /* Reset by Θ on the real part before the rotation, so it leaks into Im z too. */
-        int32_t reset = slf_sub_sat(cell->zr, slf_select(*spiked, threshold));
-        int32_t zr_new = slf_mac2_q31_sat(reset, p->k_re, zi, p->neg_k_im, current);
-        int32_t zi_new = slf_mac2_q31_sat(reset, p->k_im, zi, p->k_re, 0);
+        int32_t reset = slf_mls_wrap(cell->zr, *spiked, threshold);
+        int32_t zr_new = slf_dmac(current, slf_r32_sub(slf_r32(reset, p->k_re), zi, p->k_im));
+        int32_t zi_new = slf_dmac(0, slf_r32_add(slf_r32(reset, p->k_im), zi, p->k_re));
         uint32_t fire = slf_greater(zr_new, threshold);
         *acc = 0;
         cell->zr = zr_new;

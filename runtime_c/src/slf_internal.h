@@ -61,16 +61,6 @@ SLF_INLINE int32_t slf_wrap_add(int32_t a, int32_t b)
     return (int32_t)((uint32_t)a + (uint32_t)b);
 }
 
-/* sat32(a - b) */
-SLF_INLINE int32_t slf_sub_sat(int32_t a, int32_t b)
-{
-#if SLF_USE_DSP
-    return __qsub(a, b);
-#else
-    return slf_sat32((int64_t)a - b);
-#endif
-}
-
 /* 1 if a > b else 0, without a branch (DSP: the sign of the saturated b - a). */
 SLF_INLINE uint32_t slf_greater(int32_t a, int32_t b)
 {
@@ -81,103 +71,71 @@ SLF_INLINE uint32_t slf_greater(int32_t a, int32_t b)
 #endif
 }
 
-/* value if flag (0 or 1) else 0, without a branch */
-SLF_INLINE int32_t slf_select(uint32_t flag, int32_t value)
+/* a + b*c and a - b*c modulo 2^32 (MLA, MLS): the input current and the soft reset. */
+SLF_INLINE int32_t slf_mla_wrap(int32_t a, int32_t b, int32_t c)
 {
-    return (int32_t)((uint32_t)value & (0u - flag));
+    return (int32_t)((uint32_t)a + (uint32_t)b * (uint32_t)c);
 }
 
-/* sat32(mac_q31((x1, k1), (x2, k2)) + c) = sat32(((x1*k1 + x2*k2 + 2^30) >> 31) + c).
- *
- * With |k| <= 2^31 - 1 the 64-bit sum is exact: |x*k| <= 2^62 - 2^31 for int32 x, so
- * |sum| <= 2^63 - 2^32 + 2^30. DSP form (two SMLAL, ADD, two QADD, no 64-bit compare):
- * with hi:lo the sum, the quotient is v = 2*hi + b, b = lo >> 31, and
- *     sat32(v + c) = QADD(hi, QADD(hi + b, c)).
- * Proof: hi + b cannot overflow (hi == INT32_MAX forces lo < 2^31 under the bound above).
- * If hi + b + c does not saturate, the outer QADD adds the exact rest. If it saturates
- * high, then hi >= 0 (else hi + b <= 0 and c <= INT32_MAX), so the exact result is
- * saturated high too and QADD(hi, INT32_MAX) = INT32_MAX; symmetrically for low. */
-SLF_INLINE int32_t slf_mac2_q31_sat(int32_t x1, int32_t k1, int32_t x2, int32_t k2, int32_t c)
+SLF_INLINE int32_t slf_mls_wrap(int32_t a, int32_t b, int32_t c)
 {
-    uint64_t acc = ((uint64_t)1 << 30) + (uint64_t)((int64_t)x1 * k1) + (uint64_t)((int64_t)x2 * k2);
-#if SLF_USE_DSP
-    int32_t hi = (int32_t)(uint32_t)(acc >> 32);
-    int32_t hi_b = (int32_t)((uint32_t)hi + ((uint32_t)acc >> 31));
-    return __qadd(hi, __qadd(hi_b, c));
-#else
-    return slf_sat32(((int64_t)acc >> 31) + c); /* |acc >> 31| <= 2^32: no overflow */
-#endif
+    return (int32_t)((uint32_t)a - (uint32_t)b * (uint32_t)c);
 }
 
-/* sat32(mac_q31((x, k)) + c): the one-product form (readout). */
-SLF_INLINE int32_t slf_mac1_q31_sat(int32_t x, int32_t k, int32_t c)
-{
-    uint64_t acc = ((uint64_t)1 << 30) + (uint64_t)((int64_t)x * k);
+/* r32(x, k) = (x*k + 2^31) >> 32 (SMMULR) and h + r32(x, +-k) (SMMLAR, SMMLSR).
+ * The accumulating forms are exact whenever |h| <= 2^30 - 1 and |k| <= SLF_Q31_LIMIT, or
+ * (SiLIF's second product) |h| <= (k_alpha + 1)/2 with k = k_alpha - 2^31, k_alpha >= 0:
+ * then h*2^32 + x*k + 2^31 stays inside int64 (docs/fixed-point.md), and the hardware's
+ * high word of it is h + r32(x, k). The portable forms compute the same in int64. */
 #if SLF_USE_DSP
-    int32_t hi = (int32_t)(uint32_t)(acc >> 32);
-    int32_t hi_b = (int32_t)((uint32_t)hi + ((uint32_t)acc >> 31));
-    return __qadd(hi, __qadd(hi_b, c));
-#else
-    return slf_sat32(((int64_t)acc >> 31) + c);
-#endif
+SLF_INLINE int32_t slf_r32(int32_t x, int32_t k)
+{
+    int32_t h;
+    __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(x), "r"(k));
+    return h;
 }
 
-/* Input current I = sat32(((acc*mult + 2^(shift-1)) >> shift) + bias) from the record's
- * offset = 2^(shift-1) + (shift <= 31 ? bias*2^shift : -2^63) (SLF_INPUT_OFFSET).
- *
- * q = acc*mult + offset (one SMLAL) is formed modulo 2^64; with hi:lo its two words:
- * shift <= 31: q is exact (|acc*mult| <= 2^62 - 2^31, |offset| <= 2^62 + 2^30) and the bias
- *   is inside it (adding bias*2^shift before the floor division adds exactly bias after it),
- *   so I = sat32(q >> shift) = (lo >> shift) | (hi << (32 - shift)) if that fits int32,
- *   i.e. iff hi equals the sign extension of its low `shift` bits, r >> (32 - shift).
- * shift >= 32: q = exact + 2^63 lies in (2^62, 2^64) (exact in (-2^62, 2^62 + 2^61)), so
- *   hi >= 2^30 is never 0 and hi ^ 2^31 is the exact high word; q >> shift =
- *   (hi ^ 2^31) >> (shift - 32) (floor divisions compose), < 2^30 in magnitude; the bias is
- *   added with one saturating add.
- * The DSP form runs the shift <= 31 formula for every neuron with register-specified
- * shifts, which use the count's low byte and give 0 (LSL, LSR) for counts 32..255. It shifts
- * by 31 - shift and once more by an immediate, because 32 - shift would be 0 for shift 32:
- * for every shift >= 32 the count 31 - shift is >= 225, r = 0 != hi, and one compare sends
- * both saturation and shift >= 32 (rare in quantized models) to slf_input_current_slow. */
-SLF_INLINE int32_t slf_input_current_slow(uint32_t hi, uint32_t s, int32_t bias)
+SLF_INLINE int32_t slf_r32_add(int32_t h, int32_t x, int32_t k)
 {
-    if (s <= 31u) {
-        return (int32_t)(((uint32_t)((int32_t)hi >> 31)) ^ 0x7FFFFFFFu);
-    }
-    hi ^= 0x80000000u;
-#if SLF_USE_DSP
-    return __qadd((int32_t)hi >> ((s - 32u) & 31u), bias);
-#else
-    return slf_sat32((int64_t)((int32_t)hi >> ((s - 32u) & 31u)) + bias);
-#endif
+    __asm__("smmlar %0, %1, %2, %0" : "+r"(h) : "r"(x), "r"(k));
+    return h;
 }
 
-SLF_INLINE int32_t slf_input_current(int32_t acc, int32_t mult, int32_t shift, int64_t offset, int32_t bias)
+SLF_INLINE int32_t slf_r32_sub(int32_t h, int32_t x, int32_t k)
 {
-    uint32_t s = (uint32_t)shift & 63u;
-    uint64_t q = (uint64_t)offset + (uint64_t)((int64_t)acc * mult);
-    uint32_t hi = (uint32_t)(q >> 32);
-#if SLF_USE_DSP
-    uint32_t r, t, l;
-    __asm__("rsb    %[l], %[s], #31\n\t"
-            "lsl    %[t], %[hi], %[l]\n\t"
-            "lsr    %[r], %[lo], %[s]\n\t"
-            "orr    %[r], %[r], %[t], lsl #1\n\t"
-            "asr    %[t], %[r], %[l]"
-            : [r] "=&r"(r), [t] "=&r"(t), [l] "=&r"(l)
-            : [hi] "r"(hi), [lo] "r"((uint32_t)q), [s] "r"(s));
-    t = (uint32_t)((int32_t)t >> 1); /* folds into the compare's shifted operand */
-    if (__builtin_expect(t != hi, 0)) {
-        r = (uint32_t)slf_input_current_slow(hi, s, bias);
-    }
-    return (int32_t)r;
-#else
-    if (s - 1u < 31u) {
-        return slf_sat32((int64_t)q >> s);
-    }
-    return slf_input_current_slow(hi, s, bias); /* also shift 0, 63: outside the contract, defined */
-#endif
+    __asm__("smmlsr %0, %1, %2, %0" : "+r"(h) : "r"(x), "r"(k));
+    return h;
 }
+
+/* dmac(c, h) = sat32(c + sat32(2h)) (QDADD) */
+SLF_INLINE int32_t slf_dmac(int32_t c, int32_t h)
+{
+    int32_t r;
+    __asm__("qdadd %0, %1, %2" : "=r"(r) : "r"(c), "r"(h));
+    return r;
+}
+#else
+SLF_INLINE int32_t slf_r32(int32_t x, int32_t k)
+{
+    return (int32_t)(((int64_t)x * k + ((int64_t)1 << 31)) >> 32);
+}
+
+SLF_INLINE int32_t slf_r32_add(int32_t h, int32_t x, int32_t k)
+{
+    return (int32_t)((uint32_t)h + (uint32_t)slf_r32(x, k));
+}
+
+SLF_INLINE int32_t slf_r32_sub(int32_t h, int32_t x, int32_t k)
+{
+    /* -(x*k) in int64: |x*k| <= 2^62, no overflow */
+    return (int32_t)((uint32_t)h + (uint32_t)(int32_t)((-((int64_t)x * k) + ((int64_t)1 << 31)) >> 32));
+}
+
+SLF_INLINE int32_t slf_dmac(int32_t c, int32_t h)
+{
+    return slf_sat32((int64_t)c + slf_sat32(2 * (int64_t)h));
+}
+#endif
 
 /* ---------------------------------------------------------------- dense kernels' shared loop */
 

@@ -5,15 +5,12 @@
 
 static int slf_q31_ok(int32_t k)
 {
-    return k != INT32_MIN;
+    return k >= -SLF_Q31_LIMIT && k <= SLF_Q31_LIMIT;
 }
 
-static int slf_input_ok(int64_t offset, int32_t mult, int32_t shift, int32_t bias)
+static int slf_decay_ok(int32_t k)
 {
-    if (mult < 0 || shift < 1 || shift > 62) {
-        return 0;
-    }
-    return offset == SLF_INPUT_OFFSET(bias, shift);
+    return k >= 0 && k <= SLF_Q31_LIMIT;
 }
 
 slf_status slf_silif_layer_check(const slf_silif_layer *layer)
@@ -24,8 +21,7 @@ slf_status slf_silif_layer_check(const slf_silif_layer *layer)
     }
     for (i = 0; i < layer->n; i++) {
         const slf_silif_neuron *p = &layer->neuron[i];
-        if (!slf_input_ok(p->offset, p->mult, p->shift, p->bias) || !slf_q31_ok(p->k_alpha) ||
-            !slf_q31_ok(p->neg_k_gain) || !slf_q31_ok(p->k_beta) || !slf_q31_ok(p->k_a)) {
+        if (p->mult < 0 || !slf_decay_ok(p->k_alpha) || !slf_decay_ok(p->k_beta) || !slf_q31_ok(p->k_a)) {
             return SLF_ERR_PARAM;
         }
     }
@@ -40,8 +36,7 @@ slf_status slf_csilif_layer_check(const slf_csilif_layer *layer)
     }
     for (i = 0; i < layer->n; i++) {
         const slf_csilif_neuron *p = &layer->neuron[i];
-        if (!slf_input_ok(p->offset, p->mult, p->shift, p->bias) || !slf_q31_ok(p->k_re) ||
-            !slf_q31_ok(p->k_im) || !slf_q31_ok(p->neg_k_im)) {
+        if (p->mult < 0 || !slf_q31_ok(p->k_re) || !slf_q31_ok(p->k_im)) {
             return SLF_ERR_PARAM;
         }
     }
@@ -60,7 +55,7 @@ slf_status slf_readout_layer_check(const slf_readout_layer *layer)
     }
     for (i = 0; i < layer->n; i++) {
         const slf_readout_neuron *p = &layer->neuron[i];
-        if (!slf_input_ok(p->offset, p->mult, p->shift, p->bias) || !slf_q31_ok(p->k_alpha)) {
+        if (p->mult < 0 || !slf_q31_ok(p->k_alpha)) {
             return SLF_ERR_PARAM;
         }
     }

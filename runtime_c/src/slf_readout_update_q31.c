@@ -22,8 +22,8 @@ slf_status slf_readout_update_q31(const slf_readout_layer *layer, int32_t *u, sl
     acc = slf_ring_head(input);
     state = u;
     for (i = 0; i < n; i++, p++) {
-        int32_t current = slf_input_current(acc[i], p->mult, p->shift, p->offset, p->bias);
-        state[i] = slf_mac1_q31_sat(state[i], p->k_alpha, current);
+        int32_t current = slf_mla_wrap(p->bias, acc[i], p->mult);
+        state[i] = slf_dmac(current, slf_r32(state[i], p->k_alpha));
         acc[i] = 0;
     }
     slf_ring_advance(input);

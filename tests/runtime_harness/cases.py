@@ -32,7 +32,7 @@ OP_ACCUMULATE, OP_SILIF, OP_CSILIF, OP_READOUT, OP_DECISION, OP_LONGRUN, OP_LAYE
 OK, ERR_NULL, ERR_SHAPE, ERR_INDEX, ERR_CAPACITY, ERR_PARAM = 0, -1, -2, -3, -4, -5
 
 I32_MIN, I32_MAX = fx.INT32_MIN, fx.INT32_MAX
-Q31_MAX = (1 << 31) - 1
+Q31_MAX = fx.Q31_LIMIT          # largest |Q31 constant| in the neuron kernels' contracts
 
 # Accumulation kernel variants: (events?, delay mode, int16?) -> bits of `kind` in driver.c
 DELAY_MODES = ("none", "axonal", "synaptic")
@@ -57,14 +57,6 @@ def packed(values, dtype) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint32)
 
 
-def i64_words(values) -> np.ndarray:
-    v = np.asarray(values, dtype=np.int64).ravel()
-    out = np.empty(2 * v.size, dtype=np.uint32)
-    out[0::2] = (v & 0xFFFFFFFF).astype(np.uint32)
-    out[1::2] = ((v >> 32) & 0xFFFFFFFF).astype(np.uint32)
-    return out
-
-
 def as_i32(words_) -> np.ndarray:
     return np.asarray(words_, dtype=np.uint32).view(np.int32).astype(np.int64)
 
@@ -72,14 +64,6 @@ def as_i32(words_) -> np.ndarray:
 def wrap32(values) -> np.ndarray:
     """int64 -> the int32 the C's wrapping arithmetic holds."""
     return ((np.asarray(values, dtype=np.int64) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
-
-
-def input_offset(bias, shift) -> np.ndarray:
-    """SLF_INPUT_OFFSET: 2^(shift-1) + (shift <= 31 ? bias * 2^shift : -2^63), int64."""
-    bias = np.asarray(bias, dtype=np.int64)
-    shift = np.asarray(shift, dtype=np.int64)
-    folded = np.where(shift <= 31, bias * (np.int64(1) << np.minimum(shift, 31)), np.iinfo(np.int64).min)
-    return (np.int64(1) << (shift - 1)) + folded
 
 
 class Reader:
@@ -143,24 +127,28 @@ def state_values(rng, n, scale_bits=None):
 
 
 def input_scale(rng, n):
-    """(mult, shift, bias) per neuron over their whole contract, plus realistic ones."""
-    mult = pick(rng, n, [0, Q31_MAX, 1 << 30, 1], 0.3, 0, Q31_MAX)
-    realistic = rng.random(n) < 0.4
-    mult[realistic] = rng.integers(1 << 30, 1 << 31, size=int(realistic.sum()))
-    shift = pick(rng, n, [1, 2, 31, 32, 33, 62], 0.35, 1, 62)
-    shift[realistic] = rng.integers(10, 45, size=int(realistic.sum()))
+    """(mult, bias) per neuron over their whole contract, plus realistic ones."""
+    mult = pick(rng, n, [0, I32_MAX, 1 << 30, 1], 0.3, 0, I32_MAX)
+    realistic = rng.random(n) < 0.5
+    mult[realistic] = rng.integers(1, 1 << 20, size=int(realistic.sum()))
     bias = state_values(rng, n, None if rng.random() < 0.5 else 26)
-    return mult, shift, bias
+    return mult, bias
 
 
-def accumulators(rng, n):
-    """Synaptic accumulator values: small sums, full-range (saturating currents), extremes."""
+def accumulators(rng, n, mult, bias):
+    """Synaptic accumulators for which acc * mult + bias fits int32 (the kernels' contract):
+    small sums, anywhere in the allowed range, and its two ends."""
+    safe = np.where(mult > 0, mult, 1)
+    low = np.where(mult > 0, -((bias - I32_MIN) // safe), I32_MIN)
+    high = np.where(mult > 0, (I32_MAX - bias) // safe, I32_MAX)
     kind = rng.integers(3)
     if kind == 0:
-        return rng.integers(-3000, 3000, size=n, endpoint=True)
-    if kind == 1:
-        return rng.integers(-(1 << 24), 1 << 24, size=n, endpoint=True)
-    return pick(rng, n, [I32_MIN, I32_MAX, 0], 0.3)
+        acc = rng.integers(-3000, 3000, size=n, endpoint=True)
+    elif kind == 1:
+        acc = (low + (high - low) * rng.random(n)).astype(np.int64)
+    else:
+        acc = np.where(rng.random(n) < 0.5, low, high)
+    return np.clip(acc, low, high)
 
 
 # ---------------------------------------------------------------- driver limits
@@ -258,7 +246,7 @@ class AccumulateCase(Case):
                    else np.zeros((depth, n_out), np.int64))
 
         synapses = QuantSynapses(weight_bits=16 if wide else 8, weights=weights, mult=np.zeros(n_out),
-                                 shift=np.ones(n_out), bias=np.zeros(n_out), delays=delays, max_input_count=255)
+                                 bias=np.zeros(n_out), delays=delays, max_input_count=255)
         ring = int_ref.DelayRing(depth, n_out)
         ring.slots[:] = initial
         step_words = []
@@ -312,10 +300,17 @@ def _threshold(rng, frac_bits_low=8):
                            0, I32_MAX, -1, int(rng.integers(I32_MIN, I32_MAX))]))
 
 
-def _scale_words(mult, shift, bias):
-    """mult shift offset(2 words) bias, interleaved per neuron by the caller."""
-    return [words(mult)[:, None], words(shift)[:, None], i64_words(input_offset(bias, shift)).reshape(-1, 2),
-            words(bias)[:, None]]
+def silif_records(mult, bias, layer):
+    """slf_silif_neuron fields in declaration order, one row per neuron."""
+    return np.stack([words(v) for v in (mult, bias, layer.k_beta, layer.k_a, layer.jump, layer.k_alpha)], axis=1)
+
+
+def csilif_records(mult, bias, layer):
+    return np.stack([words(v) for v in (mult, bias, layer.k_re, layer.k_im)], axis=1)
+
+
+def readout_records(mult, bias, layer):
+    return np.stack([words(v) for v in (mult, bias, layer.k_alpha)], axis=1)
 
 
 class SiLIFCase(Case):
@@ -325,30 +320,21 @@ class SiLIFCase(Case):
         n = _layer_size(rng, lim)
         steps = int(rng.integers(1, 5))
         threshold = _threshold(rng)
-        mult, shift, bias = input_scale(rng, n)
-        quantizer_signs = rng.random() < 0.5          # the quantizer's signs, else any sign
-        k_alpha = q31(rng, n, "pos" if quantizer_signs else "any")
-        neg_k_gain = q31(rng, n, "neg" if quantizer_signs else "any")
-        tied = rng.random(n) < 0.3                    # alpha + (1 - alpha) = 1, as folded
-        neg_k_gain[tied] = -(Q31_MAX - np.abs(k_alpha[tied]))
-        k_beta = q31(rng, n, "pos" if quantizer_signs else "any")
-        k_a = q31(rng, n, "pos" if quantizer_signs else "any")
-        jump = state_values(rng, n, None if rng.random() < 0.3 else 29)
+        mult, bias = input_scale(rng, n)
+        layer = SimpleNamespace(threshold=threshold, k_alpha=q31(rng, n, "pos"), k_beta=q31(rng, n, "pos"),
+                                k_a=q31(rng, n, "pos" if rng.random() < 0.5 else "any"),
+                                jump=state_values(rng, n, None if rng.random() < 0.3 else 29))
         scale_bits = None if rng.random() < 0.4 else int(rng.integers(10, 31))
         u = state_values(rng, n, scale_bits)
         w = state_values(rng, n, scale_bits)
-        s = (rng.random(n) < 0.5).astype(np.int64)
-        synapses = SimpleNamespace(mult=mult, shift=shift, bias=bias)
-        layer = SimpleNamespace(threshold=threshold, k_alpha=k_alpha, k_beta=k_beta, k_a=k_a,
-                                neg_k_gain=neg_k_gain, jump=jump)
-        records = np.concatenate(_scale_words(mult, shift, bias) + [
-            words(k_alpha)[:, None], words(neg_k_gain)[:, None], words(k_beta)[:, None], words(k_a)[:, None],
-            words(jump)[:, None]], axis=1)
-        payload = [words([n, threshold, steps]), records.ravel(), words(u), words(w), words(s)]
+        s = (u > threshold).astype(np.int64)          # the state invariant: s is the previous spike
+        synapses = SimpleNamespace(mult=mult, bias=bias)
+        payload = [words([n, threshold, steps]), silif_records(mult, bias, layer).ravel(), words(u), words(w),
+                   words(s)]
         self.n = n
         self.expected = []
         for _ in range(steps):
-            acc = accumulators(rng, n)
+            acc = accumulators(rng, n, mult, bias)
             payload.append(words(acc))
             current = int_ref.input_current(acc, synapses)
             u, w, s = int_ref.silif_update(u, w, s, current, layer)
@@ -379,29 +365,25 @@ class CSiLIFCase(Case):
         n = _layer_size(rng, lim)
         steps = int(rng.integers(1, 5))
         threshold = _threshold(rng, 7)
-        mult, shift, bias = input_scale(rng, n)
+        mult, bias = input_scale(rng, n)
         k_re = q31(rng, n, "any")
         k_im = q31(rng, n, "any")                      # negative k_im included
         rotation = rng.random(n) < 0.4                 # |decay| close to 1: a rotation
         angle = rng.uniform(-np.pi, np.pi, size=int(rotation.sum()))
         k_re[rotation] = np.round(np.cos(angle) * Q31_MAX).astype(np.int64)
         k_im[rotation] = np.round(np.sin(angle) * Q31_MAX).astype(np.int64)
-        neg_k_im = -k_im
-        free = rng.random(n) < 0.1                     # the contract allows an independent value
-        neg_k_im[free] = q31(rng, int(free.sum()), "any")
         scale_bits = None if rng.random() < 0.4 else int(rng.integers(10, 31))
         zr = state_values(rng, n, scale_bits)
         zi = state_values(rng, n, scale_bits)
-        s = (rng.random(n) < 0.5).astype(np.int64)
-        synapses = SimpleNamespace(mult=mult, shift=shift, bias=bias)
-        layer = SimpleNamespace(threshold=threshold, k_re=k_re, k_im=k_im, neg_k_im=neg_k_im)
-        records = np.concatenate(_scale_words(mult, shift, bias) + [
-            words(k_re)[:, None], words(k_im)[:, None], words(neg_k_im)[:, None]], axis=1)
-        payload = [words([n, threshold, steps]), records.ravel(), words(zr), words(zi), words(s)]
+        s = (zr > threshold).astype(np.int64)
+        synapses = SimpleNamespace(mult=mult, bias=bias)
+        layer = SimpleNamespace(threshold=threshold, k_re=k_re, k_im=k_im)
+        payload = [words([n, threshold, steps]), csilif_records(mult, bias, layer).ravel(), words(zr), words(zi),
+                   words(s)]
         self.n = n
         self.expected = []
         for _ in range(steps):
-            acc = accumulators(rng, n)
+            acc = accumulators(rng, n, mult, bias)
             payload.append(words(acc))
             current = int_ref.input_current(acc, synapses)
             zr, zi, s = int_ref.csilif_update(zr, zi, s, current, layer)
@@ -418,26 +400,21 @@ class CSiLIFCase(Case):
         return errors
 
 
-def _readout_records(mult, shift, bias, k_alpha):
-    return np.concatenate(_scale_words(mult, shift, bias) + [words(k_alpha)[:, None]], axis=1).ravel()
-
-
 class ReadoutCase(Case):
     """Several steps of slf_readout_update_q31 against int_ref.readout_update."""
 
     def __init__(self, rng, lim: Limits = DEFAULT_LIMITS):
         n = min(int(rng.choice([1, 2, 35, rng.integers(1, 128)])), lim.max_n)
         steps = int(rng.integers(1, 5))
-        mult, shift, bias = input_scale(rng, n)
-        k_alpha = q31(rng, n, "pos" if rng.random() < 0.5 else "any")
+        mult, bias = input_scale(rng, n)
+        layer = SimpleNamespace(k_alpha=q31(rng, n, "pos" if rng.random() < 0.5 else "any"))
         u = state_values(rng, n, None if rng.random() < 0.4 else int(rng.integers(10, 31)))
-        synapses = SimpleNamespace(mult=mult, shift=shift, bias=bias)
-        layer = SimpleNamespace(k_alpha=k_alpha)
-        payload = [words([n, steps, 1549082005, 40]), _readout_records(mult, shift, bias, k_alpha), words(u)]
+        synapses = SimpleNamespace(mult=mult, bias=bias)
+        payload = [words([n, steps, 1549082005, 40]), readout_records(mult, bias, layer).ravel(), words(u)]
         self.n = n
         self.expected = []
         for _ in range(steps):
-            acc = accumulators(rng, n)
+            acc = accumulators(rng, n, mult, bias)
             payload.append(words(acc))
             u = int_ref.readout_update(u, int_ref.input_current(acc, synapses), layer)
             self.expected.append(u)
@@ -536,20 +513,17 @@ class LongRunCase(Case):
         seed = int(rng.integers(1 << 32))
         self.model, self.n, self.steps, self.segment = model, n, steps, segment
         self.seed, self.acc_shift = seed, acc_shift
-        mult, shift, bias = input_scale(rng, n)
-        mult[: n // 2] = rng.integers(1 << 30, 1 << 31, size=n // 2)   # half the layer saturates
-        shift[: n // 2] = rng.integers(1, 20, size=n // 2)
-        self.synapses = SimpleNamespace(mult=mult, shift=shift, bias=bias)
+        # Half the layer gets the raw accumulators (states saturate), half small currents; every
+        # current fits int32 for any accumulator (acc >> acc_shift, |acc| <= 2^31), as the contract asks.
+        mult = np.where(np.arange(n) < n // 2, 1, 0).astype(np.int64)
+        bias = np.where(mult == 1, 0, rng.integers(-(1 << 20), 1 << 20, size=n)).astype(np.int64)
+        self.synapses = SimpleNamespace(mult=mult, bias=bias)
         if model == "silif":
             threshold = 1 << int(rng.integers(16, 27))
             k_alpha = q31(rng, n, "pos")
             self.layer = SimpleNamespace(threshold=threshold, k_alpha=k_alpha, k_beta=q31(rng, n, "pos"),
-                                         k_a=q31(rng, n, "pos"), neg_k_gain=-(Q31_MAX - k_alpha),
-                                         jump=rng.integers(0, 1 << 28, size=n))
-            lay = self.layer
-            records = np.concatenate(_scale_words(mult, shift, bias) + [
-                words(lay.k_alpha)[:, None], words(lay.neg_k_gain)[:, None], words(lay.k_beta)[:, None],
-                words(lay.k_a)[:, None], words(lay.jump)[:, None]], axis=1).ravel()
+                                         k_a=q31(rng, n, "pos"), jump=rng.integers(0, 1 << 28, size=n))
+            records = silif_records(mult, bias, self.layer).ravel()
             head = [0, n, steps, segment, seed, acc_shift, threshold]
         elif model == "csilif":
             threshold = 1 << int(rng.integers(16, 27))
@@ -557,15 +531,14 @@ class LongRunCase(Case):
             radius = 1.0 - rng.choice([0.0, 1e-9, 1e-4, 0.1], size=n)
             k_re = np.round(radius * np.cos(angle) * Q31_MAX).astype(np.int64)
             k_im = np.round(radius * np.sin(angle) * Q31_MAX).astype(np.int64)
-            self.layer = SimpleNamespace(threshold=threshold, k_re=k_re, k_im=k_im, neg_k_im=-k_im)
-            records = np.concatenate(_scale_words(mult, shift, bias) + [
-                words(k_re)[:, None], words(k_im)[:, None], words(-k_im)[:, None]], axis=1).ravel()
+            self.layer = SimpleNamespace(threshold=threshold, k_re=k_re, k_im=k_im)
+            records = csilif_records(mult, bias, self.layer).ravel()
             head = [1, n, steps, segment, seed, acc_shift, threshold]
         else:
             k_alpha = q31(rng, n, "pos")
             self.layer = SimpleNamespace(k_alpha=k_alpha, exp_mult=EXP_MULT, exp_shift=int(rng.integers(30, 43)))
             records = np.concatenate([words([EXP_MULT, self.layer.exp_shift]),
-                                      _readout_records(mult, shift, bias, k_alpha)])
+                                      readout_records(mult, bias, self.layer).ravel()])
             head = [2, n, steps, segment, seed, acc_shift, 0]
         super().__init__(OP_LONGRUN, f"long run {model}", np.concatenate([words(head), records]))
 
@@ -627,42 +600,37 @@ class LayerCheckCase(Case):
 
     def __init__(self, rng, kind, lim: Limits = DEFAULT_LIMITS):
         n = min(int(rng.choice([1, 2, 8, rng.integers(1, 60)])), lim.max_n)
-        mult, shift, bias = input_scale(rng, n)
-        offset = input_offset(bias, shift)
-        q = [q31(rng, n) for _ in range(4)]
+        mult, bias = input_scale(rng, n)
+        count = (3, 2, 1)[kind]                        # Q31 constants per record
+        q = [q31(rng, n, "pos") for _ in range(count)]
         exp_mult, exp_shift = EXP_MULT, 40
         expected = OK
         if rng.random() < 0.6:
             expected = ERR_PARAM
             i = int(rng.integers(n))
-            what = rng.integers(6 if kind == 2 else 4)
+            what = rng.integers(4 if kind == 2 else 2 if kind == 1 else 3)
             if what == 0:
                 mult[i] = -int(rng.integers(1, 1 << 31))
             elif what == 1:
-                shift[i] = int(rng.choice([0, 63, -1, 100]))
-                offset = input_offset(bias, np.clip(shift, 1, 62))
+                q[int(rng.integers(count))][i] = int(rng.choice([I32_MIN, I32_MAX, -I32_MAX, Q31_MAX + 1]))
+            elif what == 2 and kind == 0:                # SiLIF decays (k_alpha, k_beta) must be >= 0
+                q[int(rng.choice([0, 1]))][i] = -int(rng.integers(1, Q31_MAX + 1))
             elif what == 2:
-                offset[i] += int(rng.choice([1, -1, 1 << 40]))
-            elif what == 3:
-                q[int(rng.integers(4 if kind == 0 else 3 if kind == 1 else 1))][i] = I32_MIN
-            elif what == 4:
                 exp_mult = -int(rng.integers(1, 1 << 31))
             else:
                 exp_shift = int(rng.choice([0, 63]))
-        cols = [words(mult)[:, None], words(shift)[:, None], i64_words(offset).reshape(-1, 2), words(bias)[:, None]]
         if kind == 0:
-            cols += [words(q[0])[:, None], words(q[1])[:, None], words(q[2])[:, None], words(q[3])[:, None],
-                     words(bias)[:, None]]
-            payload = [words([0, n])]
+            k_alpha, k_beta, k_a, jump = q[0], q[1], q[2], state_values(rng, n)   # jump: any int32
+            layer = SimpleNamespace(k_alpha=k_alpha, k_beta=k_beta, k_a=k_a, jump=jump)
+            payload = [words([0, n]), silif_records(mult, bias, layer).ravel()]
         elif kind == 1:
-            cols += [words(q[0])[:, None], words(q[1])[:, None], words(q[2])[:, None]]
-            payload = [words([1, n])]
+            payload = [words([1, n]), csilif_records(mult, bias, SimpleNamespace(k_re=q[0], k_im=-q[1])).ravel()]
         else:
-            cols += [words(q[0])[:, None]]
-            payload = [words([2, n, exp_mult, exp_shift])]
+            payload = [words([2, n, exp_mult, exp_shift]),
+                       readout_records(mult, bias, SimpleNamespace(k_alpha=q[0])).ravel()]
         self.expected = expected
         label = ("slf_silif_layer_check", "slf_csilif_layer_check", "slf_readout_layer_check")[kind]
-        super().__init__(OP_LAYER_CHECK, label, np.concatenate(payload + [np.concatenate(cols, axis=1).ravel()]))
+        super().__init__(OP_LAYER_CHECK, label, np.concatenate(payload))
 
     def check(self, reader):
         errors = []

@@ -127,13 +127,6 @@ static void *take_bytes(cursor *c, uint32_t n)
     return p;
 }
 
-static int64_t take_i64(cursor *c)
-{
-    uint32_t lo = take(c);
-    uint32_t hi = take(c);
-    return (int64_t)(((uint64_t)hi << 32) | lo);
-}
-
 /* ---------------------------------------------------------------- synaptic accumulation */
 
 static slf_status accumulate_step(uint32_t kind, const void *weights_data, const void *delay_data, uint32_t n_in,
@@ -252,7 +245,7 @@ static void put_spikes(const slf_spike_list *list)
     }
 }
 
-/* n threshold steps | n x (mult shift offset bias k_alpha neg_k_gain k_beta k_a jump) | u w s | acc per step
+/* n threshold steps | n x (mult bias k_beta k_a jump k_alpha) | u w s | acc per step
  * -> per step: status u[n] w[n] s[n] count index[count] */
 static void run_silif(cursor *c)
 {
@@ -271,14 +264,11 @@ static void run_silif(cursor *c)
     for (i = 0; i < n; i++) {
         slf_silif_neuron *p = &silif_neurons[i];
         p->mult = (int32_t)take(c);
-        p->shift = (int32_t)take(c);
-        p->offset = take_i64(c);
         p->bias = (int32_t)take(c);
-        p->k_alpha = (int32_t)take(c);
-        p->neg_k_gain = (int32_t)take(c);
         p->k_beta = (int32_t)take(c);
         p->k_a = (int32_t)take(c);
         p->jump = (int32_t)take(c);
+        p->k_alpha = (int32_t)take(c);
     }
     for (i = 0; i < n; i++) {
         silif_cells[i].u = (int32_t)take(c);
@@ -323,7 +313,7 @@ static void run_silif(cursor *c)
     }
 }
 
-/* n threshold steps | n x (mult shift offset bias k_re k_im neg_k_im) | zr zi s | acc per step */
+/* n threshold steps | n x (mult bias k_re k_im) | zr zi s | acc per step */
 static void run_csilif(cursor *c)
 {
     uint32_t n = take(c), t, i;
@@ -341,12 +331,9 @@ static void run_csilif(cursor *c)
     for (i = 0; i < n; i++) {
         slf_csilif_neuron *p = &csilif_neurons[i];
         p->mult = (int32_t)take(c);
-        p->shift = (int32_t)take(c);
-        p->offset = take_i64(c);
         p->bias = (int32_t)take(c);
         p->k_re = (int32_t)take(c);
         p->k_im = (int32_t)take(c);
-        p->neg_k_im = (int32_t)take(c);
     }
     for (i = 0; i < n; i++) {
         csilif_cells[i].zr = (int32_t)take(c);
@@ -396,8 +383,6 @@ static void load_readout(cursor *c, slf_readout_layer *layer, uint32_t n)
     for (i = 0; i < n; i++) {
         slf_readout_neuron *p = &readout_neurons[i];
         p->mult = (int32_t)take(c);
-        p->shift = (int32_t)take(c);
-        p->offset = take_i64(c);
         p->bias = (int32_t)take(c);
         p->k_alpha = (int32_t)take(c);
     }
@@ -405,7 +390,7 @@ static void load_readout(cursor *c, slf_readout_layer *layer, uint32_t n)
     layer->n = (uint16_t)n;
 }
 
-/* n steps exp_mult exp_shift | n x (mult shift offset bias k_alpha) | u | acc per step -> per step: status u[n] */
+/* n steps exp_mult exp_shift | n x (mult bias k_alpha) | u | acc per step -> per step: status u[n] */
 static void run_readout(cursor *c)
 {
     uint32_t n = take(c), steps = take(c), t, i;
@@ -516,14 +501,11 @@ static void run_longrun(cursor *c)
         for (i = 0; i < n; i++) {
             slf_silif_neuron *p = &silif_neurons[i];
             p->mult = (int32_t)take(c);
-            p->shift = (int32_t)take(c);
-            p->offset = take_i64(c);
             p->bias = (int32_t)take(c);
-            p->k_alpha = (int32_t)take(c);
-            p->neg_k_gain = (int32_t)take(c);
             p->k_beta = (int32_t)take(c);
             p->k_a = (int32_t)take(c);
             p->jump = (int32_t)take(c);
+            p->k_alpha = (int32_t)take(c);
             silif_cells[i].u = 0;
             silif_cells[i].w = 0;
             spiked[i] = 0;
@@ -537,12 +519,9 @@ static void run_longrun(cursor *c)
         for (i = 0; i < n; i++) {
             slf_csilif_neuron *p = &csilif_neurons[i];
             p->mult = (int32_t)take(c);
-            p->shift = (int32_t)take(c);
-            p->offset = take_i64(c);
             p->bias = (int32_t)take(c);
             p->k_re = (int32_t)take(c);
             p->k_im = (int32_t)take(c);
-            p->neg_k_im = (int32_t)take(c);
             csilif_cells[i].zr = 0;
             csilif_cells[i].zi = 0;
             spiked[i] = 0;
@@ -646,14 +625,11 @@ static void run_layer_check(cursor *c)
         for (i = 0; i < n; i++) {
             slf_silif_neuron *p = &silif_neurons[i];
             p->mult = (int32_t)take(c);
-            p->shift = (int32_t)take(c);
-            p->offset = take_i64(c);
             p->bias = (int32_t)take(c);
-            p->k_alpha = (int32_t)take(c);
-            p->neg_k_gain = (int32_t)take(c);
             p->k_beta = (int32_t)take(c);
             p->k_a = (int32_t)take(c);
             p->jump = (int32_t)take(c);
+            p->k_alpha = (int32_t)take(c);
         }
         layer.neuron = silif_neurons;
         layer.n = (uint16_t)n;
@@ -664,12 +640,9 @@ static void run_layer_check(cursor *c)
         for (i = 0; i < n; i++) {
             slf_csilif_neuron *p = &csilif_neurons[i];
             p->mult = (int32_t)take(c);
-            p->shift = (int32_t)take(c);
-            p->offset = take_i64(c);
             p->bias = (int32_t)take(c);
             p->k_re = (int32_t)take(c);
             p->k_im = (int32_t)take(c);
-            p->neg_k_im = (int32_t)take(c);
         }
         layer.neuron = csilif_neurons;
         layer.n = (uint16_t)n;

@@ -66,7 +66,7 @@ SLF_DEFINE_PHASE(tiny_phase_end)
 static uint32_t tiny_dense_scratch_words[8];
 static const slf_dense_scratch tiny_dense_scratch = { tiny_dense_scratch_words, 8 };
 
-/* ---------------------------------------------------------------- tiny_l0: SiLIF 6 -> 5, state Q5.26, int8 weights, dense synapses */
+/* ---------------------------------------------------------------- tiny_l0: SiLIF 6 -> 5, state Q7.24, int8 weights, dense synapses */
 
 /* Dense baseline: offset-binary weights (q + 128), 8 rows x 8 inputs
  * (padded), in blocks of 4 rows; each line holds 4 inputs of the 4 rows of a block (slf_dense.h). */
@@ -81,13 +81,13 @@ static const int32_t tiny_l0_row_sum[5] = {
 };
 static const slf_dense_weights_s8 tiny_l0_weights = { tiny_l0_weight_data, tiny_l0_row_sum, 6, 5 };
 static const slf_silif_neuron tiny_l0_neurons[5] = {
-    { SLF_INPUT_FIELDS(1074118034, 13, 30869059), .k_alpha = 1809143647, .neg_k_gain = -338340001, .k_beta = 2109689677, .k_a = 1446530688, .jump = 83681312 },
-    { SLF_INPUT_FIELDS(1136472238, 13, -14499578), .k_alpha = 1967974445, .neg_k_gain = -179509203, .k_beta = 2143500788, .k_a = 127496272, .jump = 129684888 },
-    { SLF_INPUT_FIELDS(1100087266, 10, -31934053), .k_alpha = 357520793, .neg_k_gain = -1789962855, .k_beta = 2128104366, .k_a = 2147483647, .jump = 54550612 },
-    { SLF_INPUT_FIELDS(1277662955, 14, -1644402), .k_alpha = 2094379720, .neg_k_gain = -53103928, .k_beta = 2140216023, .k_a = 589791808, .jump = 133919640 },
-    { SLF_INPUT_FIELDS(2090553026, 16, 3484950), .k_alpha = 2079101476, .neg_k_gain = -68382172, .k_beta = 2140304317, .k_a = 0, .jump = 63737340 },
+    { .mult = 32780, .bias = 7717265, .k_beta = 2109689677, .k_a = 1446530688, .jump = 20920328, .k_alpha = 1809143647 },
+    { .mult = 34683, .bias = -3624895, .k_beta = 2143500788, .k_a = 127496272, .jump = 32421222, .k_alpha = 1967974445 },
+    { .mult = 268576, .bias = -7983513, .k_beta = 2128104366, .k_a = 2147483646, .jump = 13637653, .k_alpha = 357520793 },
+    { .mult = 19496, .bias = -411100, .k_beta = 2140216023, .k_a = 589791808, .jump = 33479910, .k_alpha = 2094379720 },
+    { .mult = 7975, .bias = 871237, .k_beta = 2140304317, .k_a = 0, .jump = 15934335, .k_alpha = 2079101476 },
 };
-static const slf_silif_layer tiny_l0_layer = { tiny_l0_neurons, 5, 67108864 };
+static const slf_silif_layer tiny_l0_layer = { tiny_l0_neurons, 5, 16777216 };
 static slf_silif_cell tiny_l0_cells[5];
 static int32_t tiny_l0_ring_slots[1 * 5];
 static slf_delay_ring_s32 tiny_l0_ring;
@@ -109,10 +109,10 @@ static const int32_t tiny_l1_row_sum[4] = {
 };
 static const slf_dense_weights_s8 tiny_l1_weights = { tiny_l1_weight_data, tiny_l1_row_sum, 5, 4 };
 static const slf_csilif_neuron tiny_l1_neurons[4] = {
-    { SLF_INPUT_FIELDS(1406655479, 13, -8221977), .k_re = 2141515102, .k_im = 13278436, .neg_k_im = -13278436 },
-    { SLF_INPUT_FIELDS(1113911754, 16, -401160), .k_re = 290846854, .k_im = 859423994, .neg_k_im = -859423994 },
-    { SLF_INPUT_FIELDS(2031013769, 17, 694828), .k_re = 2145381248, .k_im = 80420216, .neg_k_im = -80420216 },
-    { SLF_INPUT_FIELDS(1347490563, 12, -7161675), .k_re = -447978469, .k_im = -989049134, .neg_k_im = 989049134 },
+    { .mult = 171711, .bias = -8221977, .k_re = 2141515102, .k_im = 13278436 },
+    { .mult = 16997, .bias = -401160, .k_re = 290846854, .k_im = 859423994 },
+    { .mult = 15496, .bias = 694828, .k_re = 2145381248, .k_im = 80420216 },
+    { .mult = 328978, .bias = -7161675, .k_re = -447978469, .k_im = -989049134 },
 };
 static const slf_csilif_layer tiny_l1_layer = { tiny_l1_neurons, 4, 2097152 };
 static slf_csilif_cell tiny_l1_cells[4];
@@ -136,9 +136,9 @@ static const int32_t tiny_readout_row_sum[3] = {
 };
 static const slf_dense_weights_s8 tiny_readout_weights = { tiny_readout_weight_data, tiny_readout_row_sum, 4, 3 };
 static const slf_readout_neuron tiny_readout_neurons[3] = {
-    { SLF_INPUT_FIELDS(1192688376, 12, -2501092), .k_alpha = 1758210904 },
-    { SLF_INPUT_FIELDS(2031138721, 14, -1672585), .k_alpha = 2031056512 },
-    { SLF_INPUT_FIELDS(1956575008, 12, 14533095), .k_alpha = 1787038720 },
+    { .mult = 291184, .bias = -2501092, .k_alpha = 1758210904 },
+    { .mult = 123971, .bias = -1672585, .k_alpha = 2031056512 },
+    { .mult = 477680, .bias = 14533095, .k_alpha = 1787038720 },
 };
 static const slf_readout_layer tiny_readout_layer = { tiny_readout_neurons, 3, 1549082005, 40 };
 static int32_t tiny_readout_u[3];
@@ -178,6 +178,11 @@ slf_status tiny_init(void)
 
 slf_status tiny_step(const slf_event *events, uint16_t n_events)
 {
+    for (uint16_t k = 0; k < n_events; k++) {
+        if (events[k].count > TINY_MAX_EVENT_COUNT) {
+            return SLF_ERR_COUNT; /* the input currents are proven to fit int32 only up to this count */
+        }
+    }
     SLF_PHASE(tiny_l0_phase_synapses);
     RETURN_IF_FAILED(slf_dense_events_s8(&tiny_l0_weights, events, n_events, &tiny_dense_scratch, &tiny_l0_ring));
     SLF_PHASE(tiny_l0_phase_neurons);

@@ -60,7 +60,7 @@ SLF_DEFINE_PHASE(tiny_phase_end)
         }                               \
     } while (0)
 
-/* ---------------------------------------------------------------- tiny_l0: SiLIF 6 -> 5, state Q5.26, int8 weights, synaptic delays <= 2 */
+/* ---------------------------------------------------------------- tiny_l0: SiLIF 6 -> 5, state Q7.24, int8 weights, synaptic delays <= 2 */
 
 static const int8_t tiny_l0_weight_data[6 * 5] = {
     25, 127, -127, 38, 124,
@@ -82,13 +82,13 @@ static const uint8_t tiny_l0_delay_data[6 * 3] = {
 };
 static const slf_synaptic_delays tiny_l0_delays = { tiny_l0_delay_data, 6, 5 };
 static const slf_silif_neuron tiny_l0_neurons[5] = {
-    { SLF_INPUT_FIELDS(1074118034, 13, 30869059), .k_alpha = 1809143647, .neg_k_gain = -338340001, .k_beta = 2109689677, .k_a = 1446530688, .jump = 83681312 },
-    { SLF_INPUT_FIELDS(1136472238, 13, -14499578), .k_alpha = 1967974445, .neg_k_gain = -179509203, .k_beta = 2143500788, .k_a = 127496272, .jump = 129684888 },
-    { SLF_INPUT_FIELDS(1100087266, 10, -31934053), .k_alpha = 357520793, .neg_k_gain = -1789962855, .k_beta = 2128104366, .k_a = 2147483647, .jump = 54550612 },
-    { SLF_INPUT_FIELDS(1277662955, 14, -1644402), .k_alpha = 2094379720, .neg_k_gain = -53103928, .k_beta = 2140216023, .k_a = 589791808, .jump = 133919640 },
-    { SLF_INPUT_FIELDS(2090553026, 16, 3484950), .k_alpha = 2079101476, .neg_k_gain = -68382172, .k_beta = 2140304317, .k_a = 0, .jump = 63737340 },
+    { .mult = 32780, .bias = 7717265, .k_beta = 2109689677, .k_a = 1446530688, .jump = 20920328, .k_alpha = 1809143647 },
+    { .mult = 34683, .bias = -3624895, .k_beta = 2143500788, .k_a = 127496272, .jump = 32421222, .k_alpha = 1967974445 },
+    { .mult = 268576, .bias = -7983513, .k_beta = 2128104366, .k_a = 2147483646, .jump = 13637653, .k_alpha = 357520793 },
+    { .mult = 19496, .bias = -411100, .k_beta = 2140216023, .k_a = 589791808, .jump = 33479910, .k_alpha = 2094379720 },
+    { .mult = 7975, .bias = 871237, .k_beta = 2140304317, .k_a = 0, .jump = 15934335, .k_alpha = 2079101476 },
 };
-static const slf_silif_layer tiny_l0_layer = { tiny_l0_neurons, 5, 67108864 };
+static const slf_silif_layer tiny_l0_layer = { tiny_l0_neurons, 5, 16777216 };
 static slf_silif_cell tiny_l0_cells[5];
 static int32_t tiny_l0_ring_slots[3 * 5];
 static slf_delay_ring_s32 tiny_l0_ring;
@@ -117,10 +117,10 @@ static const uint8_t tiny_l1_delay_data[5 * 2] = {
 };
 static const slf_synaptic_delays tiny_l1_delays = { tiny_l1_delay_data, 5, 4 };
 static const slf_csilif_neuron tiny_l1_neurons[4] = {
-    { SLF_INPUT_FIELDS(1897002380, 11, -52466524), .k_re = -1220455088, .k_im = 818276819, .neg_k_im = -818276819 },
-    { SLF_INPUT_FIELDS(1397163577, 15, 2447476), .k_re = 2114108604, .k_im = 232019912, .neg_k_im = -232019912 },
-    { SLF_INPUT_FIELDS(1222511811, 11, -12764410), .k_re = 2087463063, .k_im = 265742012, .neg_k_im = -265742012 },
-    { SLF_INPUT_FIELDS(1190110626, 13, -15459176), .k_re = 2061600342, .k_im = 484724699, .neg_k_im = -484724699 },
+    { .mult = 926271, .bias = -52466524, .k_re = -1220455088, .k_im = 818276819 },
+    { .mult = 42639, .bias = 2447476, .k_re = 2114108604, .k_im = 232019912 },
+    { .mult = 596930, .bias = -12764410, .k_re = 2087463063, .k_im = 265742012 },
+    { .mult = 145278, .bias = -15459176, .k_re = 2061600342, .k_im = 484724699 },
 };
 static const slf_csilif_layer tiny_l1_layer = { tiny_l1_neurons, 4, 8388608 };
 static slf_csilif_cell tiny_l1_cells[4];
@@ -149,9 +149,9 @@ static const uint8_t tiny_readout_delay_data[4 * 2] = {
 };
 static const slf_synaptic_delays tiny_readout_delays = { tiny_readout_delay_data, 4, 3 };
 static const slf_readout_neuron tiny_readout_neurons[3] = {
-    { SLF_INPUT_FIELDS(1930239166, 14, 19782768), .k_alpha = 2040897152 },
-    { SLF_INPUT_FIELDS(1426392689, 15, -4218457), .k_alpha = 2063279610 },
-    { SLF_INPUT_FIELDS(1094191532, 14, -1935263), .k_alpha = 2063279610 },
+    { .mult = 117813, .bias = 19782768, .k_alpha = 2040897152 },
+    { .mult = 43531, .bias = -4218457, .k_alpha = 2063279610 },
+    { .mult = 66785, .bias = -1935263, .k_alpha = 2063279610 },
 };
 static const slf_readout_layer tiny_readout_layer = { tiny_readout_neurons, 3, 1549082005, 40 };
 static int32_t tiny_readout_u[3];
@@ -191,6 +191,11 @@ slf_status tiny_init(void)
 
 slf_status tiny_step(const slf_event *events, uint16_t n_events)
 {
+    for (uint16_t k = 0; k < n_events; k++) {
+        if (events[k].count > TINY_MAX_EVENT_COUNT) {
+            return SLF_ERR_COUNT; /* the input currents are proven to fit int32 only up to this count */
+        }
+    }
     SLF_PHASE(tiny_l0_phase_synapses);
     RETURN_IF_FAILED(slf_accumulate_events_s8_delayed(&tiny_l0_weights, &tiny_l0_delays, events, n_events, &tiny_l0_ring));
     SLF_PHASE(tiny_l0_phase_neurons);

@@ -20,7 +20,7 @@ extern "C" {
 #define TINY_N_HIDDEN_LAYERS 2
 #define TINY_L0_WIDTH 5
 #define TINY_L1_WIDTH 4
-#define TINY_MAX_EVENT_COUNT 255            /* slf_event.count is uint8 */
+#define TINY_MAX_EVENT_COUNT 27            /* events per input per step for which the input currents provably fit int32 */
 #define TINY_OUTPUT_FRAC_BITS 16           /* totals are Q16: sum over steps of softmax */
 
 /* Validates the constants and clears every state, ring and total. Call before the first
@@ -28,7 +28,9 @@ extern "C" {
 slf_status tiny_init(void);
 
 /* Advances the network by one step. events[0 .. n_events) need not be sorted; an index may
- * repeat. Returns SLF_ERR_INDEX for an index >= TINY_N_INPUTS (nothing changed then). */
+ * repeat (the counts of one index must add up to at most TINY_MAX_EVENT_COUNT).
+ * Returns SLF_ERR_INDEX for an index >= TINY_N_INPUTS and SLF_ERR_COUNT for a count
+ * above TINY_MAX_EVENT_COUNT (nothing changed then). */
 slf_status tiny_step(const slf_event *events, uint16_t n_events);
 
 /* Copies the decision accumulators (Q16) into totals (may be NULL) and returns
