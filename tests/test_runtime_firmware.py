@@ -84,9 +84,9 @@ DSP_BUDGET = {
     "accumulate_events_s8 (32 events, count 1)": 1.65,
     "accumulate_spikes_s8_axonal (32 spikes, D=16)": 1.95,
     "accumulate_spikes_s8_delayed (32 spikes, D=16)": 7.8,
-    "silif_update_q31 (512 neurons)": 44.5,
-    "csilif_update_q31 (512 neurons)": 41.5,
-    "readout_update_q31 (35 classes)": 31.0,
+    "silif_update_q31 (512 neurons)": 24.5,
+    "csilif_update_q31 (512 neurons)": 21.5,
+    "readout_update_q31 (35 classes)": 15.0,
 }
 
 
