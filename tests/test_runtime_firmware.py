@@ -87,6 +87,7 @@ DSP_BUDGET = {
     "silif_update_q31 (512 neurons)": 24.5,
     "csilif_update_q31 (512 neurons)": 21.5,
     "readout_update_q31 (35 classes)": 15.0,
+    "accumulate_decision_q16 (35 classes)": 46.0,
 }
 
 

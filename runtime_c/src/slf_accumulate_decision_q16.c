@@ -4,20 +4,19 @@
 
 slf_status slf_accumulate_decision_q16(const slf_readout_layer *layer, const int32_t *u, int32_t *total)
 {
-    int32_t p[SLF_MAX_CLASSES];
-    uint32_t k;
-    slf_status status;
+    uint32_t e[SLF_MAX_CLASSES];
+    uint32_t k, n, reciprocal;
 
     if (layer == NULL || u == NULL || total == NULL) {
         return SLF_ERR_NULL;
     }
-    status = slf_softmax_q16(u, layer->n, layer->exp_mult, layer->exp_shift, p);
-    if (status != SLF_OK) {
-        return status;
+    n = layer->n;
+    if (n == 0u || n > SLF_MAX_CLASSES) {
+        return SLF_ERR_SHAPE;
     }
-    for (k = 0; k < layer->n; k++) {
-        /* p in [0, 2^16]: saturate at INT32_MAX without overflowing. */
-        total[k] = total[k] > INT32_MAX - p[k] ? INT32_MAX : total[k] + p[k];
+    reciprocal = slf_softmax_exp(u, n, layer->exp_mult, layer->exp_shift, e);
+    for (k = 0; k < n; k++) {
+        total[k] = slf_add_sat_q16(total[k], slf_softmax_prob(e[k], reciprocal));
     }
     return SLF_OK;
 }

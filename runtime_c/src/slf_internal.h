@@ -137,6 +137,28 @@ SLF_INLINE int32_t slf_dmac(int32_t c, int32_t h)
 }
 #endif
 
+/* ---------------------------------------------------------------- softmax (slf_softmax_q16.c) */
+
+/* e[k] = 2^-t_k in Q24 for k < n (steps 1-4 of fixedpoint.softmax_q16) and returns
+ * 2^46 // sum(e). n in 1..SLF_MAX_CLASSES (the callers check). */
+uint32_t slf_softmax_exp(const int32_t *u, uint32_t n, int32_t exp_mult, int32_t exp_shift, uint32_t *e);
+
+/* p = (e * reciprocal + 2^29) >> 30: Q16, in [0, 2^16] */
+SLF_INLINE int32_t slf_softmax_prob(uint32_t e, uint32_t reciprocal)
+{
+    return (int32_t)(((uint64_t)e * reciprocal + ((uint64_t)1 << 29)) >> 30);
+}
+
+/* min(total + p, 2^31 - 1) for p in [0, 2^16] (QADD: p >= 0 saturates only upwards). */
+SLF_INLINE int32_t slf_add_sat_q16(int32_t total, int32_t p)
+{
+#if SLF_USE_DSP
+    return __qadd(total, p);
+#else
+    return total > INT32_MAX - p ? INT32_MAX : total + p;
+#endif
+}
+
 /* ---------------------------------------------------------------- dense kernels' shared loop */
 
 #if SLF_USE_DSP && defined(__GNUC__)

@@ -17,17 +17,59 @@ static const uint32_t slf_exp2_q24[65] = {
 #define SLF_EXP_TABLE_BITS 6u   /* 64 intervals */
 #define SLF_EXP_MAX_WHOLE 31u   /* 2^-31 is 0 in Q24: clamp t there */
 #define SLF_RECIPROCAL_BITS 46u /* r = 2^46 / S */
-#define SLF_PROB_SHIFT 30u      /* Q24 * Q22 -> Q16 */
+
+/* 2^-t in Q24 for t in Q16 (fixedpoint.exp2_neg_q16). The reference clamps t to 31 * 2^16
+ * first; clamping only the shift count gives the same result: beyond that clamp the shift
+ * is 31 and every table value (<= 2^24) shifts to 0, as it does at the clamp itself. */
+SLF_INLINE uint32_t slf_exp2_neg_q16(uint32_t t)
+{
+    const uint32_t interp_bits = SLF_EXP_FRAC_BITS - SLF_EXP_TABLE_BITS;
+    uint32_t index = (t >> interp_bits) & ((1u << SLF_EXP_TABLE_BITS) - 1u);
+    uint32_t within = t & ((1u << interp_bits) - 1u);
+    uint32_t upper = slf_exp2_q24[index];
+    uint32_t lower = slf_exp2_q24[index + 1u];
+    /* (upper - lower) < 2^18, within < 2^10: the product fits 32 bits. */
+    uint32_t value = upper - (((upper - lower) * within + (1u << (interp_bits - 1u))) >> interp_bits);
+    uint32_t whole = t >> SLF_EXP_FRAC_BITS;
+    return value >> (whole < SLF_EXP_MAX_WHOLE ? whole : SLF_EXP_MAX_WHOLE);
+}
+
+uint32_t slf_softmax_exp(const int32_t *u, uint32_t n, int32_t exp_mult, int32_t exp_shift, uint32_t *e)
+{
+    const uint32_t t_max = SLF_EXP_MAX_WHOLE << SLF_EXP_FRAC_BITS;
+    uint32_t shift = (uint32_t)exp_shift & 63u;
+    uint64_t round = ((uint64_t)1 << shift) >> 1;
+    uint32_t mult = (uint32_t)exp_mult;
+    uint32_t k, sum = 0;
+    int32_t max = u[0];
+
+    for (k = 1; k < n; k++) {
+        max = u[k] > max ? u[k] : max;
+    }
+    /* t = (d * exp_mult + round) >> shift; d < 2^32 and exp_mult < 2^31 keep the sum in uint64. */
+    if (shift >= 32u) {
+        /* The common case (exp_shift ~ 40): only the high word matters; the shift count clamp
+         * in slf_exp2_neg_q16 stands in for the clamp of t. */
+        for (k = 0; k < n; k++) {
+            uint64_t x = (uint64_t)((uint32_t)max - (uint32_t)u[k]) * mult + round;
+            e[k] = slf_exp2_neg_q16((uint32_t)(x >> 32) >> (shift - 32u));
+            sum += e[k]; /* < 127 * 2^24 < 2^31 */
+        }
+    } else {
+        for (k = 0; k < n; k++) {
+            uint64_t t = ((uint64_t)((uint32_t)max - (uint32_t)u[k]) * mult + round) >> shift;
+            e[k] = slf_exp2_neg_q16(t > t_max ? t_max : (uint32_t)t);
+            sum += e[k];
+        }
+    }
+    /* sum >= 2^24 (the largest state has d = 0, t = 0, e = 2^24): no division by zero. */
+    return (uint32_t)(((uint64_t)1 << SLF_RECIPROCAL_BITS) / sum);
+}
 
 slf_status slf_softmax_q16(const int32_t *u, uint16_t n, int32_t exp_mult, int32_t exp_shift, int32_t *p)
 {
     uint32_t e[SLF_MAX_CLASSES];
-    const uint32_t interp_bits = SLF_EXP_FRAC_BITS - SLF_EXP_TABLE_BITS;
-    const uint32_t t_max = SLF_EXP_MAX_WHOLE << SLF_EXP_FRAC_BITS;
-    uint32_t shift = (uint32_t)exp_shift & 63u;
-    uint64_t round = ((uint64_t)1 << shift) >> 1;
-    uint32_t k, sum = 0, reciprocal;
-    int32_t max;
+    uint32_t k, reciprocal;
 
     if (u == NULL || p == NULL) {
         return SLF_ERR_NULL;
@@ -35,29 +77,9 @@ slf_status slf_softmax_q16(const int32_t *u, uint16_t n, int32_t exp_mult, int32
     if (n == 0u || n > SLF_MAX_CLASSES) {
         return SLF_ERR_SHAPE;
     }
-    max = u[0];
-    for (k = 1; k < n; k++) {
-        max = u[k] > max ? u[k] : max;
-    }
+    reciprocal = slf_softmax_exp(u, n, exp_mult, exp_shift, e);
     for (k = 0; k < n; k++) {
-        uint32_t d = (uint32_t)max - (uint32_t)u[k]; /* exact: max >= u[k] */
-        /* d < 2^32 and exp_mult < 2^31: the product and rounding term fit uint64. */
-        uint64_t t_wide = ((uint64_t)d * (uint32_t)exp_mult + round) >> shift;
-        uint32_t t = t_wide > t_max ? t_max : (uint32_t)t_wide;
-        uint32_t frac = t & ((1u << SLF_EXP_FRAC_BITS) - 1u);
-        uint32_t index = frac >> interp_bits;
-        uint32_t within = frac & ((1u << interp_bits) - 1u);
-        uint32_t upper = slf_exp2_q24[index];
-        uint32_t lower = slf_exp2_q24[index + 1u];
-        /* (upper - lower) < 2^18, within < 2^10: the product fits 32 bits. */
-        uint32_t value = upper - (((upper - lower) * within + (1u << (interp_bits - 1u))) >> interp_bits);
-        e[k] = value >> (t >> SLF_EXP_FRAC_BITS);
-        sum += e[k]; /* < 127 * 2^24 < 2^31 */
-    }
-    /* sum >= 2^24 (the largest state has d = 0, t = 0, e = 2^24): no division by zero. */
-    reciprocal = (uint32_t)(((uint64_t)1 << SLF_RECIPROCAL_BITS) / sum);
-    for (k = 0; k < n; k++) {
-        p[k] = (int32_t)(((uint64_t)e[k] * reciprocal + ((uint64_t)1 << (SLF_PROB_SHIFT - 1u))) >> SLF_PROB_SHIFT);
+        p[k] = slf_softmax_prob(e[k], reciprocal);
     }
     return SLF_OK;
 }
