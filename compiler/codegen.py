@@ -29,7 +29,7 @@ from .board import Board, compiler_flags
 from .emulator import write_firmware_skeleton
 from .errors import SilifcError
 from .memory import (MAX_SYNAPTIC_DELAY, SYNAPSE_CHOICES, MemoryPlan, check_fits, delay_form, dense_rows,
-                     dense_scratch_words, dense_stride, layer_prefixes, plan_memory)
+                     dense_scratch_words, dense_stride, lanes_words, layer_prefixes, plan_memory)
 from .quantize import QuantNetwork
 
 WEIGHTS_PER_LINE = 16
@@ -126,6 +126,8 @@ def _layer_context(index: int, name: str, layer, previous: str | None, scratch: 
         call = f"slf_dense_spikes_s8(&{name}_weights, {previous}_spiked, &{scratch}, &{name}_ring)"
     elif previous is None:
         call = f"slf_accumulate_events_{suffix}{variant}(&{name}_weights, {delay_arg}events, n_events, &{name}_ring)"
+    elif lanes_words(syn, dense, False):
+        call = f"slf_accumulate_spikes_s8_lanes16(&{name}_weights, &{previous}_spikes, {name}_lanes, &{name}_ring)"
     else:
         call = f"slf_accumulate_spikes_{suffix}{variant}(&{name}_weights, {delay_arg}&{previous}_spikes, &{name}_ring)"
     if form == "synaptic":
@@ -151,6 +153,7 @@ def _layer_context(index: int, name: str, layer, previous: str | None, scratch: 
         "weight_rows": weight_rows, "delay_form": form, "delay_rows": delay_rows,
         "delay_stride": (syn.n_out + 1) // 2, "depth": syn.max_delay + 1,
         "neurons": _neuron_records(layer), "accumulate_call": call,
+        "lanes_words": lanes_words(syn, dense, previous is None),
         "synapse_phase": f"{name}_phase_synapses", "neuron_phase": f"{name}_phase_neurons",
         "cell_ctype": f"slf_{layer.kind}_cell",
     }

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from .board import Board
 from .errors import SilifcError
-from .quantize import QuantNetwork
+from .quantize import QuantNetwork, int16_lanes_exact
 
 # sizeof() of runtime records on 32-bit ARM (checked against the ELF by tests/test_codegen.py)
 NEURON_RECORD_BYTES = {"silif": 24, "csilif": 16, "readout": 12}
@@ -108,6 +108,14 @@ def delay_form(synapses) -> str:
     return "synaptic"
 
 
+def lanes_words(synapses, dense: bool, first: bool) -> int:
+    """Words of the int16-lane scratch of slf_accumulate_spikes_s8_lanes16, 0 when the layer
+    does not use it (codegen picks the kernel with the same test)."""
+    if dense or first or not int16_lanes_exact(synapses):
+        return 0
+    return (synapses.n_out // 8) * 4
+
+
 def dense_stride(n_in: int) -> int:
     """SLF_DENSE_STRIDE: bytes per row of a dense weight table (inputs padded to 8)."""
     return -(-n_in // 8) * 8
@@ -129,7 +137,7 @@ def dense_scratch_words(quantized: QuantNetwork) -> int:
 def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: str = "event") -> MemoryPlan:
     buffers = []
     dense = synapses == "dense"
-    for name, layer in zip(layer_prefixes(quantized, prefix), quantized.layers):
+    for index, (name, layer) in enumerate(zip(layer_prefixes(quantized, prefix), quantized.layers)):
         syn = layer.synapses
         n_in, n_out, kind = syn.n_in, syn.n_out, layer.kind
         weight_bytes = syn.weight_bits // 8
@@ -159,6 +167,10 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: st
         buffers.append(Buffer(f"{name}_ring_slots", "ram", depth * n_out * 4,
                               f"int32 accumulators, {depth} slot(s) x {n_out}" + (" (delay ring)" if depth > 1 else "")))
         buffers.append(Buffer(f"{name}_ring", "ram", RING_DESCRIPTOR_BYTES, "ring descriptor"))
+        lanes = lanes_words(syn, dense, index == 0)
+        if lanes:
+            buffers.append(Buffer(f"{name}_lanes", "ram", lanes * 4,
+                                  f"int16 lane accumulators for {lanes * 2} outputs (sum bound proven)"))
         if kind == "readout":
             buffers.append(Buffer(f"{name}_u", "ram", n_out * 4, "int32 readout state"))
             buffers.append(Buffer(f"{name}_total", "ram", n_out * 4, "int32 decision accumulators (Q16)"))

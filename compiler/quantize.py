@@ -169,6 +169,19 @@ def current_count_limit(q: np.ndarray, mult: np.ndarray, bias: np.ndarray) -> in
     return max(0, min(limits))
 
 
+def int16_lanes_exact(synapses: QuantSynapses) -> bool:
+    """True when slf_accumulate_spikes_s8_lanes16 is exact for this layer: 0/1 spike input,
+    int8 weights, no delays, and every output's positive and negative weight sums fit int16
+    (each step's accumulator is then a subset sum inside [-32768, 32767]; the 16-bit lanes add
+    modulo 2^16, so intermediate wraps cancel). Layers under 8 outputs gain nothing."""
+    if synapses.weight_bits != 8 or synapses.max_input_count != 1 or synapses.delays is not None \
+            or synapses.n_out < 8:
+        return False
+    q = synapses.weights
+    return bool(np.where(q > 0, q, 0).sum(axis=0).max(initial=0) <= 32767
+                and np.where(q < 0, -q, 0).sum(axis=0).max(initial=0) <= 32768)
+
+
 def quantize_synapses(weight: np.ndarray, bias: np.ndarray, delays, frac_bits: int, weight_bits: int,
                       layer_name: str) -> QuantSynapses:
     """Per-neuron symmetric weights whose scale is mult_i state LSBs, mult_i = ceil(max|W_i| / qmax * 2^F)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from silifc.board import load_board
@@ -76,7 +77,7 @@ def test_memory_plan_counts_every_buffer():
     assert names["tiny_l0_weight_data"].bytes == 6 * 5
     assert names["tiny_l0_delay_data"].bytes == 6 * 3          # 4-bit delays, two per byte
     assert names["tiny_l0_ring_slots"].bytes == 3 * 5 * 4      # depth = max delay + 1
-    assert names["tiny_l1_neurons"].bytes == 4 * 32
+    assert names["tiny_l1_neurons"].bytes == 4 * 16
     assert plan.flash_bytes == sum(b.bytes for b in plan.buffers if b.section == "flash")
 
 
@@ -118,3 +119,35 @@ def test_dense_refuses_delayed_models_before_generating():
         render_project(tiny_quantized(), CompileOptions(board=load_board("nrf52840"), synapses="dense"))
     with pytest.raises(CodegenError, match="choose one of event, dense"):
         render_project(tiny_quantized(), CompileOptions(board=load_board("nrf52840"), synapses="sparse"))
+
+
+def test_paper_model_uses_int16_lanes_where_the_bound_is_proven(paper_folded):
+    """Layer 1 and the readout (0/1 spikes, weight sums within int16) take the lanes kernel;
+    layer 0 (event counts up to the model's limit) keeps int32 accumulators."""
+    from silifc.quantize import int16_lanes_exact
+
+    quantized = quantize_network(paper_folded["silif"])
+    assert [int16_lanes_exact(layer.synapses) for layer in quantized.layers] == [False, True, True]
+    rendered, plan = render_project(quantized, CompileOptions(board=load_board("nrf52840"), prefix="m"))
+    source = rendered["model/m_model.c"]
+    assert "slf_accumulate_events_s8(&m_l0_weights" in source
+    assert "slf_accumulate_spikes_s8_lanes16(&m_l1_weights, &m_l0_spikes, m_l1_lanes, &m_l1_ring)" in source
+    assert "slf_lanes16_weights_check_s8(&m_readout_weights)" in source
+    assert {b.name: b.bytes for b in plan.buffers if b.name.endswith("_lanes")} == {"m_l1_lanes": 1024,
+                                                                                 "m_readout_lanes": 64}
+
+
+def test_int16_lanes_bound_is_the_subset_sum():
+    from silifc.quantize import QuantSynapses, int16_lanes_exact
+
+    def synapses(column, **kw):
+        weights = np.repeat(np.asarray(column)[:, None], 8, axis=1)
+        return QuantSynapses(**{**dict(weight_bits=8, weights=weights, mult=np.ones(8), bias=np.zeros(8),
+                                       delays=None, max_input_count=1), **kw})
+
+    assert int16_lanes_exact(synapses([127] * 258 + [1]))                 # 32767
+    assert not int16_lanes_exact(synapses([127] * 258 + [2]))             # 32768 > 32767
+    assert int16_lanes_exact(synapses([-128] * 256 + [127] * 200))        # -32768 and +25400
+    assert not int16_lanes_exact(synapses([-128] * 257))
+    assert not int16_lanes_exact(synapses([1] * 4, max_input_count=2))    # event counts
+    assert not int16_lanes_exact(synapses([1] * 4, weight_bits=16))

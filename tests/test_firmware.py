@@ -85,9 +85,11 @@ def test_axonal_delays_use_one_byte_per_input(tmp_path):
     assert_bit_exact(run_model(project, image, quantized, counts, record_spikes=True), run_int(quantized, counts))
 
 
-def test_planned_buffer_sizes_equal_the_linked_symbols(tmp_path):
-    quantized, _ = _small(max_delay=2)
+@pytest.mark.parametrize("max_delay", [2, 0])   # 0: layer 1 accumulates in int16 lanes
+def test_planned_buffer_sizes_equal_the_linked_symbols(tmp_path, max_delay):
+    quantized, _ = _small(max_delay=max_delay)
     project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)
+    assert any(b.name.endswith("_lanes") for b in project.plan.buffers) == (max_delay == 0)
     nm = subprocess.run(["arm-none-eabi-nm", "-S", "--size-sort", str(image.elf)], capture_output=True, text=True,
                         check=True).stdout
     sizes = {}

@@ -52,6 +52,21 @@ slf_status slf_delay_ring_take_s32(slf_delay_ring_s32 *ring, int32_t *out);
 slf_status slf_accumulate_spikes_s8(const slf_weights_s8 *weights, const slf_spike_list *spikes,
                                     slf_delay_ring_s32 *ring);
 
+/* As slf_accumulate_spikes_s8, summing in packed 16-bit lanes (Cortex-M DSP: SXTAB16, four
+ * inputs per pass over the lanes, ~0.9 instructions per synaptic operation) and then adding
+ * the lanes into the slot. Exact only when the indices are distinct and every output's weights
+ * satisfy sum(q > 0) <= 32767 and sum(-q, q < 0) <= 32768: each sum is then a subset sum that
+ * fits int16, and lane arithmetic modulo 2^16 makes intermediate wraps harmless. Check the
+ * weights once with slf_lanes16_weights_check_s8 (the generated init does). lanes: scratch
+ * of 4 * (n_out / 8) words, zero at the first call; the kernel leaves it zero. The portable
+ * build (SLF_USE_DSP 0) adds into the slot directly and never touches the lanes. */
+slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const slf_spike_list *spikes,
+                                            uint32_t *lanes, slf_delay_ring_s32 *ring);
+
+/* SLF_OK when slf_accumulate_spikes_s8_lanes16 is exact for these weights (the bound above),
+ * SLF_ERR_PARAM otherwise, SLF_ERR_NULL for NULL pointers. O(n_in * n_out), once at start-up. */
+slf_status slf_lanes16_weights_check_s8(const slf_weights_s8 *weights);
+
 /* As slf_accumulate_spikes_s8 with int16 weights q in [-32768, 32767]. */
 slf_status slf_accumulate_spikes_s16(const slf_weights_s16 *weights, const slf_spike_list *spikes,
                                      slf_delay_ring_s32 *ring);

@@ -26,7 +26,7 @@ VERSION = 1
 END_MARK = 0xE0D
 
 OP_ACCUMULATE, OP_SILIF, OP_CSILIF, OP_READOUT, OP_DECISION, OP_LONGRUN, OP_LAYER_CHECK, OP_ERRORS, \
-    OP_DELAY_CHECK = range(1, 10)
+    OP_DELAY_CHECK, OP_LANES_CHECK = range(1, 11)
 
 # slf_status values
 OK, ERR_NULL, ERR_SHAPE, ERR_INDEX, ERR_CAPACITY, ERR_PARAM = 0, -1, -2, -3, -4, -5
@@ -41,6 +41,8 @@ ACCUMULATE_KERNELS = {
         (ev | (DELAY_MODES.index(mode) << 1) | (wide << 3))
     for wide in (0, 1) for mode in DELAY_MODES for ev in (0, 1)
 }
+LANES16 = 0x10                    # slf_accumulate_spikes_s8_lanes16 (spikes, int8, no delays)
+ACCUMULATE_KERNELS["slf_accumulate_spikes_s8_lanes16"] = LANES16
 
 
 # ---------------------------------------------------------------- encoding helpers
@@ -202,7 +204,8 @@ class AccumulateCase(Case):
     def __init__(self, rng, label, kind, lim: Limits = DEFAULT_LIMITS):
         events = bool(kind & 1)
         mode = DELAY_MODES[(kind >> 1) & 3]
-        wide = bool(kind >> 3)
+        wide = bool((kind >> 3) & 1)
+        lanes = kind == LANES16                         # distinct indices, weights within its bound
         qmax = 32767 if wide else 127
         n_in = min(int(rng.choice([1, 2, 3, rng.integers(1, 40), rng.integers(1, 120)])), lim.max_in)
         n_out = min(int(rng.choice([1, 7, 8, 9, 16, 35, rng.integers(1, 70), rng.integers(1, 200)])), lim.max_n)
@@ -210,12 +213,20 @@ class AccumulateCase(Case):
                  "synaptic": int(rng.integers(1, 17))}[mode]
         head = int(rng.integers(depth))
         steps = int(rng.integers(1, 5))
+        # The lanes kernel's bound at its edge: 256 inputs all spiking into columns of -128
+        # (sum -32768) and +127 (32512) (needs the full-size driver: 256 events per step).
+        edge = lanes and lim.max_n >= 200 and rng.random() < 0.1
+        if edge:
+            n_in, n_out = 256, int(rng.integers(8, 25))
 
-        style = rng.integers(4)
+        style = 4 if edge else rng.integers(4)
         if style == 0:
             weights = rng.integers(-qmax - 1, qmax, size=(n_in, n_out), endpoint=True)
         elif style == 1:
             weights = rng.choice([-qmax - 1, -qmax, qmax, 0], size=(n_in, n_out))
+        elif style == 4:
+            weights = np.repeat(rng.choice([-qmax - 1, qmax], size=(1, n_out)), n_in, axis=0)
+            weights[:, rng.random(n_out) < 0.3] = rng.integers(-qmax - 1, qmax + 1, size=(n_in, 1))
         else:
             weights = rng.integers(-qmax, qmax, size=(n_in, n_out), endpoint=True)
             weights[rng.random(n_in) < 0.2, :] = 0          # silent presynaptic columns
@@ -251,10 +262,14 @@ class AccumulateCase(Case):
         ring.slots[:] = initial
         step_words = []
         self.expected = []
-        self.n_out, self.depth = n_out, depth
+        self.n_out, self.depth, self.lanes = n_out, depth, lanes
         for t in range(steps):
             n_items = min(int(rng.choice([0, 1, 2, 3, rng.integers(0, 12), rng.integers(0, 40)])), lim.max_events)
-            index = rng.integers(n_in, size=n_items)
+            if lanes:
+                n_items = n_in if edge else min(n_items if rng.random() < 0.8 else n_in, n_in, lim.max_events)
+                index = rng.permutation(n_in)[:n_items]    # distinct, any order
+            else:
+                index = rng.integers(n_in, size=n_items)
             if events:
                 counts = rng.choice([1, 1, 1, 2, 3, 255, 0, int(rng.integers(256))], size=n_items)
             else:
@@ -281,6 +296,8 @@ class AccumulateCase(Case):
         errors = []
         for t, (status, taken) in enumerate(self.expected):
             compare(errors, f"step {t} accumulate status", [reader.i32()], [status])
+            if self.lanes:
+                compare(errors, f"step {t} lanes left zero", [reader.word()], [1])
             compare(errors, f"step {t} take status", [reader.i32()], [OK])
             compare(errors, f"step {t} taken", reader.i32s(self.n_out), taken)
         compare(errors, "head", [reader.word()], [self.final_head])
@@ -638,6 +655,29 @@ class LayerCheckCase(Case):
         return errors
 
 
+class LanesCheckCase(Case):
+    """slf_lanes16_weights_check_s8 against the subset-sum bound computed here."""
+
+    def __init__(self, rng, lim: Limits = DEFAULT_LIMITS):
+        n_in = int(rng.integers(1, 301 if lim.max_n >= 200 else 40))
+        n_out = int(rng.integers(1, 9))
+        weights = rng.integers(-128, 128, size=(n_in, n_out))
+        if rng.random() < 0.5:                           # columns near the bound
+            weights[:, int(rng.integers(n_out))] = rng.choice([-128, 127, int(rng.integers(100, 128))])
+        positive = np.where(weights > 0, weights, 0).sum(axis=0)
+        negative = np.where(weights < 0, -weights, 0).sum(axis=0)
+        self.expected = OK if positive.max() <= 32767 and negative.max() <= 32768 else ERR_PARAM
+        payload = np.concatenate([words([n_in, n_out]), packed(weights, np.int8)])
+        if payload.size * 4 > lim.record_bytes:
+            raise TooBig
+        super().__init__(OP_LANES_CHECK, "slf_lanes16_weights_check_s8", payload)
+
+    def check(self, reader):
+        errors = []
+        compare(errors, "status", [reader.i32()], [self.expected])
+        return errors
+
+
 class DelayCheckCase(Case):
     def __init__(self, rng, lim: Limits = DEFAULT_LIMITS):
         n_in, n_out = min(int(rng.integers(1, 30)), lim.max_in), min(int(rng.integers(1, 40)), lim.max_n)
@@ -690,6 +730,7 @@ def kernel_cases(seed: int, per_kernel: int, lim: Limits = DEFAULT_LIMITS) -> li
         cases += [draw(lambda: AccumulateCase(rng, label, kind, lim)) for _ in range(per_kernel)]
     for make in (SiLIFCase, CSiLIFCase, ReadoutCase, DecisionCase, DelayCheckCase):
         cases += [make(rng, lim) for _ in range(per_kernel)]
+    cases += [draw(lambda: LanesCheckCase(rng, lim)) for _ in range(per_kernel)]
     for kind in range(3):
         cases += [LayerCheckCase(rng, kind, lim) for _ in range(per_kernel)]
     cases.append(ErrorsCase())
@@ -755,5 +796,6 @@ def small_cases(per_kernel: int) -> list[Case]:
 # slf_decide_s32; every accumulation case also runs slf_delay_ring_take_s32 after each step and
 # slf_delay_ring_init_s32 at its end.
 KERNELS = (*ACCUMULATE_KERNELS, "slf_silif_update_q31", "slf_csilif_update_q31", "slf_readout_update_q31",
-           "slf_accumulate_decision_q16", "slf_synaptic_delays_check", "slf_silif_layer_check",
+           "slf_accumulate_decision_q16", "slf_synaptic_delays_check", "slf_lanes16_weights_check_s8",
+           "slf_silif_layer_check",
            "slf_csilif_layer_check", "slf_readout_layer_check")

@@ -29,7 +29,8 @@ enum {
     OP_LONGRUN = 6,
     OP_LAYER_CHECK = 7,
     OP_ERRORS = 8,
-    OP_DELAY_CHECK = 9
+    OP_DELAY_CHECK = 9,
+    OP_LANES_CHECK = 10
 };
 
 /* Buffer sizes: the defaults fit a 256 KB board; small boards build with smaller ones
@@ -60,6 +61,7 @@ static slf_silif_cell silif_cells[MAX_NEURONS];
 static slf_csilif_cell csilif_cells[MAX_NEURONS];
 static uint8_t spiked[MAX_NEURONS];
 static int32_t scratch[MAX_NEURONS];
+static uint32_t lanes[MAX_NEURONS / 2u]; /* slf_accumulate_spikes_s8_lanes16 scratch, kept zero */
 static int32_t scratch2[MAX_NEURONS];
 
 /* ---------------------------------------------------------------- output */
@@ -133,7 +135,6 @@ static slf_status accumulate_step(uint32_t kind, const void *weights_data, const
                                   uint32_t n_out, const slf_spike_list *list, uint32_t n_events,
                                   slf_delay_ring_s32 *ring)
 {
-    uint32_t is_events = kind & 1u, delay_mode = (kind >> 1) & 3u, is_s16 = (kind >> 3) & 1u;
     slf_weights_s8 w8;
     slf_weights_s16 w16;
     slf_axonal_delays axonal;
@@ -151,7 +152,7 @@ static slf_status accumulate_step(uint32_t kind, const void *weights_data, const
     synaptic.n_in = (uint16_t)n_in;
     synaptic.n_out = (uint16_t)n_out;
 
-    switch ((is_s16 << 3) | (delay_mode << 1) | is_events) {
+    switch (kind) {
     case 0x0: return slf_accumulate_spikes_s8(&w8, list, ring);
     case 0x1: return slf_accumulate_events_s8(&w8, events, (uint16_t)n_events, ring);
     case 0x2: return slf_accumulate_spikes_s8_axonal(&w8, &axonal, list, ring);
@@ -164,6 +165,7 @@ static slf_status accumulate_step(uint32_t kind, const void *weights_data, const
     case 0xB: return slf_accumulate_events_s16_axonal(&w16, &axonal, events, (uint16_t)n_events, ring);
     case 0xC: return slf_accumulate_spikes_s16_delayed(&w16, &synaptic, list, ring);
     case 0xD: return slf_accumulate_events_s16_delayed(&w16, &synaptic, events, (uint16_t)n_events, ring);
+    case 0x10: return slf_accumulate_spikes_s8_lanes16(&w8, list, lanes, ring);
     default: return (slf_status)99;
     }
 }
@@ -218,6 +220,12 @@ static void run_accumulate(cursor *c)
         }
         status = accumulate_step(kind, weights, delays, n_in, n_out, &list, n_items, &ring);
         put((uint32_t)status);
+        if (kind == 0x10u) {
+            /* the lanes kernel must leave its scratch zero */
+            for (k = 0; k < MAX_NEURONS / 2u && lanes[k] == 0u; k++) {
+            }
+            put(k == MAX_NEURONS / 2u);
+        }
         put((uint32_t)slf_delay_ring_take_s32(&ring, scratch));
         put_i32s(scratch, n_out);
     }
@@ -661,6 +669,16 @@ static void run_layer_check(cursor *c)
     }
 }
 
+/* n_in n_out | int8 weights -> status */
+static void run_lanes_check(cursor *c)
+{
+    slf_weights_s8 w;
+    w.n_in = (uint16_t)take(c);
+    w.n_out = (uint16_t)take(c);
+    w.data = (const int8_t *)take_bytes(c, (uint32_t)w.n_in * w.n_out);
+    put((uint32_t)slf_lanes16_weights_check_s8(&w));
+}
+
 /* n_in n_out depth | nibbles -> status */
 static void run_delay_check(cursor *c)
 {
@@ -796,6 +814,7 @@ int driver_main(void)
         case OP_LAYER_CHECK: run_layer_check(&c); break;
         case OP_ERRORS: run_errors(); break;
         case OP_DELAY_CHECK: run_delay_check(&c); break;
+        case OP_LANES_CHECK: run_lanes_check(&c); break;
         default: put(0xBADu); break;
         }
         put(c.bad ? 0xDEADu : 0xE0Du); /* end-of-result marker */

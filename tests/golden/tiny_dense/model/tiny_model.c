@@ -5,7 +5,7 @@
  * Memory plan (bytes; also in memory_report.txt):
  *   tiny_l0_weight_data              flash       64  int8 weights [8][8] (n_out, n_in padded), offset-binary, blocks of 4 rows (dense)
  *   tiny_l0_row_sum                  flash       20  int32 row sums of the dense table
- *   tiny_l0_neurons                  flash      200  silif constants, 40 B per neuron
+ *   tiny_l0_neurons                  flash      120  silif constants, 24 B per neuron
  *   tiny_l0_descriptors              flash       24  weight/delay/layer descriptors
  *   tiny_l0_ring_slots               ram         20  int32 accumulators, 1 slot(s) x 5
  *   tiny_l0_ring                     ram         12  ring descriptor
@@ -15,7 +15,7 @@
  *   tiny_l0_state                    ram         16  state and spike-list descriptors
  *   tiny_l1_weight_data              flash       32  int8 weights [4][8] (n_out, n_in padded), offset-binary, blocks of 4 rows (dense)
  *   tiny_l1_row_sum                  flash       16  int32 row sums of the dense table
- *   tiny_l1_neurons                  flash      128  csilif constants, 32 B per neuron
+ *   tiny_l1_neurons                  flash       64  csilif constants, 16 B per neuron
  *   tiny_l1_descriptors              flash       24  weight/delay/layer descriptors
  *   tiny_l1_ring_slots               ram         16  int32 accumulators, 1 slot(s) x 4
  *   tiny_l1_ring                     ram         12  ring descriptor
@@ -25,7 +25,7 @@
  *   tiny_l1_state                    ram         16  state and spike-list descriptors
  *   tiny_readout_weight_data         flash       32  int8 weights [4][8] (n_out, n_in padded), offset-binary, blocks of 4 rows (dense)
  *   tiny_readout_row_sum             flash       12  int32 row sums of the dense table
- *   tiny_readout_neurons             flash       72  readout constants, 24 B per neuron
+ *   tiny_readout_neurons             flash       36  readout constants, 12 B per neuron
  *   tiny_readout_descriptors         flash       28  weight/delay/layer descriptors
  *   tiny_readout_ring_slots          ram         12  int32 accumulators, 1 slot(s) x 3
  *   tiny_readout_ring                ram         12  ring descriptor
@@ -33,7 +33,7 @@
  *   tiny_readout_total               ram         12  int32 decision accumulators (Q16)
  *   tiny_dense_scratch_words         ram         32  dense input vector, 8 words, shared by the layers
  *   tiny_dense_scratch               flash        8  scratch descriptor
- *   flash 660 B, RAM 271 B (+ 8192 B stack)
+ *   flash 480 B, RAM 271 B (+ 8192 B stack)
  */
 #include "tiny_model.h"
 

@@ -5,7 +5,7 @@
  * Memory plan (bytes; also in memory_report.txt):
  *   tiny_l0_weight_data              flash       30  int8 weights [6][5], per presynaptic neuron
  *   tiny_l0_delay_data               flash       18  4-bit synaptic delays [6][3], max 2
- *   tiny_l0_neurons                  flash      200  silif constants, 40 B per neuron
+ *   tiny_l0_neurons                  flash      120  silif constants, 24 B per neuron
  *   tiny_l0_descriptors              flash       28  weight/delay/layer descriptors
  *   tiny_l0_ring_slots               ram         60  int32 accumulators, 3 slot(s) x 5 (delay ring)
  *   tiny_l0_ring                     ram         12  ring descriptor
@@ -15,7 +15,7 @@
  *   tiny_l0_state                    ram         16  state and spike-list descriptors
  *   tiny_l1_weight_data              flash       20  int8 weights [5][4], per presynaptic neuron
  *   tiny_l1_delay_data               flash       10  4-bit synaptic delays [5][2], max 2
- *   tiny_l1_neurons                  flash      128  csilif constants, 32 B per neuron
+ *   tiny_l1_neurons                  flash       64  csilif constants, 16 B per neuron
  *   tiny_l1_descriptors              flash       28  weight/delay/layer descriptors
  *   tiny_l1_ring_slots               ram         48  int32 accumulators, 3 slot(s) x 4 (delay ring)
  *   tiny_l1_ring                     ram         12  ring descriptor
@@ -25,13 +25,13 @@
  *   tiny_l1_state                    ram         16  state and spike-list descriptors
  *   tiny_readout_weight_data         flash       12  int8 weights [4][3], per presynaptic neuron
  *   tiny_readout_delay_data          flash        8  4-bit synaptic delays [4][2], max 2
- *   tiny_readout_neurons             flash       72  readout constants, 24 B per neuron
+ *   tiny_readout_neurons             flash       36  readout constants, 12 B per neuron
  *   tiny_readout_descriptors         flash       32  weight/delay/layer descriptors
  *   tiny_readout_ring_slots          ram         36  int32 accumulators, 3 slot(s) x 3 (delay ring)
  *   tiny_readout_ring                ram         12  ring descriptor
  *   tiny_readout_u                   ram         12  int32 readout state
  *   tiny_readout_total               ram         12  int32 decision accumulators (Q16)
- *   flash 586 B, RAM 335 B (+ 8192 B stack)
+ *   flash 406 B, RAM 335 B (+ 8192 B stack)
  */
 #include "tiny_model.h"
 
