@@ -27,6 +27,7 @@ static int16_t w16[N_IN * N_OUT];
 static uint8_t nibbles[N_IN * N_OUT / 2];
 static uint8_t axonal[N_IN];
 static int32_t slots[DEPTH * N_OUT];
+static uint32_t lanes[N_OUT / 2]; /* slf_accumulate_spikes_s8_lanes16 scratch (int16 lanes), zero */
 static uint16_t spike_index[N_OUT];
 static uint16_t out_index[N_OUT];
 static slf_event events[N_IN];
@@ -180,6 +181,11 @@ static void bench_accumulate(void)
     expect_ok(slf_accumulate_spikes_s8(&weights8, &spikes32, &ring));
     begin("accumulate_spikes_s8 (1 spike)", N_OUT);
     expect_ok(slf_accumulate_spikes_s8(&weights8, &spikes1, &ring));
+    expect_ok(slf_lanes16_weights_check_s8(&weights8));
+    begin("accumulate_spikes_s8_lanes16 (32 spikes)", 32u * N_OUT);
+    expect_ok(slf_accumulate_spikes_s8_lanes16(&weights8, &spikes32, lanes, &ring));
+    begin("accumulate_spikes_s8_lanes16 (1 spike)", N_OUT);
+    expect_ok(slf_accumulate_spikes_s8_lanes16(&weights8, &spikes1, lanes, &ring));
     begin("accumulate_spikes_s16 (32 spikes)", 32u * N_OUT);
     expect_ok(slf_accumulate_spikes_s16(&weights16, &spikes32, &ring));
 

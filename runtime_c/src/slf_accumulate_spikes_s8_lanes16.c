@@ -177,43 +177,43 @@ slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const
     count = spikes->count;
     acc = slf_ring_head(ring);
 #if SLF_USE_DSP && defined(__GNUC__)
-    {
+    /* The flush costs ~2.25 instructions per output, the lanes save ~0.6 per SOP: from 4
+     * spikes on they pay (3 and fewer go straight to the int32 slot, the same sums). */
+    if (count >= 4u && n_out >= 8u) {
         uint32_t blocks = n_out >> 3, full = blocks << 3;
-        if (blocks != 0u && count != 0u) {
-            for (k = 0; k + 6u <= count; k += 6u) {
-                const int8_t *w[6];
-                uint32_t m;
-                for (m = 0; m < 6u; m++) {
-                    w[m] = data + (size_t)index[k + m] * n_out;
-                }
-                slf_lanes_add6(lanes, w, blocks);
+        for (k = 0; k + 6u <= count; k += 6u) {
+            const int8_t *w[6];
+            uint32_t m;
+            for (m = 0; m < 6u; m++) {
+                w[m] = data + (size_t)index[k + m] * n_out;
             }
-            if (k + 4u <= count) {
-                slf_lanes_add4(lanes, data + (size_t)index[k] * n_out, data + (size_t)index[k + 1u] * n_out,
-                               data + (size_t)index[k + 2u] * n_out, data + (size_t)index[k + 3u] * n_out, blocks);
-                k += 4u;
-            }
-            if (k + 2u <= count) {
-                slf_lanes_add2(lanes, data + (size_t)index[k] * n_out, data + (size_t)index[k + 1u] * n_out, blocks);
-                k += 2u;
-            }
-            if (k < count) {
-                slf_lanes_add1(lanes, data + (size_t)index[k] * n_out, blocks);
-            }
-            slf_lanes_flush(acc, lanes, blocks);
+            slf_lanes_add6(lanes, w, blocks);
         }
+        if (k + 4u <= count) {
+            slf_lanes_add4(lanes, data + (size_t)index[k] * n_out, data + (size_t)index[k + 1u] * n_out,
+                           data + (size_t)index[k + 2u] * n_out, data + (size_t)index[k + 3u] * n_out, blocks);
+            k += 4u;
+        }
+        if (k + 2u <= count) {
+            slf_lanes_add2(lanes, data + (size_t)index[k] * n_out, data + (size_t)index[k + 1u] * n_out, blocks);
+            k += 2u;
+        }
+        if (k < count) {
+            slf_lanes_add1(lanes, data + (size_t)index[k] * n_out, blocks);
+        }
+        slf_lanes_flush(acc, lanes, blocks);
         if (full < n_out) {
             slf_tail_add_s8(acc + full, data + full, n_out, index, count, n_out - full);
         }
+        return SLF_OK;
     }
-#else
-    /* Portable path: int32 accumulators directly (the same sums; the lanes stay untouched). */
+#endif
+    /* Portable path, and few spikes: int32 accumulators directly (the lanes stay untouched). */
     for (k = 0; k + 2u <= count; k += 2u) {
         slf_col_add2_s8(acc, data + (size_t)index[k] * n_out, data + (size_t)index[k + 1u] * n_out, n_out);
     }
     if (k < count) {
         slf_col_add_s8(acc, data + (size_t)index[k] * n_out, n_out);
     }
-#endif
     return SLF_OK;
 }
