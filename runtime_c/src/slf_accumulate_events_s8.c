@@ -14,10 +14,7 @@ slf_status slf_accumulate_events_s8(const slf_weights_s8 *weights, const slf_eve
     if (weights == NULL || ring == NULL || weights->data == NULL) {
         return SLF_ERR_NULL;
     }
-    status = slf_check_ring(ring, weights->n_out);
-    if (status == SLF_OK) {
-        status = slf_check_events(events, n_events, weights->n_in);
-    }
+    status = slf_check_event_input(ring, weights->n_out, events, n_events, weights->n_in);
     if (status != SLF_OK) {
         return status;
     }

@@ -17,10 +17,7 @@ slf_status slf_accumulate_events_s8_axonal(const slf_weights_s8 *weights, const 
     if (delays->n_in != weights->n_in) {
         return SLF_ERR_SHAPE;
     }
-    status = slf_check_ring(ring, weights->n_out);
-    if (status == SLF_OK) {
-        status = slf_check_events(events, n_events, weights->n_in);
-    }
+    status = slf_check_event_input(ring, weights->n_out, events, n_events, weights->n_in);
     if (status != SLF_OK) {
         return status;
     }

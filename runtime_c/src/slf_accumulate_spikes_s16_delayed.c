@@ -20,10 +20,7 @@ slf_status slf_accumulate_spikes_s16_delayed(const slf_weights_s16 *weights, con
     if (delays->n_in != weights->n_in || delays->n_out != weights->n_out) {
         return SLF_ERR_SHAPE;
     }
-    status = slf_check_ring(ring, weights->n_out);
-    if (status == SLF_OK) {
-        status = slf_check_spikes(spikes, weights->n_in);
-    }
+    status = slf_check_spike_input(ring, weights->n_out, spikes, weights->n_in);
     if (status != SLF_OK) {
         return status;
     }

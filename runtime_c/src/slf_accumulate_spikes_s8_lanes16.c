@@ -157,16 +157,13 @@ slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const
     const int8_t *data;
     const uint16_t *index;
     int32_t *acc;
-    uint32_t n_out, count, k;
+    uint32_t n_out, count;
     slf_status status;
 
     if (weights == NULL || spikes == NULL || ring == NULL || weights->data == NULL || lanes == NULL) {
         return SLF_ERR_NULL;
     }
-    status = slf_check_ring(ring, weights->n_out);
-    if (status == SLF_OK) {
-        status = slf_check_spikes(spikes, weights->n_in);
-    }
+    status = slf_check_spike_input(ring, weights->n_out, spikes, weights->n_in);
     if (status != SLF_OK) {
         return status;
     }
@@ -180,7 +177,7 @@ slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const
     /* The flush costs ~2.25 instructions per output, the lanes save ~0.6 per SOP: from 4
      * spikes on they pay (3 and fewer go straight to the int32 slot, the same sums). */
     if (count >= 4u && n_out >= 8u) {
-        uint32_t blocks = n_out >> 3, full = blocks << 3;
+        uint32_t blocks = n_out >> 3, full = blocks << 3, k;
         for (k = 0; k + 6u <= count; k += 6u) {
             const int8_t *w[6];
             uint32_t m;
@@ -209,11 +206,6 @@ slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const
     }
 #endif
     /* Portable path, and few spikes: int32 accumulators directly (the lanes stay untouched). */
-    for (k = 0; k + 2u <= count; k += 2u) {
-        slf_col_add2_s8(acc, data + (size_t)index[k] * n_out, data + (size_t)index[k + 1u] * n_out, n_out);
-    }
-    if (k < count) {
-        slf_col_add_s8(acc, data + (size_t)index[k] * n_out, n_out);
-    }
+    slf_spikes_add_s8(acc, data, n_out, index, count);
     return SLF_OK;
 }

@@ -231,6 +231,22 @@ SLF_INLINE slf_status slf_check_events(const slf_event *events, uint32_t n_event
     return SLF_OK;
 }
 
+/* Arguments shared by the accumulation kernels (after their NULL checks): the ring is n_out
+ * wide and every input index is < n_in. */
+SLF_INLINE slf_status slf_check_spike_input(const slf_delay_ring_s32 *ring, uint32_t n_out,
+                                            const slf_spike_list *spikes, uint32_t n_in)
+{
+    slf_status status = slf_check_ring(ring, n_out);
+    return status == SLF_OK ? slf_check_spikes(spikes, n_in) : status;
+}
+
+SLF_INLINE slf_status slf_check_event_input(const slf_delay_ring_s32 *ring, uint32_t n_out, const slf_event *events,
+                                            uint32_t n_events, uint32_t n_in)
+{
+    slf_status status = slf_check_ring(ring, n_out);
+    return status == SLF_OK ? slf_check_events(events, n_events, n_in) : status;
+}
+
 /* Base of the slot that step t + delay lands in, for delay 0..depth-1, without a division. */
 SLF_INLINE int32_t *slf_ring_slot(const slf_delay_ring_s32 *ring, uint32_t delay)
 {
@@ -510,6 +526,20 @@ SLF_INLINE void slf_col_add2_s8(int32_t *acc, const int8_t *wa, const int8_t *wb
     }
 #endif
     slf_col_add2_s8_c(acc, wa, wb, n);
+}
+
+/* acc[0..n_out) += the columns of every listed input, two inputs per pass over the
+ * accumulators (slf_accumulate_spikes_s8, and the lanes kernel's int32 path). */
+SLF_INLINE void slf_spikes_add_s8(int32_t *acc, const int8_t *data, uint32_t n_out, const uint16_t *index,
+                                  uint32_t count)
+{
+    uint32_t k;
+    for (k = 0; k + 2u <= count; k += 2u) {
+        slf_col_add2_s8(acc, data + (size_t)index[k] * n_out, data + (size_t)index[k + 1u] * n_out, n_out);
+    }
+    if (k < count) {
+        slf_col_add_s8(acc, data + (size_t)index[k] * n_out, n_out);
+    }
 }
 
 SLF_INLINE void slf_col_mul_s8(int32_t *acc, const int8_t *w, uint32_t n, uint32_t count)
