@@ -29,8 +29,9 @@ from .board import Board, compiler_flags
 from .emulator import write_firmware_skeleton
 from .errors import SilifcError
 from .memory import (MAX_SYNAPTIC_DELAY, SYNAPSE_CHOICES, MemoryPlan, check_fits, delay_form, dense_rows,
-                     dense_scratch_words, dense_stride, lanes_words, layer_prefixes, plan_memory)
-from .quantize import QuantNetwork
+                     dense_scratch_words, dense_stride, lanes16_layers, lanes16_scratch_size, layer_prefixes,
+                     plan_memory)
+from .quantize import LANES16_LIMIT, QuantNetwork, subset_sum_bound
 
 WEIGHTS_PER_LINE = 16
 _PREFIX = re.compile(r"[a-z_][a-z0-9_]{0,30}\Z")
@@ -109,8 +110,11 @@ def _neuron_records(layer) -> list[dict]:
     return records
 
 
-def _layer_context(index: int, name: str, layer, previous: str | None, scratch: str | None = None) -> dict:
-    """scratch: the dense scratch buffer's name for --synapses dense, None for event-driven."""
+def _layer_context(index: int, name: str, layer, previous: str | None, scratch: str | None = None,
+                   lanes: str | None = None) -> dict:
+    """scratch: the dense scratch buffer's name for --synapses dense, None for event-driven.
+    lanes: the 16-bit lane scratch's name for a layer that accumulates through int16 lanes
+    (quantize.lanes16_exact), else None."""
     syn = layer.synapses
     suffix = f"s{syn.weight_bits}"
     form = delay_form(syn)
@@ -124,10 +128,10 @@ def _layer_context(index: int, name: str, layer, previous: str | None, scratch: 
         call = f"slf_dense_events_s8(&{name}_weights, events, n_events, &{scratch}, &{name}_ring)"
     elif dense:
         call = f"slf_dense_spikes_s8(&{name}_weights, {previous}_spiked, &{scratch}, &{name}_ring)"
+    elif lanes is not None:
+        call = f"slf_accumulate_spikes_s8_lanes16(&{name}_weights, &{previous}_spikes, &{lanes}, &{name}_ring)"
     elif previous is None:
         call = f"slf_accumulate_events_{suffix}{variant}(&{name}_weights, {delay_arg}events, n_events, &{name}_ring)"
-    elif lanes_words(syn, dense, False):
-        call = f"slf_accumulate_spikes_s8_lanes16(&{name}_weights, &{previous}_spikes, {name}_lanes, &{name}_ring)"
     else:
         call = f"slf_accumulate_spikes_{suffix}{variant}(&{name}_weights, {delay_arg}&{previous}_spikes, &{name}_ring)"
     if form == "synaptic":
@@ -139,7 +143,9 @@ def _layer_context(index: int, name: str, layer, previous: str | None, scratch: 
     kind_title = {"silif": "SiLIF", "csilif": "C-SiLIF", "readout": "readout"}[layer.kind]
     title = (f"{name}: {kind_title} {syn.n_in} -> {syn.n_out}, state Q{31 - layer.frac_bits}.{layer.frac_bits}, "
              f"int{syn.weight_bits} weights" + ("" if form == "none" else f", {form} delays <= {syn.max_delay}")
-             + (", dense synapses" if dense else ""))
+             + (", dense synapses" if dense else "")
+             + (f", 16-bit lane sums (subset-sum bound {subset_sum_bound(syn.weights)} <= {LANES16_LIMIT})"
+                if lanes is not None else ""))
     if dense:
         table, row_sum = dense_weight_table(syn.weights)
         stride = dense_stride(syn.n_in)
@@ -152,8 +158,7 @@ def _layer_context(index: int, name: str, layer, previous: str | None, scratch: 
         "weight_ctype": f"int{syn.weight_bits}_t", "weight_suffix": suffix, "dense": dense_context,
         "weight_rows": weight_rows, "delay_form": form, "delay_rows": delay_rows,
         "delay_stride": (syn.n_out + 1) // 2, "depth": syn.max_delay + 1,
-        "neurons": _neuron_records(layer), "accumulate_call": call,
-        "lanes_words": lanes_words(syn, dense, previous is None),
+        "neurons": _neuron_records(layer), "accumulate_call": call, "lanes16": lanes is not None,
         "synapse_phase": f"{name}_phase_synapses", "neuron_phase": f"{name}_phase_neurons",
         "cell_ctype": f"slf_{layer.kind}_cell",
     }
@@ -228,9 +233,12 @@ def render_project(quantized: QuantNetwork, options: CompileOptions) -> tuple[di
     names = layer_prefixes(quantized, prefix)
     dense = options.synapses == "dense"
     scratch = f"{prefix}_dense_scratch" if dense else None
+    lane_layers = lanes16_layers(quantized, options.synapses)
+    lanes = f"{prefix}_lanes16_scratch" if lane_layers else None
     layers = []
     for index, (name, layer) in enumerate(zip(names, quantized.layers)):
-        layers.append(_layer_context(index, name, layer, names[index - 1] if index else None, scratch))
+        layers.append(_layer_context(index, name, layer, names[index - 1] if index else None, scratch,
+                                     lanes if index in lane_layers else None))
     kinds = {"silif": "SiLIF", "csilif": "C-SiLIF", "readout": "readout"}
     widths = [quantized.n_inputs] + [layer.synapses.n_out for layer in quantized.layers]
     arch = " -> ".join(map(str, widths)) + " (" + ", ".join(kinds[l.kind] for l in quantized.layers) + ")"
@@ -238,6 +246,7 @@ def render_project(quantized: QuantNetwork, options: CompileOptions) -> tuple[di
         "banner": _banner(quantized, board, options.weights, options.synapses), "prefix": prefix,
         "PREFIX": prefix.upper(), "synapses": options.synapses, "dense_scratch": scratch,
         "dense_scratch_words": dense_scratch_words(quantized) if dense else 0,
+        "lanes16_scratch": lanes, "lanes16_scratch_words": lanes16_scratch_size(quantized, options.synapses),
         "guard": f"{prefix.upper()}_MODEL_H", "arch": arch, "n_inputs": quantized.n_inputs,
         "n_classes": quantized.n_classes, "output_frac_bits": fx.OUTPUT_FRAC_BITS,
         "max_event_count": quantized.layers[0].synapses.max_input_count,

@@ -6,6 +6,8 @@ Algorithm:
     buffers in RAM (delay-ring accumulators, neuron state, previous spikes, spike list).
     With dense synapses (`--synapses dense`) the weights are the blocked, padded table of
     slf_dense.h plus per-row sums, and one scratch vector in RAM serves every layer.
+    Event-driven layers whose sums provably fit int16 (quantize.lanes16_exact) accumulate
+    through packed 16-bit lanes: one lane scratch in RAM serves all of them.
  2. Sizes are those of the runtime's C types on 32-bit ARM EAPI (AAPCS: 4-byte pointers,
     int64 aligned to 8): the constants below; a firmware test compares every planned
     buffer with the symbol size in the linked ELF.
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 
 from .board import Board
 from .errors import SilifcError
-from .quantize import QuantNetwork, int16_lanes_exact
+from .quantize import QuantNetwork, lanes16_exact
 
 # sizeof() of runtime records on 32-bit ARM (checked against the ELF by tests/test_codegen.py)
 NEURON_RECORD_BYTES = {"silif": 24, "csilif": 16, "readout": 12}
@@ -33,6 +35,7 @@ STATE_DESCRIPTOR_BYTES = 8            # slf_silif_state / slf_csilif_state: two 
 SPIKE_LIST_BYTES = 8                  # slf_spike_list: pointer + two uint16
 DENSE_WEIGHTS_DESCRIPTOR_BYTES = 12   # slf_dense_weights_s8: two pointers + two uint16
 DENSE_SCRATCH_DESCRIPTOR_BYTES = 8    # slf_dense_scratch: pointer + uint16, padded
+LANES16_SCRATCH_DESCRIPTOR_BYTES = 8  # slf_lanes16_scratch: pointer + uint16, padded
 SYNAPSE_CHOICES = ("event", "dense")
 CELL_BYTES = 8                        # slf_silif_cell / slf_csilif_cell: two int32
 EXP2_TABLE_BYTES = 65 * 4             # runtime's softmax table (part of the runtime's flash)
@@ -108,14 +111,6 @@ def delay_form(synapses) -> str:
     return "synaptic"
 
 
-def lanes_words(synapses, dense: bool, first: bool) -> int:
-    """Words of the int16-lane scratch of slf_accumulate_spikes_s8_lanes16, 0 when the layer
-    does not use it (codegen picks the kernel with the same test)."""
-    if dense or first or not int16_lanes_exact(synapses):
-        return 0
-    return (synapses.n_out // 8) * 4
-
-
 def dense_stride(n_in: int) -> int:
     """SLF_DENSE_STRIDE: bytes per row of a dense weight table (inputs padded to 8)."""
     return -(-n_in // 8) * 8
@@ -134,10 +129,28 @@ def dense_scratch_words(quantized: QuantNetwork) -> int:
     return max(words)
 
 
+def lanes16_scratch_words(n_out: int) -> int:
+    """SLF_LANES16_SCRATCH_WORDS(n_out): two int16 lanes per word, whole blocks of 8 outputs."""
+    return -(-n_out // 8) * 4
+
+
+def lanes16_layers(quantized: QuantNetwork, synapses: str = "event") -> list[int]:
+    """Indices of the layers compiled with slf_accumulate_spikes_s8_lanes16 (event-driven only)."""
+    if synapses != "event":
+        return []
+    return [index for index, layer in enumerate(quantized.layers) if lanes16_exact(layer.synapses)]
+
+
+def lanes16_scratch_size(quantized: QuantNetwork, synapses: str = "event") -> int:
+    """Words of the lane scratch shared by those layers (0 when there are none)."""
+    return max((lanes16_scratch_words(quantized.layers[index].synapses.n_out)
+                for index in lanes16_layers(quantized, synapses)), default=0)
+
+
 def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: str = "event") -> MemoryPlan:
     buffers = []
     dense = synapses == "dense"
-    for index, (name, layer) in enumerate(zip(layer_prefixes(quantized, prefix), quantized.layers)):
+    for name, layer in zip(layer_prefixes(quantized, prefix), quantized.layers):
         syn = layer.synapses
         n_in, n_out, kind = syn.n_in, syn.n_out, layer.kind
         weight_bytes = syn.weight_bits // 8
@@ -167,10 +180,6 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: st
         buffers.append(Buffer(f"{name}_ring_slots", "ram", depth * n_out * 4,
                               f"int32 accumulators, {depth} slot(s) x {n_out}" + (" (delay ring)" if depth > 1 else "")))
         buffers.append(Buffer(f"{name}_ring", "ram", RING_DESCRIPTOR_BYTES, "ring descriptor"))
-        lanes = lanes_words(syn, dense, index == 0)
-        if lanes:
-            buffers.append(Buffer(f"{name}_lanes", "ram", lanes * 4,
-                                  f"int16 lane accumulators for {lanes * 2} outputs (sum bound proven)"))
         if kind == "readout":
             buffers.append(Buffer(f"{name}_u", "ram", n_out * 4, "int32 readout state"))
             buffers.append(Buffer(f"{name}_total", "ram", n_out * 4, "int32 decision accumulators (Q16)"))
@@ -187,6 +196,12 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: st
                               f"dense input vector, {words} words, shared by the layers"))
         buffers.append(Buffer(f"{prefix}_dense_scratch", "flash", DENSE_SCRATCH_DESCRIPTOR_BYTES,
                               "scratch descriptor"))
+    lane_words = lanes16_scratch_size(quantized, synapses)
+    if lane_words:
+        buffers.append(Buffer(f"{prefix}_lanes16_scratch_words", "ram", 4 * lane_words,
+                              f"packed int16 lane sums, {lane_words} words, shared by the 16-bit-lane layers"))
+        buffers.append(Buffer(f"{prefix}_lanes16_scratch", "flash", LANES16_SCRATCH_DESCRIPTOR_BYTES,
+                              "lane scratch descriptor"))
     return MemoryPlan(board=board, buffers=tuple(buffers), stack_bytes=board.stack_size)
 
 

@@ -169,17 +169,30 @@ def current_count_limit(q: np.ndarray, mult: np.ndarray, bias: np.ndarray) -> in
     return max(0, min(limits))
 
 
-def int16_lanes_exact(synapses: QuantSynapses) -> bool:
-    """True when slf_accumulate_spikes_s8_lanes16 is exact for this layer: 0/1 spike input,
-    int8 weights, no delays, and every output's positive and negative weight sums fit int16
-    (each step's accumulator is then a subset sum inside [-32768, 32767]; the 16-bit lanes add
-    modulo 2^16, so intermediate wraps cancel). Layers under 8 outputs gain nothing."""
-    if synapses.weight_bits != 8 or synapses.max_input_count != 1 or synapses.delays is not None \
-            or synapses.n_out < 8:
-        return False
-    q = synapses.weights
-    return bool(np.where(q > 0, q, 0).sum(axis=0).max(initial=0) <= 32767
-                and np.where(q < 0, -q, 0).sum(axis=0).max(initial=0) <= 32768)
+LANES16_LIMIT = 32767             # largest |sum| a 16-bit lane holds (kept symmetric: -32768 would fit too)
+
+
+def subset_sum_bound(weights: np.ndarray) -> int:
+    """Largest |sum| of any subset of one output's weights (weights: [in, out], as QuantSynapses):
+    max over outputs i of max(sum_j max(q_ij, 0), sum_j max(-q_ij, 0)); 0 for no weights.
+
+    With 0/1 inputs and no delays an output's accumulator for one step is such a subset sum,
+    whatever spikes arrive. slf_accumulate_spikes_s8_lanes16 sums modulo 2^16, so it is exact
+    when this is <= LANES16_LIMIT (intermediate wraps cancel; only the final sum must fit)."""
+    q = np.asarray(weights, dtype=np.int64)
+    if not q.size:
+        return 0
+    positive = np.where(q > 0, q, 0).sum(axis=0)
+    negative = np.where(q < 0, -q, 0).sum(axis=0)
+    return int(max(positive.max(), negative.max()))
+
+
+def lanes16_exact(synapses: "QuantSynapses") -> bool:
+    """True when the 16-bit lane kernel computes this layer's sums exactly: int8 weights fed by
+    0/1 spikes (max_input_count == 1: a hidden layer's input) without delays, and the
+    subset-sum bound within int16. Otherwise the int32 kernels stay."""
+    return (synapses.weight_bits == 8 and synapses.max_input_count == 1 and synapses.max_delay == 0
+            and subset_sum_bound(synapses.weights) <= LANES16_LIMIT)
 
 
 def quantize_synapses(weight: np.ndarray, bias: np.ndarray, delays, frac_bits: int, weight_bits: int,

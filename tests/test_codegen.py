@@ -121,33 +121,60 @@ def test_dense_refuses_delayed_models_before_generating():
         render_project(tiny_quantized(), CompileOptions(board=load_board("nrf52840"), synapses="sparse"))
 
 
-def test_paper_model_uses_int16_lanes_where_the_bound_is_proven(paper_folded):
-    """Layer 1 and the readout (0/1 spikes, weight sums within int16) take the lanes kernel;
-    layer 0 (event counts up to the model's limit) keeps int32 accumulators."""
-    from silifc.quantize import int16_lanes_exact
+# ---------------------------------------------------------------- 16-bit lane accumulation
 
-    quantized = quantize_network(paper_folded["silif"])
-    assert [int16_lanes_exact(layer.synapses) for layer in quantized.layers] == [False, True, True]
-    rendered, plan = render_project(quantized, CompileOptions(board=load_board("nrf52840"), prefix="m"))
-    source = rendered["model/m_model.c"]
-    assert "slf_accumulate_events_s8(&m_l0_weights" in source
-    assert "slf_accumulate_spikes_s8_lanes16(&m_l1_weights, &m_l0_spikes, m_l1_lanes, &m_l1_ring)" in source
-    assert "slf_lanes16_weights_check_s8(&m_readout_weights)" in source
-    assert {b.name: b.bytes for b in plan.buffers if b.name.endswith("_lanes")} == {"m_l1_lanes": 1024,
-                                                                                 "m_readout_lanes": 64}
+def test_subset_sum_bound_is_the_larger_signed_column_sum():
+    from silifc.quantize import LANES16_LIMIT, subset_sum_bound
+
+    weights = np.array([[127, -128, 0], [100, -5, 3], [-1, 7, -2]])     # [in, out]
+    assert subset_sum_bound(weights) == 227                             # column 0: 127 + 100
+    assert subset_sum_bound(np.zeros((0, 4))) == 0
+    at_limit = np.array([127] * 258 + [1] + [-128] * 255 + [-127])[:, None]
+    assert subset_sum_bound(at_limit) == LANES16_LIMIT
+    assert subset_sum_bound(np.vstack([at_limit, [[-1]]])) == LANES16_LIMIT + 1
 
 
-def test_int16_lanes_bound_is_the_subset_sum():
-    from silifc.quantize import QuantSynapses, int16_lanes_exact
+def _spike_fed(weights, max_input_count=1, delays=None, weight_bits=8):
+    from silifc.quantize import QuantSynapses
 
-    def synapses(column, **kw):
-        weights = np.repeat(np.asarray(column)[:, None], 8, axis=1)
-        return QuantSynapses(**{**dict(weight_bits=8, weights=weights, mult=np.ones(8), bias=np.zeros(8),
-                                       delays=None, max_input_count=1), **kw})
+    n_out = weights.shape[1]
+    return QuantSynapses(weight_bits=weight_bits, weights=weights, mult=np.ones(n_out), bias=np.zeros(n_out),
+                         delays=delays, max_input_count=max_input_count)
 
-    assert int16_lanes_exact(synapses([127] * 258 + [1]))                 # 32767
-    assert not int16_lanes_exact(synapses([127] * 258 + [2]))             # 32768 > 32767
-    assert int16_lanes_exact(synapses([-128] * 256 + [127] * 200))        # -32768 and +25400
-    assert not int16_lanes_exact(synapses([-128] * 257))
-    assert not int16_lanes_exact(synapses([1] * 4, max_input_count=2))    # event counts
-    assert not int16_lanes_exact(synapses([1] * 4, weight_bits=16))
+
+def test_lanes16_needs_spikes_int8_no_delays_and_the_bound():
+    from silifc.quantize import lanes16_exact
+
+    at_limit = np.array([127] * 258 + [1] + [-128] * 255 + [-127])[:, None]
+    assert lanes16_exact(_spike_fed(at_limit))
+    assert not lanes16_exact(_spike_fed(np.vstack([at_limit, [[1]]])))          # 32768 > 32767
+    assert not lanes16_exact(_spike_fed(at_limit[:3], max_input_count=15))       # event counts
+    assert not lanes16_exact(_spike_fed(at_limit[:3], delays=np.ones((3, 1))))   # delays
+    assert not lanes16_exact(_spike_fed(at_limit[:3], weight_bits=16))
+
+
+def test_paper_models_accumulate_layer1_and_readout_in_16_bit_lanes(paper_folded):
+    from silifc.memory import lanes16_layers
+
+    for kind in ("silif", "csilif"):
+        quantized = quantize_network(paper_folded[kind])
+        assert lanes16_layers(quantized) == [1, 2], kind                 # not layer 0: event counts up to K
+        assert lanes16_layers(quantized, synapses="dense") == []
+        rendered, plan = render_project(quantized, CompileOptions(board=load_board("nrf52840")))
+        code = rendered["model/silifc_model.c"]
+        assert "slf_accumulate_events_s8(&silifc_l0_weights, events, n_events, &silifc_l0_ring)" in code
+        assert ("slf_accumulate_spikes_s8_lanes16(&silifc_l1_weights, &silifc_l0_spikes, &silifc_lanes16_scratch, "
+                "&silifc_l1_ring)") in code
+        assert ("slf_accumulate_spikes_s8_lanes16(&silifc_readout_weights, &silifc_l1_spikes, "
+                "&silifc_lanes16_scratch, &silifc_readout_ring)") in code
+        assert code.count("slf_lanes16_weights_check_s8(") == 2
+        names = {b.name: b for b in plan.buffers}
+        assert names["silifc_lanes16_scratch_words"].bytes == 4 * 4 * (512 // 8)   # widest lane layer: 512
+        assert names["silifc_lanes16_scratch"].section == "flash"
+        int16 = quantize_network(paper_folded[kind], weight_bits=16)
+        assert lanes16_layers(int16) == []                                # sums of int16 weights: no
+
+
+def test_tiny_models_without_lane_layers_plan_no_lane_scratch():
+    plan = plan_memory(tiny_quantized(), load_board("nrf52840"), "tiny")   # delays: int32 kernels
+    assert not any("lanes16" in b.name for b in plan.buffers)

@@ -85,11 +85,11 @@ def test_axonal_delays_use_one_byte_per_input(tmp_path):
     assert_bit_exact(run_model(project, image, quantized, counts, record_spikes=True), run_int(quantized, counts))
 
 
-@pytest.mark.parametrize("max_delay", [2, 0])   # 0: layer 1 accumulates in int16 lanes
+@pytest.mark.parametrize("max_delay", [2, 0])         # 0: layers 1 and 2 accumulate in 16-bit lanes
 def test_planned_buffer_sizes_equal_the_linked_symbols(tmp_path, max_delay):
     quantized, _ = _small(max_delay=max_delay)
     project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)
-    assert any(b.name.endswith("_lanes") for b in project.plan.buffers) == (max_delay == 0)
+    assert any(b.name.endswith("_lanes16_scratch_words") for b in project.plan.buffers) == (max_delay == 0)
     nm = subprocess.run(["arm-none-eabi-nm", "-S", "--size-sort", str(image.elf)], capture_output=True, text=True,
                         check=True).stdout
     sizes = {}
@@ -107,6 +107,17 @@ def test_planned_buffer_sizes_equal_the_linked_symbols(tmp_path, max_delay):
         else:
             got = sizes[buffer.name]
         assert got == buffer.bytes, buffer
+
+
+@pytest.mark.parametrize("board", ["nrf52840", "microbit"])   # DSP lanes; Cortex-M0: the portable lanes
+def test_lanes16_layers_are_bit_exact(board, tmp_path):
+    """_small() without delays: layer 1 (40 -> 32, blocks of 8) and the readout (32 -> 5, narrower than a
+    block) take slf_accumulate_spikes_s8_lanes16; outputs and every spike equal the reference."""
+    quantized, counts = _small()
+    project, image = build_model_firmware(quantized, load_board(board), work_dir=tmp_path)
+    code = (project.directory / "model" / "silifc_model.c").read_text()
+    assert code.count("slf_accumulate_spikes_s8_lanes16(&") == 2
+    assert_bit_exact(run_model(project, image, quantized, counts, record_spikes=True), run_int(quantized, counts))
 
 
 def test_instruction_counts_are_deterministic(tmp_path):

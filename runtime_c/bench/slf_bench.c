@@ -27,7 +27,7 @@ static int16_t w16[N_IN * N_OUT];
 static uint8_t nibbles[N_IN * N_OUT / 2];
 static uint8_t axonal[N_IN];
 static int32_t slots[DEPTH * N_OUT];
-static uint32_t lanes[N_OUT / 2]; /* slf_accumulate_spikes_s8_lanes16 scratch (int16 lanes), zero */
+static uint32_t lane_words[SLF_LANES16_SCRATCH_WORDS(N_OUT)];
 static uint16_t spike_index[N_OUT];
 static uint16_t out_index[N_OUT];
 static slf_event events[N_IN];
@@ -173,6 +173,9 @@ static void bench_accumulate(void)
     slf_synaptic_delays synaptic_delays = {nibbles, N_IN, N_OUT};
     slf_spike_list spikes32 = {spike_index, 32, N_OUT};
     slf_spike_list spikes1 = {spike_index, 1, N_OUT};
+    slf_spike_list spikes8 = {spike_index, 8, N_OUT};
+    slf_spike_list spikes64 = {spike_index, N_IN, N_OUT};
+    slf_lanes16_scratch lanes = {lane_words, SLF_LANES16_SCRATCH_WORDS(N_OUT)};
     slf_delay_ring_s32 ring;
     uint32_t i;
 
@@ -181,11 +184,20 @@ static void bench_accumulate(void)
     expect_ok(slf_accumulate_spikes_s8(&weights8, &spikes32, &ring));
     begin("accumulate_spikes_s8 (1 spike)", N_OUT);
     expect_ok(slf_accumulate_spikes_s8(&weights8, &spikes1, &ring));
-    expect_ok(slf_lanes16_weights_check_s8(&weights8));
     begin("accumulate_spikes_s8_lanes16 (32 spikes)", 32u * N_OUT);
-    expect_ok(slf_accumulate_spikes_s8_lanes16(&weights8, &spikes32, lanes, &ring));
-    begin("accumulate_spikes_s8_lanes16 (1 spike)", N_OUT);
-    expect_ok(slf_accumulate_spikes_s8_lanes16(&weights8, &spikes1, lanes, &ring));
+    expect_ok(slf_accumulate_spikes_s8_lanes16(&weights8, &spikes32, &lanes, &ring));
+    begin("accumulate_spikes_s8_lanes16 (64 spikes)", 64u * N_OUT);
+    expect_ok(slf_accumulate_spikes_s8_lanes16(&weights8, &spikes64, &lanes, &ring));
+    begin("accumulate_spikes_s8_lanes16 (8 spikes)", 8u * N_OUT);
+    expect_ok(slf_accumulate_spikes_s8_lanes16(&weights8, &spikes8, &lanes, &ring));
+    ring.width = N_CLASSES; /* the readout's shape: 35 outputs, 4 blocks of 8 + an overlapping one */
+    weights8.n_out = N_CLASSES;
+    begin("accumulate_spikes_s8_lanes16 (32 spikes, 35 outputs)", 32u * N_CLASSES);
+    expect_ok(slf_accumulate_spikes_s8_lanes16(&weights8, &spikes32, &lanes, &ring));
+    begin("accumulate_spikes_s8 (32 spikes, 35 outputs)", 32u * N_CLASSES);
+    expect_ok(slf_accumulate_spikes_s8(&weights8, &spikes32, &ring));
+    ring.width = N_OUT;
+    weights8.n_out = N_OUT;
     begin("accumulate_spikes_s16 (32 spikes)", 32u * N_OUT);
     expect_ok(slf_accumulate_spikes_s16(&weights16, &spikes32, &ring));
 

@@ -21,6 +21,10 @@
  * DSP path (SLF_USE_DSP): 8 accumulators per LDM/STM, SXTAB/SXTAH adds and SMLABB for
  * counts > 1; weights are read with word loads that may be unaligned, which needs
  * CCR.UNALIGN_TRP = 0 (the reset value; CMSIS-NN relies on it too).
+ *
+ * slf_accumulate_spikes_s8_lanes16 sums a step's spikes in packed int16 lanes (SXTAB16) before
+ * adding them to the slot: exact for spike-fed int8 layers without delays whose subset-sum
+ * bound fits int16 (the compiler selects it only there; slf_lanes16_weights_check_s8).
  */
 #ifndef SLF_SYNAPSES_H
 #define SLF_SYNAPSES_H
@@ -52,19 +56,49 @@ slf_status slf_delay_ring_take_s32(slf_delay_ring_s32 *ring, int32_t *out);
 slf_status slf_accumulate_spikes_s8(const slf_weights_s8 *weights, const slf_spike_list *spikes,
                                     slf_delay_ring_s32 *ring);
 
-/* As slf_accumulate_spikes_s8, summing in packed 16-bit lanes (Cortex-M DSP: SXTAB16, four
- * inputs per pass over the lanes, ~0.9 instructions per synaptic operation) and then adding
- * the lanes into the slot. Exact only when the indices are distinct and every output's weights
- * satisfy sum(q > 0) <= 32767 and sum(-q, q < 0) <= 32768: each sum is then a subset sum that
- * fits int16, and lane arithmetic modulo 2^16 makes intermediate wraps harmless. Check the
- * weights once with slf_lanes16_weights_check_s8 (the generated init does). lanes: scratch
- * of 4 * (n_out / 8) words, zero at the first call; the kernel leaves it zero. The portable
- * build (SLF_USE_DSP 0) adds into the slot directly and never touches the lanes. */
-slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const slf_spike_list *spikes,
-                                            uint32_t *lanes, slf_delay_ring_s32 *ring);
+/* ---------------------------------------------------------------- no delays, packed 16-bit lanes */
 
-/* SLF_OK when slf_accumulate_spikes_s8_lanes16 is exact for these weights (the bound above),
- * SLF_ERR_PARAM otherwise, SLF_ERR_NULL for NULL pointers. O(n_in * n_out), once at start-up. */
+/* Scratch of slf_accumulate_spikes_s8_lanes16: the layer's partial sums as packed int16
+ * lanes, at least SLF_LANES16_SCRATCH_WORDS(n_out) words. Its contents on entry are ignored
+ * (every call writes its lanes before it reads them), so one buffer serves every layer. */
+typedef struct {
+    uint32_t *word;   /* [n_words] */
+    uint16_t n_words;
+} slf_lanes16_scratch;
+
+/* 32-bit scratch words for a layer with n_out outputs: two int16 lanes per word, whole blocks of 8. */
+#define SLF_LANES16_SCRATCH_WORDS(n_out) (((((uint32_t)(n_out)) + 7u) >> 3) * 4u)
+
+/* Hidden-layer input, as slf_accumulate_spikes_s8 but summed in 16 bits:
+ *     slot[head][i] += sext16(sum_k q[index[k]][i] mod 2^16)   for all i < n_out.
+ * The DSP path keeps 8 outputs in 4 words of two int16 lanes and adds a weight word (4 int8)
+ * with two SXTAB16 (bytes 0, 2 and, rotated by 8, bytes 1, 3), six inputs per pass over the
+ * lanes (then 4, 2, 1); one widening pass (SXTAH) then adds the lanes into the int32 slot. The weights keep
+ * the layout of slf_weights_s8; the lane order is undone in the widening pass. Lists of
+ * fewer than 3 spikes go straight into the slot (their sums fit int16 anyway).
+ *
+ * Exactness: lane sums are taken modulo 2^16, so intermediate wraps cancel and only the
+ * final sum must fit int16. With the indices distinct (0/1 spikes: each input at most once
+ * per step; the update kernels write ascending lists; any order is allowed) the sum of
+ * output i is a subset sum of column i's weights, inside [-N_i, P_i] with
+ * P_i = sum_j max(q_ij, 0) and N_i = sum_j max(-q_ij, 0). If max(P_i, N_i) <= 32767 for
+ * every i (quantize.subset_sum_bound; verify once with slf_lanes16_weights_check_s8) the
+ * sext16 above is the identity and the slot receives exactly what slf_accumulate_spikes_s8
+ * adds. A repeated index or weights beyond the bound give the defined, wrapped result above
+ * (no undefined behaviour), on the DSP and the portable path alike.
+ *
+ * scratch: see slf_lanes16_scratch; SLF_ERR_NULL if it or its words are NULL,
+ * SLF_ERR_CAPACITY if n_words < SLF_LANES16_SCRATCH_WORDS(n_out). Must not overlap the ring.
+ * Cost (Cortex-M4 DSP): 0.83 instructions per synaptic operation in the lane passes (six
+ * inputs per pass), plus ~25 per pass for the column pointers and 1.75 per output for the
+ * widening pass. */
+slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const slf_spike_list *spikes,
+                                            const slf_lanes16_scratch *scratch, slf_delay_ring_s32 *ring);
+
+/* SLF_OK when every output i of the weights has sum_j max(q_ij, 0) <= 32767 and
+ * sum_j max(-q_ij, 0) <= 32767, i.e. slf_accumulate_spikes_s8_lanes16 is exact for distinct
+ * spike indices; SLF_ERR_PARAM otherwise; SLF_ERR_NULL for NULL pointers (data may be NULL
+ * when n_in or n_out is 0). Run once at start-up: O(n_in * n_out). */
 slf_status slf_lanes16_weights_check_s8(const slf_weights_s8 *weights);
 
 /* As slf_accumulate_spikes_s8 with int16 weights q in [-32768, 32767]. */

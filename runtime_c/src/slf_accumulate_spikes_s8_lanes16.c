@@ -1,169 +1,257 @@
-/* slf_accumulate_spikes_s8_lanes16: hidden-layer spikes x int8 weights through packed
- * 16-bit lanes -> ring slot `head`. Contract: include/slf_synapses.h. */
+/* slf_accumulate_spikes_s8_lanes16: hidden-layer spikes x int8 weights, summed in packed
+ * 16-bit lanes, -> ring slot `head`. Contract: include/slf_synapses.h.
+ *
+ * Why 16 bits are exact. Every lane operation is an addition modulo 2^16, so the lane ends
+ * up holding S_i mod 2^16, S_i = sum_k q[index[k]][i], whatever the order of the additions
+ * and however often a partial sum wrapped on the way. Sign-extending it gives S_i itself
+ * whenever -32768 <= S_i <= 32767. With distinct indices (0/1 spikes, no delays: each input
+ * adds its column at most once per step) S_i is a subset sum of column i's weights, so
+ * -N_i <= S_i <= P_i with P_i = sum_j max(q_ij, 0) and N_i = sum_j max(-q_ij, 0); the
+ * compiler (quantize.subset_sum_bound) and slf_lanes16_weights_check_s8 require
+ * max(P_i, N_i) <= 32767 for every i. Then the slot receives the exact int32 sum of
+ * slf_accumulate_spikes_s8 (docs/fixed-point.md, "16-bit lane accumulation").
+ *
+ * DSP path (blocks of 8 outputs, 4 lane words each):
+ *   lane word 0 = outputs (0, 2), 1 = (1, 3), 2 = (4, 6), 3 = (5, 7), low half first:
+ *   SXTAB16 adds bytes 0 and 2 of a weight word to the halves of a lane word, and with
+ *   ROR #8 bytes 1 and 3. Per input and block: 2 LDR + 4 SXTAB16; six inputs share one
+ *   LDM/STM of the 4 lane words (40 instructions per 48 synaptic operations; four inputs per
+ *   pass would take 28 per 32), the rest of the list in passes of 4, 2, 1. The first pass
+ *   writes the lanes with SXTB16 instead of loading them, so the scratch needs no clearing.
+ *   The widening pass (SXTAH, 14 instructions per 8 outputs) undoes the lane order.
+ *   n_out % 8 = r != 0: the last block is the 8 outputs n_out - 8 .. n_out - 1 (it overlaps
+ *   the one before, so all weight reads stay inside the column) with its own 4 lane words;
+ *   only its last r outputs are widened. Layers narrower than 8 sum each output over the
+ *   spike list (modulo 2^16 too, so both paths give the same integers for every input).
+ */
 #include "slf_internal.h"
 
-#if SLF_USE_DSP && defined(__GNUC__)
-/* Lane order inside each block of 8 outputs: SXTAB16 adds bytes 0 and 2 of a weight word
- * (ROR #8: bytes 1 and 3) to the two halves of a lane word, so lane word 4b+0 holds outputs
- * (8b, 8b+2), 4b+1 (8b+1, 8b+3), 4b+2 (8b+4, 8b+6), 4b+3 (8b+5, 8b+7), low half first.
- * The weights stay in their usual order; slf_lanes_flush undoes the interleave. */
-#define SLF_LANES_INPUT(w)                         \
-    "ldr     %[t], [%[" w "]], #4\n\t"             \
-    "sxtab16 r4, r4, %[t]\n\t"                     \
-    "sxtab16 r5, r5, %[t], ror #8\n\t"             \
-    "ldr     %[t], [%[" w "]], #4\n\t"             \
-    "sxtab16 r6, r6, %[t]\n\t"                     \
-    "sxtab16 r8, r8, %[t], ror #8\n\t"
-
-/* lanes[0..4*blocks) += columns wa..wf (8 weights per block each): one pass over the lanes
- * for six inputs, 40 instructions per 48 synaptic operations. blocks >= 1. */
-static void slf_lanes_add6(uint32_t *lanes, const int8_t *const *w, uint32_t blocks)
+/* sext16(x mod 2^16), without an implementation-defined conversion */
+SLF_INLINE int32_t slf_sext16(uint32_t x)
 {
-    /* Nine operands plus the four lane registers: every register but r7 (the Thumb frame
-     * pointer), assigned by hand because GCC's allocator gives up. */
-    register uint32_t *rl __asm__("r11") = lanes;
-    register const int8_t *ra __asm__("r0") = w[0];
-    register const int8_t *rb __asm__("r1") = w[1];
-    register const int8_t *rc __asm__("r2") = w[2];
-    register const int8_t *rd __asm__("r3") = w[3];
-    register const int8_t *re __asm__("r9") = w[4];
-    register const int8_t *rf __asm__("r10") = w[5];
-    register uint32_t rn __asm__("r12") = blocks;
-    register uint32_t t __asm__("lr");
-    __asm__ volatile("1:\n\t"
-                     "ldm     %[l], {r4, r5, r6, r8}\n\t"
-                     SLF_LANES_INPUT("a") SLF_LANES_INPUT("b") SLF_LANES_INPUT("c") SLF_LANES_INPUT("d")
-                     SLF_LANES_INPUT("e") SLF_LANES_INPUT("f")
-                     "stmia   %[l]!, {r4, r5, r6, r8}\n\t"
-                     "subs    %[n], %[n], #1\n\t"
-                     "bne     1b\n\t"
-                     : [l] "+r"(rl), [a] "+r"(ra), [b] "+r"(rb), [c] "+r"(rc), [d] "+r"(rd), [e] "+r"(re),
-                       [f] "+r"(rf), [n] "+r"(rn), [t] "=&r"(t)
-                     :
-                     : "r4", "r5", "r6", "r8", "cc", "memory");
+    return (int32_t)((x & 0xFFFFu) ^ 0x8000u) - 0x8000;
 }
 
-/* The same for four inputs: 28 instructions per 32 synaptic operations. */
-static void slf_lanes_add4(uint32_t *lanes, const int8_t *wa, const int8_t *wb, const int8_t *wc,
-                           const int8_t *wd, uint32_t blocks)
+#if !SLF_USE_DSP
+/* ---------------------------------------------------------------- portable path
+ * Lane word k holds outputs 2k (low half) and 2k + 1 (high half). */
+
+/* Sum of weight i over n_cols (1, 2 or 4; a constant after inlining) columns: |sum| <= 512. */
+SLF_INLINE uint32_t slf_lanes_sum_c(const int8_t *wa, const int8_t *wb, const int8_t *wc, const int8_t *wd,
+                                    uint32_t n_cols, uint32_t i)
 {
-    register uint32_t *rl __asm__("r11") = lanes; /* by hand, as in slf_lanes_add6 */
-    register const int8_t *ra __asm__("r0") = wa;
-    register const int8_t *rb __asm__("r1") = wb;
-    register const int8_t *rc __asm__("r2") = wc;
-    register const int8_t *rd __asm__("r3") = wd;
-    register uint32_t rn __asm__("r12") = blocks;
-    register uint32_t t __asm__("lr");
-    __asm__ volatile("1:\n\t"
-                     "ldm     %[l], {r4, r5, r6, r8}\n\t"
-                     SLF_LANES_INPUT("a") SLF_LANES_INPUT("b") SLF_LANES_INPUT("c") SLF_LANES_INPUT("d")
-                     "stmia   %[l]!, {r4, r5, r6, r8}\n\t"
-                     "subs    %[n], %[n], #1\n\t"
-                     "bne     1b\n\t"
-                     : [l] "+r"(rl), [a] "+r"(ra), [b] "+r"(rb), [c] "+r"(rc), [d] "+r"(rd), [n] "+r"(rn),
-                       [t] "=&r"(t)
-                     :
-                     : "r4", "r5", "r6", "r8", "cc", "memory");
+    int32_t sum = wa[i];
+    if (n_cols >= 2u) {
+        sum += wb[i];
+    }
+    if (n_cols == 4u) {
+        sum += wc[i] + wd[i];
+    }
+    return (uint32_t)sum;
 }
 
-/* The same for two inputs (16 instructions per 16 SOPs) and one (10 per 8). */
-static void slf_lanes_add2(uint32_t *lanes, const int8_t *wa, const int8_t *wb, uint32_t blocks)
+/* lanes = (first ? 0 : lanes) + n_cols columns, each half modulo 2^16. */
+SLF_INLINE void slf_lanes_pass_c(uint32_t *lanes, const int8_t *wa, const int8_t *wb, const int8_t *wc,
+                                 const int8_t *wd, uint32_t n_cols, int first, uint32_t n)
 {
-    uint32_t t;
-    __asm__ volatile("1:\n\t"
-                     "ldm     %[l], {r4, r5, r6, r8}\n\t"
-                     SLF_LANES_INPUT("a") SLF_LANES_INPUT("b")
-                     "stmia   %[l]!, {r4, r5, r6, r8}\n\t"
-                     "subs    %[n], %[n], #1\n\t"
-                     "bne     1b\n\t"
-                     : [l] "+r"(lanes), [a] "+r"(wa), [b] "+r"(wb), [n] "+r"(blocks), [t] "=&r"(t)
-                     :
-                     : "r4", "r5", "r6", "r8", "cc", "memory");
-}
-
-static void slf_lanes_add1(uint32_t *lanes, const int8_t *wa, uint32_t blocks)
-{
-    uint32_t t;
-    __asm__ volatile("1:\n\t"
-                     "ldm     %[l], {r4, r5, r6, r8}\n\t"
-                     SLF_LANES_INPUT("a")
-                     "stmia   %[l]!, {r4, r5, r6, r8}\n\t"
-                     "subs    %[n], %[n], #1\n\t"
-                     "bne     1b\n\t"
-                     : [l] "+r"(lanes), [a] "+r"(wa), [n] "+r"(blocks), [t] "=&r"(t)
-                     :
-                     : "r4", "r5", "r6", "r8", "cc", "memory");
-}
-
-/* acc[0..8*blocks) += the sign-extended lanes in output order; the lanes are left zero.
- * 18 instructions per 8 outputs. */
-static void slf_lanes_flush(int32_t *acc, uint32_t *lanes, uint32_t blocks)
-{
-    uint32_t zero = 0;
-    __asm__ volatile("1:\n\t"
-                     "ldm     %[l], {r4, r5}\n\t"
-                     "ldm     %[a], {r6, r8, r9, r10}\n\t"
-                     "sxtah   r6, r6, r4\n\t"
-                     "sxtah   r8, r8, r5\n\t"
-                     "sxtah   r9, r9, r4, ror #16\n\t"
-                     "sxtah   r10, r10, r5, ror #16\n\t"
-                     "stmia   %[a]!, {r6, r8, r9, r10}\n\t"
-                     "strd    %[z], %[z], [%[l]], #8\n\t"
-                     "ldm     %[l], {r4, r5}\n\t"
-                     "ldm     %[a], {r6, r8, r9, r10}\n\t"
-                     "sxtah   r6, r6, r4\n\t"
-                     "sxtah   r8, r8, r5\n\t"
-                     "sxtah   r9, r9, r4, ror #16\n\t"
-                     "sxtah   r10, r10, r5, ror #16\n\t"
-                     "stmia   %[a]!, {r6, r8, r9, r10}\n\t"
-                     "strd    %[z], %[z], [%[l]], #8\n\t"
-                     "subs    %[n], %[n], #1\n\t"
-                     "bne     1b\n\t"
-                     : [a] "+r"(acc), [l] "+r"(lanes), [n] "+r"(blocks)
-                     : [z] "r"(zero)
-                     : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory");
-}
-
-/* acc[i] += sum over the spikes of their weight for output i, i < n (the < 8 outputs past the
- * last block): two outputs per pass over the spike list, the sums in registers
- * (|sum| <= 65535 * 128 < 2^31). */
-static void slf_tail_add_s8(int32_t *acc, const int8_t *base, uint32_t stride, const uint16_t *index,
-                            uint32_t count, uint32_t n)
-{
-    uint32_t i, k;
+    uint32_t i;
     for (i = 0; i + 2u <= n; i += 2u) {
-        int32_t s0 = 0, s1 = 0;
-        for (k = 0; k < count; k++) {
-            const int8_t *w = base + (size_t)index[k] * stride + i;
-            s0 += w[0];
-            s1 += w[1];
-        }
-        acc[i] = slf_wrap_add(acc[i], s0);
-        acc[i + 1u] = slf_wrap_add(acc[i + 1u], s1);
+        uint32_t old = first ? 0u : *lanes;
+        uint32_t lo = slf_lanes_sum_c(wa, wb, wc, wd, n_cols, i);
+        uint32_t hi = slf_lanes_sum_c(wa, wb, wc, wd, n_cols, i + 1u);
+        /* the low half's carry must not reach the high half: add the halves apart */
+        *lanes++ = ((old + lo) & 0xFFFFu) | ((old & 0xFFFF0000u) + (hi << 16));
     }
     if (i < n) {
-        int32_t s0 = 0;
-        for (k = 0; k < count; k++) {
-            s0 += base[(size_t)index[k] * stride + i];
-        }
-        acc[i] = slf_wrap_add(acc[i], s0);
+        uint32_t old = first ? 0u : *lanes;
+        *lanes = (old + slf_lanes_sum_c(wa, wb, wc, wd, n_cols, i)) & 0xFFFFu;
     }
 }
-#endif
+
+SLF_INLINE void slf_lanes_widen_c(int32_t *acc, const uint32_t *lanes, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i + 2u <= n; i += 2u) {
+        uint32_t pair = *lanes++;
+        acc[i] = slf_wrap_add(acc[i], slf_sext16(pair));
+        acc[i + 1u] = slf_wrap_add(acc[i + 1u], slf_sext16(pair >> 16));
+    }
+    if (i < n) {
+        acc[i] = slf_wrap_add(acc[i], slf_sext16(*lanes));
+    }
+}
+
+#else
+/* ---------------------------------------------------------------- DSP path */
+
+/* One input into the 4 lane words r4, r5, r6, r8 of a block: its 8 weights are 2 words. */
+#define SLF_L16_ADD(w)                         \
+    "ldr     %[t], [%[" w "]], #4\n\t"         \
+    "sxtab16 r4, r4, %[t]\n\t"                 \
+    "sxtab16 r5, r5, %[t], ror #8\n\t"         \
+    "ldr     %[t], [%[" w "]], #4\n\t"         \
+    "sxtab16 r6, r6, %[t]\n\t"                 \
+    "sxtab16 r8, r8, %[t], ror #8\n\t"
+
+/* The first input of the first pass sets the lanes instead of adding to them. */
+#define SLF_L16_SET(w)                         \
+    "ldr     %[t], [%[" w "]], #4\n\t"         \
+    "sxtb16  r4, %[t]\n\t"                     \
+    "sxtb16  r5, %[t], ror #8\n\t"             \
+    "ldr     %[t], [%[" w "]], #4\n\t"         \
+    "sxtb16  r6, %[t]\n\t"                     \
+    "sxtb16  r8, %[t], ror #8\n\t"
+
+#define SLF_L16_LOAD "ldm     %[l], {r4, r5, r6, r8}\n\t"
+
+/* Column pointer w back to the overlapping last block: t holds back << 16. */
+#define SLF_L16_BACK(w) "sub     %[" w "], %[" w "], %[t], lsr #16\n\t"
+
+/* Loop over the blocks: nc = ((full blocks - 1) << 16) | back, back = 8 - n_out % 8 (or 0).
+ * After the full blocks, a nonzero back moves the column pointers back by `back` bytes and
+ * runs the body once more (nc = 0 then ends the loop) for the overlapping last block. */
+#define SLF_L16_PASS(body, backs)              \
+    "1:\n\t" body                              \
+    "stmia   %[l]!, {r4, r5, r6, r8}\n\t"      \
+    "subs    %[nc], %[nc], #65536\n\t"         \
+    "bcs     1b\n\t"                           \
+    "lsls    %[t], %[nc], #16\n\t"             \
+    "beq     2f\n\t" backs                     \
+    "movs    %[nc], #0\n\t"                    \
+    "b       1b\n\t"                           \
+    "2:\n\t"
+
+#define SLF_L16_CLOBBERS "r4", "r5", "r6", "r8", "cc", "memory"
+
+/* Six inputs: 9 operands and the 4 lane registers take every register but r7 (the Thumb frame
+ * pointer) and sp/pc; they are assigned by hand (GCC's allocator may give up). 40 instructions
+ * per 48 synaptic operations. */
+static void slf_lanes_pass6(uint32_t *lanes, const int8_t *const *w, uint32_t nc_, int first)
+{
+    register uint32_t *l __asm__("r11") = lanes;
+    register const int8_t *a __asm__("r0") = w[0];
+    register const int8_t *b __asm__("r1") = w[1];
+    register const int8_t *c __asm__("r2") = w[2];
+    register const int8_t *d __asm__("r3") = w[3];
+    register const int8_t *e __asm__("r9") = w[4];
+    register const int8_t *f __asm__("r10") = w[5];
+    register uint32_t nc __asm__("r12") = nc_;
+    register uint32_t t __asm__("lr");
+    if (first) {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a") SLF_L16_ADD("b") SLF_L16_ADD("c") SLF_L16_ADD("d")
+                                          SLF_L16_ADD("e") SLF_L16_ADD("f"),
+                                      SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d")
+                                          SLF_L16_BACK("e") SLF_L16_BACK("f"))
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [e] "+r"(e),
+                           [f] "+r"(f), [nc] "+r"(nc), [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    } else {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a") SLF_L16_ADD("b") SLF_L16_ADD("c")
+                                          SLF_L16_ADD("d") SLF_L16_ADD("e") SLF_L16_ADD("f"),
+                                      SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d")
+                                          SLF_L16_BACK("e") SLF_L16_BACK("f"))
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [e] "+r"(e),
+                           [f] "+r"(f), [nc] "+r"(nc), [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    }
+}
+
+static void slf_lanes_pass4(uint32_t *l, const int8_t *a, const int8_t *b, const int8_t *c, const int8_t *d,
+                            uint32_t nc, int first)
+{
+    uint32_t t;
+    if (first) {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a") SLF_L16_ADD("b") SLF_L16_ADD("c") SLF_L16_ADD("d"),
+                                      SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d"))
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [nc] "+r"(nc),
+                           [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    } else {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a") SLF_L16_ADD("b") SLF_L16_ADD("c")
+                                          SLF_L16_ADD("d"),
+                                      SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d"))
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [nc] "+r"(nc),
+                           [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    }
+}
+
+static void slf_lanes_pass2(uint32_t *l, const int8_t *a, const int8_t *b, uint32_t nc, int first)
+{
+    uint32_t t;
+    if (first) {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a") SLF_L16_ADD("b"), SLF_L16_BACK("a") SLF_L16_BACK("b"))
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [nc] "+r"(nc), [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    } else {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a") SLF_L16_ADD("b"),
+                                      SLF_L16_BACK("a") SLF_L16_BACK("b"))
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [nc] "+r"(nc), [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    }
+}
+
+/* One input; never the first pass (lists of 3 or more spikes start with a pass of 2 or 4). */
+static void slf_lanes_pass1(uint32_t *l, const int8_t *a, uint32_t nc)
+{
+    uint32_t t;
+    __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a"), SLF_L16_BACK("a"))
+                     : [l] "+r"(l), [a] "+r"(a), [nc] "+r"(nc), [t] "=&r"(t)
+                     :
+                     : SLF_L16_CLOBBERS);
+}
+
+/* acc[0..8*blocks) += the lanes of as many blocks, sign-extended and in output order. */
+static void slf_lanes_widen(int32_t *acc, const uint32_t *l, uint32_t blocks)
+{
+    uint32_t x, y;
+    __asm__ volatile("1:\n\t"
+                     "ldm     %[acc], " SLF_ACC_REGS "\n\t"
+                     "ldrd    %[x], %[y], [%[l]], #8\n\t" /* x = (0, 2), y = (1, 3) */
+                     "sxtah   r4, r4, %[x]\n\t"
+                     "sxtah   r5, r5, %[y]\n\t"
+                     "sxtah   r6, r6, %[x], ror #16\n\t"
+                     "sxtah   r8, r8, %[y], ror #16\n\t"
+                     "ldrd    %[x], %[y], [%[l]], #8\n\t" /* x = (4, 6), y = (5, 7) */
+                     "sxtah   r9, r9, %[x]\n\t"
+                     "sxtah   r10, r10, %[y]\n\t"
+                     "sxtah   r11, r11, %[x], ror #16\n\t"
+                     "sxtah   r12, r12, %[y], ror #16\n\t"
+                     "stmia   %[acc]!, " SLF_ACC_REGS "\n\t"
+                     "subs    %[n], %[n], #1\n\t"
+                     "bne     1b\n\t"
+                     : [acc] "+r"(acc), [l] "+r"(l), [n] "+r"(blocks), [x] "=&r"(x), [y] "=&r"(y)
+                     :
+                     : SLF_ACC_CLOBBERS);
+}
+
+#endif /* !SLF_USE_DSP */
 
 slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const slf_spike_list *spikes,
-                                            uint32_t *lanes, slf_delay_ring_s32 *ring)
+                                            const slf_lanes16_scratch *scratch, slf_delay_ring_s32 *ring)
 {
     const int8_t *data;
     const uint16_t *index;
+    uint32_t *lanes;
     int32_t *acc;
-    uint32_t n_out, count;
+    uint32_t n_out, count, k;
+    int first = 1;
     slf_status status;
 
-    if (weights == NULL || spikes == NULL || ring == NULL || weights->data == NULL || lanes == NULL) {
+    if (weights == NULL || spikes == NULL || scratch == NULL || ring == NULL || weights->data == NULL ||
+        scratch->word == NULL) {
         return SLF_ERR_NULL;
     }
     status = slf_check_spike_input(ring, weights->n_out, spikes, weights->n_in);
+    if (status == SLF_OK && scratch->n_words < SLF_LANES16_SCRATCH_WORDS(weights->n_out)) {
+        status = SLF_ERR_CAPACITY;
+    }
     if (status != SLF_OK) {
         return status;
     }
@@ -173,39 +261,80 @@ slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const
     index = spikes->index;
     count = spikes->count;
     acc = slf_ring_head(ring);
-#if SLF_USE_DSP && defined(__GNUC__)
-    /* The flush costs ~2.25 instructions per output, the lanes save ~0.6 per SOP: from 4
-     * spikes on they pay (3 and fewer go straight to the int32 slot, the same sums). */
-    if (count >= 4u && n_out >= 8u) {
-        uint32_t blocks = n_out >> 3, full = blocks << 3, k;
-        for (k = 0; k + 6u <= count; k += 6u) {
-            const int8_t *w[6];
-            uint32_t m;
-            for (m = 0; m < 6u; m++) {
-                w[m] = data + (size_t)index[k + m] * n_out;
-            }
-            slf_lanes_add6(lanes, w, blocks);
-        }
-        if (k + 4u <= count) {
-            slf_lanes_add4(lanes, data + (size_t)index[k] * n_out, data + (size_t)index[k + 1u] * n_out,
-                           data + (size_t)index[k + 2u] * n_out, data + (size_t)index[k + 3u] * n_out, blocks);
-            k += 4u;
-        }
-        if (k + 2u <= count) {
-            slf_lanes_add2(lanes, data + (size_t)index[k] * n_out, data + (size_t)index[k + 1u] * n_out, blocks);
-            k += 2u;
-        }
-        if (k < count) {
-            slf_lanes_add1(lanes, data + (size_t)index[k] * n_out, blocks);
-        }
-        slf_lanes_flush(acc, lanes, blocks);
-        if (full < n_out) {
-            slf_tail_add_s8(acc + full, data + full, n_out, index, count, n_out - full);
+    lanes = scratch->word;
+    /* Up to two spikes: no lanes (one pass straight into the slot is cheaper); the sums are
+     * in [-256, 254], so sext16 changes nothing. */
+    if (count < 3u) {
+        if (count == 2u) {
+            slf_col_add2_s8(acc, data + (size_t)index[0] * n_out, data + (size_t)index[1] * n_out, n_out);
+        } else if (count == 1u) {
+            slf_col_add_s8(acc, data + (size_t)index[0] * n_out, n_out);
         }
         return SLF_OK;
     }
+#define SLF_COLUMN(m) (data + (size_t)index[m] * n_out)
+#if SLF_USE_DSP
+    if (n_out >= 8u) {
+        uint32_t full = n_out >> 3, r = n_out & 7u, p;
+        uint32_t nc = ((full - 1u) << 16) | (r != 0u ? 8u - r : 0u);
+        for (k = 0; k + 6u <= count; k += 6u) {
+            const int8_t *w[6];
+            w[0] = SLF_COLUMN(k);
+            w[1] = SLF_COLUMN(k + 1u);
+            w[2] = SLF_COLUMN(k + 2u);
+            w[3] = SLF_COLUMN(k + 3u);
+            w[4] = SLF_COLUMN(k + 4u);
+            w[5] = SLF_COLUMN(k + 5u);
+            slf_lanes_pass6(lanes, w, nc, first);
+            first = 0;
+        }
+        if (k + 4u <= count) {
+            slf_lanes_pass4(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), SLF_COLUMN(k + 2u), SLF_COLUMN(k + 3u), nc,
+                            first);
+            k += 4u;
+            first = 0;
+        }
+        if (k + 2u <= count) {
+            slf_lanes_pass2(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), nc, first);
+            k += 2u;
+            first = 0;
+        }
+        if (k < count) {
+            slf_lanes_pass1(lanes, SLF_COLUMN(k), nc);
+        }
+        slf_lanes_widen(acc, lanes, full);
+        /* the last r outputs from the overlapping block's lanes (positions 8 - r .. 7) */
+        for (p = 8u - r; p < 8u; p++) {
+            uint32_t word = lanes[4u * full + ((p >> 2) << 1) + (p & 1u)];
+            int32_t *a = acc + n_out - 8u + p;
+            *a = slf_wrap_add(*a, slf_sext16(word >> (((p >> 1) & 1u) << 4)));
+        }
+        return SLF_OK;
+    }
+    /* Narrower than one block: each output's sum over the spikes, taken modulo 2^16. */
+    for (; n_out != 0u; n_out--, data++, acc++) {
+        uint32_t sum = 0;
+        for (k = 0; k < count; k++) {
+            sum += (uint32_t)data[(size_t)index[k] * weights->n_out];
+        }
+        *acc = slf_wrap_add(*acc, slf_sext16(sum));
+    }
+#else
+    for (k = 0; k + 4u <= count; k += 4u) {
+        slf_lanes_pass_c(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), SLF_COLUMN(k + 2u), SLF_COLUMN(k + 3u), 4u,
+                         first, n_out);
+        first = 0;
+    }
+    if (k + 2u <= count) {
+        slf_lanes_pass_c(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), NULL, NULL, 2u, first, n_out);
+        k += 2u;
+        first = 0;
+    }
+    if (k < count) {
+        slf_lanes_pass_c(lanes, SLF_COLUMN(k), NULL, NULL, NULL, 1u, first, n_out);
+    }
+    slf_lanes_widen_c(acc, lanes, n_out);
 #endif
-    /* Portable path, and few spikes: int32 accumulators directly (the lanes stay untouched). */
-    slf_spikes_add_s8(acc, data, n_out, index, count);
+#undef SLF_COLUMN
     return SLF_OK;
 }

@@ -529,7 +529,7 @@ SLF_INLINE void slf_col_add2_s8(int32_t *acc, const int8_t *wa, const int8_t *wb
 }
 
 /* acc[0..n_out) += the columns of every listed input, two inputs per pass over the
- * accumulators (slf_accumulate_spikes_s8, and the lanes kernel's int32 path). */
+ * accumulators (slf_accumulate_spikes_s8). */
 SLF_INLINE void slf_spikes_add_s8(int32_t *acc, const int8_t *data, uint32_t n_out, const uint16_t *index,
                                   uint32_t count)
 {

@@ -19,14 +19,14 @@ import numpy as np
 
 from silifc import fixedpoint as fx
 from silifc import int_ref
-from silifc.quantize import QuantSynapses
+from silifc.quantize import LANES16_LIMIT, QuantSynapses, subset_sum_bound
 
 MAGIC = 0x43464C53
 VERSION = 1
 END_MARK = 0xE0D
 
 OP_ACCUMULATE, OP_SILIF, OP_CSILIF, OP_READOUT, OP_DECISION, OP_LONGRUN, OP_LAYER_CHECK, OP_ERRORS, \
-    OP_DELAY_CHECK, OP_LANES_CHECK = range(1, 11)
+    OP_DELAY_CHECK, OP_LANES16_CHECK = range(1, 11)
 
 # slf_status values
 OK, ERR_NULL, ERR_SHAPE, ERR_INDEX, ERR_CAPACITY, ERR_PARAM = 0, -1, -2, -3, -4, -5
@@ -41,7 +41,7 @@ ACCUMULATE_KERNELS = {
         (ev | (DELAY_MODES.index(mode) << 1) | (wide << 3))
     for wide in (0, 1) for mode in DELAY_MODES for ev in (0, 1)
 }
-LANES16 = 0x10                    # slf_accumulate_spikes_s8_lanes16 (spikes, int8, no delays)
+LANES16 = 0x10                  # slf_accumulate_spikes_s8_lanes16: spikes, int8, no delays, 16-bit lanes
 ACCUMULATE_KERNELS["slf_accumulate_spikes_s8_lanes16"] = LANES16
 
 
@@ -66,6 +66,11 @@ def as_i32(words_) -> np.ndarray:
 def wrap32(values) -> np.ndarray:
     """int64 -> the int32 the C's wrapping arithmetic holds."""
     return ((np.asarray(values, dtype=np.int64) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def wrap16(values) -> np.ndarray:
+    """int64 -> sext16(x mod 2^16): what a 16-bit lane holds of a sum."""
+    return ((np.asarray(values, dtype=np.int64) + (1 << 15)) & 0xFFFF) - (1 << 15)
 
 
 class Reader:
@@ -161,12 +166,13 @@ class Limits:
 
     max_n: int = 200              # layer width / n_out (driver MAX_NEURONS 256)
     max_in: int = 120             # n_in of accumulation cases
-    max_events: int = 40          # items per step (driver MAX_EVENTS 256)
+    max_events: int = 40          # items per step of the generic accumulation cases
+    driver_events: int = 512      # driver MAX_EVENTS: the longest list a step may carry
     record_bytes: int = 96 * 1024  # driver RECORD_WORDS * 4
 
 
 DEFAULT_LIMITS = Limits()
-SMALL_LIMITS = Limits(max_n=40, max_in=24, max_events=24, record_bytes=4 * 1024)   # build.SMALL_DRIVER
+SMALL_LIMITS = Limits(max_n=40, max_in=24, max_events=24, driver_events=48, record_bytes=4 * 1024)  # SMALL_DRIVER
 
 
 class TooBig(Exception):
@@ -198,35 +204,56 @@ def compare(errors, what, got, want):
 
 # ---------------------------------------------------------------- synaptic accumulation
 
+def _bound_columns(rng, n_in, n_out):
+    """[n_in, n_out] int8 weights whose every column has positive and negative sums of exactly
+    LANES16_LIMIT (258 x 127 + 1 and 255 x -128 - 127, in a random order per column), or, for
+    some columns, less (entries shrunk towards 0). n_in >= 515."""
+    base = np.array([127] * 258 + [1] + [-128] * 255 + [-127] + [0] * (n_in - 515), np.int64)
+    weights = np.stack([rng.permutation(base) for _ in range(n_out)], axis=1)
+    shrink = rng.random(n_out) < 0.3
+    weights[:, shrink] = (weights[:, shrink] * rng.random((n_in, int(shrink.sum())))).astype(np.int64)
+    return weights
+
+
 class AccumulateCase(Case):
-    """Several steps of accumulate (one kernel variant) + take, against int_ref.DelayRing."""
+    """Several steps of accumulate (one kernel variant) + take, against int_ref.DelayRing.
+
+    The 16-bit lane kernel (LANES16) gets lists of distinct indices (its contract: 0/1 spikes),
+    ascending as the update kernels write them or in any order, with weights inside its
+    subset-sum bound; some cases put every column's bound at exactly LANES16_LIMIT and spike all
+    of one sign, and a few break the contract on purpose (repeated indices whose sums leave
+    int16) to check the defined, wrapped result: slot += wrap16(int_ref's sum)."""
 
     def __init__(self, rng, label, kind, lim: Limits = DEFAULT_LIMITS):
         events = bool(kind & 1)
         mode = DELAY_MODES[(kind >> 1) & 3]
         wide = bool((kind >> 3) & 1)
-        lanes = kind == LANES16                         # distinct indices, weights within its bound
+        lanes = kind == LANES16
         qmax = 32767 if wide else 127
         n_in = min(int(rng.choice([1, 2, 3, rng.integers(1, 40), rng.integers(1, 120)])), lim.max_in)
         n_out = min(int(rng.choice([1, 7, 8, 9, 16, 35, rng.integers(1, 70), rng.integers(1, 200)])), lim.max_n)
+        regime = "contract"
+        if lanes and lim.driver_events >= 300:
+            regime = str(rng.choice(["contract", "bound", "wrap"], p=[0.8, 0.13, 0.07]))
+        if regime == "bound":
+            n_in, n_out = 515 + int(rng.integers(0, 3)), int(rng.choice([int(rng.integers(1, 8)), 8, 35,
+                                                                          int(rng.integers(9, 41))]))
+        elif regime == "wrap":
+            n_in = int(rng.integers(1, 9))
         depth = {"none": int(rng.integers(1, 4)), "axonal": int(rng.integers(1, 21)),
                  "synaptic": int(rng.integers(1, 17))}[mode]
         head = int(rng.integers(depth))
         steps = int(rng.integers(1, 5))
-        # The lanes kernel's bound at its edge: 256 inputs all spiking into columns of -128
-        # (sum -32768) and +127 (32512) (needs the full-size driver: 256 events per step).
-        edge = lanes and lim.max_n >= 200 and rng.random() < 0.1
-        if edge:
-            n_in, n_out = 256, int(rng.integers(8, 25))
 
-        style = 4 if edge else rng.integers(4)
-        if style == 0:
+        style = rng.integers(4)
+        if regime == "bound":
+            weights = _bound_columns(rng, n_in, n_out)
+        elif regime == "wrap":
+            weights = rng.choice([-qmax - 1, -qmax, qmax], size=(n_in, n_out))
+        elif style == 0:
             weights = rng.integers(-qmax - 1, qmax, size=(n_in, n_out), endpoint=True)
         elif style == 1:
             weights = rng.choice([-qmax - 1, -qmax, qmax, 0], size=(n_in, n_out))
-        elif style == 4:
-            weights = np.repeat(rng.choice([-qmax - 1, qmax], size=(1, n_out)), n_in, axis=0)
-            weights[:, rng.random(n_out) < 0.3] = rng.integers(-qmax - 1, qmax + 1, size=(n_in, 1))
         else:
             weights = rng.integers(-qmax, qmax, size=(n_in, n_out), endpoint=True)
             weights[rng.random(n_in) < 0.2, :] = 0          # silent presynaptic columns
@@ -263,13 +290,23 @@ class AccumulateCase(Case):
         step_words = []
         self.expected = []
         self.n_out, self.depth, self.lanes = n_out, depth, lanes
+        if lanes and regime != "wrap":
+            assert subset_sum_bound(weights) <= LANES16_LIMIT
         for t in range(steps):
             n_items = min(int(rng.choice([0, 1, 2, 3, rng.integers(0, 12), rng.integers(0, 40)])), lim.max_events)
-            if lanes:
-                n_items = n_in if edge else min(n_items if rng.random() < 0.8 else n_in, n_in, lim.max_events)
-                index = rng.permutation(n_in)[:n_items]    # distinct, any order
-            else:
-                index = rng.integers(n_in, size=n_items)
+            index = rng.integers(n_in, size=n_items)
+            if regime == "wrap":                           # repeats: sums far outside int16
+                index = rng.integers(n_in, size=int(rng.integers(3, lim.driver_events + 1)))
+            elif regime == "bound" and t < 2:              # every input of one sign of a column: its bound
+                column = weights[:, int(rng.integers(n_out))]
+                index = rng.permutation(np.flatnonzero(column > 0 if t == 0 else column < 0))
+            elif lanes:                                    # distinct, ascending or in any order, up to all
+                n_items = int(rng.choice([n_items, n_in, int(rng.integers(0, n_in + 1))]))
+                n_items = min(n_items, n_in, lim.driver_events)
+                index = rng.permutation(n_in)[:n_items]
+                if rng.random() < 0.5:
+                    index = np.sort(index)
+            n_items = index.size
             if events:
                 counts = rng.choice([1, 1, 1, 2, 3, 255, 0, int(rng.integers(256))], size=n_items)
             else:
@@ -279,7 +316,13 @@ class AccumulateCase(Case):
             invalid = bool((index >= n_in).any()) or bool(poisoned[index[index < n_in]].any())
             step = head + t                                 # int_ref's slot is step % depth
             if not invalid:
+                before = ring.slots.copy()
                 ring.accumulate(step, zip(index.tolist(), counts.tolist()), synapses)
+                if lanes:
+                    delta = ring.slots - before
+                    if regime != "wrap":                    # the proof: the exact sums fit int16
+                        assert np.array_equal(wrap16(delta), delta)
+                    ring.slots = before + wrap16(delta)
             self.expected.append((ERR_INDEX if invalid else OK, wrap32(ring.take(step))))
             step_words.append(words([n_items]))
             step_words.append(words(index | (counts << 16)) if events else packed(index, np.uint16))
@@ -297,7 +340,8 @@ class AccumulateCase(Case):
         for t, (status, taken) in enumerate(self.expected):
             compare(errors, f"step {t} accumulate status", [reader.i32()], [status])
             if self.lanes:
-                compare(errors, f"step {t} lanes left zero", [reader.word()], [1])
+                compare(errors, f"step {t} lane scratch written within SLF_LANES16_SCRATCH_WORDS",
+                        [reader.word()], [1])
             compare(errors, f"step {t} take status", [reader.i32()], [OK])
             compare(errors, f"step {t} taken", reader.i32s(self.n_out), taken)
         compare(errors, "head", [reader.word()], [self.final_head])
@@ -655,22 +699,27 @@ class LayerCheckCase(Case):
         return errors
 
 
-class LanesCheckCase(Case):
-    """slf_lanes16_weights_check_s8 against the subset-sum bound computed here."""
+class Lanes16CheckCase(Case):
+    """slf_lanes16_weights_check_s8 against the compiler's quantize.subset_sum_bound."""
 
     def __init__(self, rng, lim: Limits = DEFAULT_LIMITS):
-        n_in = int(rng.integers(1, 301 if lim.max_n >= 200 else 40))
-        n_out = int(rng.integers(1, 9))
+        n_out = int(rng.choice([0, 1, 3, 8, int(rng.integers(1, 13))]))
+        n_in = int(rng.choice([0, 1, int(rng.integers(1, 60)), int(rng.integers(250, 700))]))
         weights = rng.integers(-128, 128, size=(n_in, n_out))
-        if rng.random() < 0.5:                           # columns near the bound
-            weights[:, int(rng.integers(n_out))] = rng.choice([-128, 127, int(rng.integers(100, 128))])
-        positive = np.where(weights > 0, weights, 0).sum(axis=0)
-        negative = np.where(weights < 0, -weights, 0).sum(axis=0)
-        self.expected = OK if positive.max() <= 32767 and negative.max() <= 32768 else ERR_PARAM
+        if n_out and rng.random() < 0.7:                   # one column's sums at the bound, or one over
+            positive, negative = (int(v) for v in rng.choice([LANES16_LIMIT - 1, LANES16_LIMIT, LANES16_LIMIT + 1,
+                                                               1000], size=2))
+            column = np.array([127] * (positive // 127) + [positive % 127]
+                              + [-128] * (negative // 128) + [-(negative % 128)], np.int64)
+            if column.size > n_in:
+                weights = np.concatenate([weights, np.zeros((column.size - n_in, n_out), np.int64)])
+                n_in = column.size
+            weights[:, int(rng.integers(n_out))] = rng.permutation(np.pad(column, (0, n_in - column.size)))
+        self.expected = OK if subset_sum_bound(weights) <= LANES16_LIMIT else ERR_PARAM
         payload = np.concatenate([words([n_in, n_out]), packed(weights, np.int8)])
         if payload.size * 4 > lim.record_bytes:
             raise TooBig
-        super().__init__(OP_LANES_CHECK, "slf_lanes16_weights_check_s8", payload)
+        super().__init__(OP_LANES16_CHECK, "slf_lanes16_weights_check_s8", payload)
 
     def check(self, reader):
         errors = []
@@ -698,7 +747,9 @@ class DelayCheckCase(Case):
 
 
 ERROR_BATTERY = [ERR_INDEX, ERR_INDEX, ERR_INDEX, ERR_INDEX, ERR_INDEX, ERR_SHAPE, ERR_SHAPE, ERR_SHAPE, ERR_NULL,
-                 ERR_NULL, ERR_SHAPE, ERR_SHAPE, 1, ERR_CAPACITY, ERR_SHAPE, ERR_NULL, ERR_SHAPE, ERR_SHAPE, OK, 1,
+                 ERR_NULL, ERR_SHAPE, ERR_SHAPE,
+                 ERR_INDEX, ERR_NULL, ERR_NULL, ERR_CAPACITY, ERR_SHAPE, ERR_NULL, OK,   # 16-bit lanes, its check
+                 1, ERR_CAPACITY, ERR_SHAPE, ERR_NULL, ERR_SHAPE, ERR_SHAPE, OK, 1,
                  ERR_SHAPE, ERR_SHAPE, ERR_SHAPE, ERR_NULL, ERR_PARAM]
 
 
@@ -730,7 +781,7 @@ def kernel_cases(seed: int, per_kernel: int, lim: Limits = DEFAULT_LIMITS) -> li
         cases += [draw(lambda: AccumulateCase(rng, label, kind, lim)) for _ in range(per_kernel)]
     for make in (SiLIFCase, CSiLIFCase, ReadoutCase, DecisionCase, DelayCheckCase):
         cases += [make(rng, lim) for _ in range(per_kernel)]
-    cases += [draw(lambda: LanesCheckCase(rng, lim)) for _ in range(per_kernel)]
+    cases += [draw(lambda: Lanes16CheckCase(rng, lim)) for _ in range(per_kernel)]
     for kind in range(3):
         cases += [LayerCheckCase(rng, kind, lim) for _ in range(per_kernel)]
     cases.append(ErrorsCase())

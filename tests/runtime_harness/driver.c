@@ -30,7 +30,7 @@ enum {
     OP_LAYER_CHECK = 7,
     OP_ERRORS = 8,
     OP_DELAY_CHECK = 9,
-    OP_LANES_CHECK = 10
+    OP_LANES16_CHECK = 10
 };
 
 /* Buffer sizes: the defaults fit a 256 KB board; small boards build with smaller ones
@@ -42,7 +42,7 @@ enum {
 #define MAX_NEURONS 256u
 #endif
 #ifndef MAX_EVENTS
-#define MAX_EVENTS 256u
+#define MAX_EVENTS 512u /* events or spikes per step (16-bit lane cases spike > 256 inputs) */
 #endif
 #ifndef OUT_WORDS
 #define OUT_WORDS 1024u
@@ -61,8 +61,10 @@ static slf_silif_cell silif_cells[MAX_NEURONS];
 static slf_csilif_cell csilif_cells[MAX_NEURONS];
 static uint8_t spiked[MAX_NEURONS];
 static int32_t scratch[MAX_NEURONS];
-static uint32_t lanes[MAX_NEURONS / 2u]; /* slf_accumulate_spikes_s8_lanes16 scratch, kept zero */
 static int32_t scratch2[MAX_NEURONS];
+/* slf_accumulate_spikes_s8_lanes16's scratch: SLF_LANES16_SCRATCH_WORDS(MAX_NEURONS) + a guard word */
+#define LANE_WORDS (SLF_LANES16_SCRATCH_WORDS(MAX_NEURONS) + 1u)
+static uint32_t lane_words[LANE_WORDS];
 
 /* ---------------------------------------------------------------- output */
 
@@ -135,6 +137,7 @@ static slf_status accumulate_step(uint32_t kind, const void *weights_data, const
                                   uint32_t n_out, const slf_spike_list *list, uint32_t n_events,
                                   slf_delay_ring_s32 *ring)
 {
+    slf_lanes16_scratch lanes;
     slf_weights_s8 w8;
     slf_weights_s16 w16;
     slf_axonal_delays axonal;
@@ -151,7 +154,10 @@ static slf_status accumulate_step(uint32_t kind, const void *weights_data, const
     synaptic.nibble = (const uint8_t *)delay_data;
     synaptic.n_in = (uint16_t)n_in;
     synaptic.n_out = (uint16_t)n_out;
+    lanes.word = lane_words;
+    lanes.n_words = (uint16_t)SLF_LANES16_SCRATCH_WORDS(n_out);
 
+    /* kind: bit 0 events, bits 1-2 delay mode, bit 3 int16 weights; 0x10 the 16-bit lane kernel */
     switch (kind) {
     case 0x0: return slf_accumulate_spikes_s8(&w8, list, ring);
     case 0x1: return slf_accumulate_events_s8(&w8, events, (uint16_t)n_events, ring);
@@ -165,17 +171,18 @@ static slf_status accumulate_step(uint32_t kind, const void *weights_data, const
     case 0xB: return slf_accumulate_events_s16_axonal(&w16, &axonal, events, (uint16_t)n_events, ring);
     case 0xC: return slf_accumulate_spikes_s16_delayed(&w16, &synaptic, list, ring);
     case 0xD: return slf_accumulate_events_s16_delayed(&w16, &synaptic, events, (uint16_t)n_events, ring);
-    case 0x10: return slf_accumulate_spikes_s8_lanes16(&w8, list, lanes, ring);
+    case 0x10: return slf_accumulate_spikes_s8_lanes16(&w8, list, &lanes, ring);
     default: return (slf_status)99;
     }
 }
 
 /* kind n_in n_out depth head steps | weights | delays | slots | per step: n_items items
- * -> per step: status(accumulate) status(take) taken[n_out]; then head slots[depth*n_out] */
+ * -> per step: status(accumulate) [lanes kind: guard intact] status(take) taken[n_out];
+ * then head slots[depth*n_out] */
 static void run_accumulate(cursor *c)
 {
     uint32_t kind = take(c), n_in = take(c), n_out = take(c), depth = take(c), head = take(c), steps = take(c);
-    uint32_t delay_mode = (kind >> 1) & 3u, is_s16 = (kind >> 3) & 1u, t, k;
+    uint32_t delay_mode = (kind >> 1) & 3u, is_s16 = (kind >> 3) & 1u, t, k, lanes_used;
     const void *weights = take_bytes(c, n_in * n_out * (is_s16 ? 2u : 1u));
     const void *delays = NULL;
     slf_delay_ring_s32 ring;
@@ -218,13 +225,15 @@ static void run_accumulate(cursor *c)
         if (c->bad) {
             break;
         }
+        /* the lane kernel must ignore what its scratch holds and stay inside its words */
+        lanes_used = SLF_LANES16_SCRATCH_WORDS(n_out);
+        for (k = 0; k <= lanes_used; k++) {
+            lane_words[k] = 0xA5A5A5A5u ^ (t << 24) ^ (k * 0x9E3779B9u);
+        }
         status = accumulate_step(kind, weights, delays, n_in, n_out, &list, n_items, &ring);
         put((uint32_t)status);
         if (kind == 0x10u) {
-            /* the lanes kernel must leave its scratch zero */
-            for (k = 0; k < MAX_NEURONS / 2u && lanes[k] == 0u; k++) {
-            }
-            put(k == MAX_NEURONS / 2u);
+            put(lane_words[lanes_used] == (0xA5A5A5A5u ^ (t << 24) ^ (lanes_used * 0x9E3779B9u)));
         }
         put((uint32_t)slf_delay_ring_take_s32(&ring, scratch));
         put_i32s(scratch, n_out);
@@ -670,13 +679,13 @@ static void run_layer_check(cursor *c)
 }
 
 /* n_in n_out | int8 weights -> status */
-static void run_lanes_check(cursor *c)
+static void run_lanes16_check(cursor *c)
 {
-    slf_weights_s8 w;
-    w.n_in = (uint16_t)take(c);
-    w.n_out = (uint16_t)take(c);
-    w.data = (const int8_t *)take_bytes(c, (uint32_t)w.n_in * w.n_out);
-    put((uint32_t)slf_lanes16_weights_check_s8(&w));
+    slf_weights_s8 weights;
+    weights.n_in = (uint16_t)take(c);
+    weights.n_out = (uint16_t)take(c);
+    weights.data = (const int8_t *)take_bytes(c, (uint32_t)weights.n_in * weights.n_out);
+    put((uint32_t)slf_lanes16_weights_check_s8(&weights));
 }
 
 /* n_in n_out depth | nibbles -> status */
@@ -719,6 +728,8 @@ static void run_errors(void)
     int32_t total[8] = {0};
     uint16_t decision = 0;
     uint32_t i;
+    static uint32_t lanes_buf[4];
+    slf_lanes16_scratch lanes = {lanes_buf, 4};
     int32_t guard_ok = 1;
 
     for (i = 0; i < sizeof w8; i++) {
@@ -751,6 +762,27 @@ static void run_errors(void)
     axonal.n_in = 3;
     put((uint32_t)slf_accumulate_spikes_s8_axonal(&weights, &axonal, &list, &ring)); /* SHAPE */
     axonal.n_in = 4;
+    for (i = 0; i < 4u; i++) {
+        lanes_buf[i] = 0x5A5A5A5Au;
+    }
+    idx[0] = 4;
+    put((uint32_t)slf_accumulate_spikes_s8_lanes16(&weights, &list, &lanes, &ring)); /* INDEX */
+    idx[0] = 2;
+    put((uint32_t)slf_accumulate_spikes_s8_lanes16(&weights, &list, NULL, &ring)); /* NULL */
+    lanes.word = NULL;
+    put((uint32_t)slf_accumulate_spikes_s8_lanes16(&weights, &list, &lanes, &ring)); /* NULL */
+    lanes.word = lanes_buf;
+    lanes.n_words = 3;
+    put((uint32_t)slf_accumulate_spikes_s8_lanes16(&weights, &list, &lanes, &ring)); /* CAPACITY */
+    lanes.n_words = 4;
+    ring.width = 7;
+    put((uint32_t)slf_accumulate_spikes_s8_lanes16(&weights, &list, &lanes, &ring)); /* SHAPE */
+    ring.width = 8;
+    put((uint32_t)slf_lanes16_weights_check_s8(NULL));                          /* NULL */
+    put((uint32_t)slf_lanes16_weights_check_s8(&weights));                      /* OK */
+    for (i = 0; i < 4u; i++) {
+        guard_ok &= lanes_buf[i] == 0x5A5A5A5Au;
+    }
     for (i = 0; i < 2u * 8u + 2u; i++) {
         guard_ok &= slots[i] == 0x5A5A5A5A;
     }
@@ -814,7 +846,7 @@ int driver_main(void)
         case OP_LAYER_CHECK: run_layer_check(&c); break;
         case OP_ERRORS: run_errors(); break;
         case OP_DELAY_CHECK: run_delay_check(&c); break;
-        case OP_LANES_CHECK: run_lanes_check(&c); break;
+        case OP_LANES16_CHECK: run_lanes16_check(&c); break;
         default: put(0xBADu); break;
         }
         put(c.bad ? 0xDEADu : 0xE0Du); /* end-of-result marker */
