@@ -148,26 +148,38 @@ static slf_delay_ring_s32 tiny_readout_ring;
 
 /* ---------------------------------------------------------------- API */
 
-slf_status tiny_init(void)
+/* The constants are in flash and cannot change: check them once, not at every init (the
+ * lane and dense checks read every weight). */
+static slf_status tiny_check_constants(void)
 {
     RETURN_IF_FAILED(slf_silif_layer_check(&tiny_l0_layer));
     RETURN_IF_FAILED(slf_dense_weights_check_s8(&tiny_l0_weights));
+    RETURN_IF_FAILED(slf_csilif_layer_check(&tiny_l1_layer));
+    RETURN_IF_FAILED(slf_dense_weights_check_s8(&tiny_l1_weights));
+    RETURN_IF_FAILED(slf_readout_layer_check(&tiny_readout_layer));
+    RETURN_IF_FAILED(slf_dense_weights_check_s8(&tiny_readout_weights));
+    return SLF_OK;
+}
+
+slf_status tiny_init(void)
+{
+    static uint8_t constants_checked;
+    if (!constants_checked) {
+        RETURN_IF_FAILED(tiny_check_constants());
+        constants_checked = 1;
+    }
     RETURN_IF_FAILED(slf_delay_ring_init_s32(&tiny_l0_ring, tiny_l0_ring_slots, 1, 5));
     for (uint16_t i = 0; i < 5; i++) {
         tiny_l0_cells[i] = (slf_silif_cell){0, 0};
         tiny_l0_spiked[i] = 0;
     }
     tiny_l0_spikes.count = 0;
-    RETURN_IF_FAILED(slf_csilif_layer_check(&tiny_l1_layer));
-    RETURN_IF_FAILED(slf_dense_weights_check_s8(&tiny_l1_weights));
     RETURN_IF_FAILED(slf_delay_ring_init_s32(&tiny_l1_ring, tiny_l1_ring_slots, 1, 4));
     for (uint16_t i = 0; i < 4; i++) {
         tiny_l1_cells[i] = (slf_csilif_cell){0, 0};
         tiny_l1_spiked[i] = 0;
     }
     tiny_l1_spikes.count = 0;
-    RETURN_IF_FAILED(slf_readout_layer_check(&tiny_readout_layer));
-    RETURN_IF_FAILED(slf_dense_weights_check_s8(&tiny_readout_weights));
     RETURN_IF_FAILED(slf_delay_ring_init_s32(&tiny_readout_ring, tiny_readout_ring_slots, 1, 3));
     for (uint16_t i = 0; i < 3; i++) {
         tiny_readout_u[i] = 0;

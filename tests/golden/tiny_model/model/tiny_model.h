@@ -23,8 +23,8 @@ extern "C" {
 #define TINY_MAX_EVENT_COUNT 27            /* events per input per step for which the input currents provably fit int32 */
 #define TINY_OUTPUT_FRAC_BITS 16           /* totals are Q16: sum over steps of softmax */
 
-/* Validates the constants and clears every state, ring and total. Call before the first
- * step and between independent sequences. */
+/* Clears every state, ring and total; the first call also validates the constants (they are
+ * in flash, so once is enough). Call before the first step and between independent sequences. */
 slf_status tiny_init(void);
 
 /* Advances the network by one step. events[0 .. n_events) need not be sorted; an index may
