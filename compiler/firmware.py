@@ -22,10 +22,14 @@ from .board import Board
 from .codegen import CompileOptions, Project, write_project
 from .emulator import EmulatorError, FirmwareImage, RegionUsage, build_firmware, cache_dir, run_firmware
 from .firmware_io import decode_output, encode_events
+from .inputs import check_event_limit
 from .quantize import QuantNetwork
 from .results import RunResult
 
 IO_BUCKET = "(harness: file I/O, init, result)"
+# Exit statuses of the test harness (templates/app/main.c.j2); 13 prints the slf_status.
+HARNESS_EXIT_MESSAGES = {10: "bad command line", 11: "cannot open a file", 12: "bad input file",
+                         13: "model error"}
 
 
 @dataclass(frozen=True)
@@ -90,8 +94,7 @@ def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, c
               trace: bool = True) -> FirmwareRunReport:
     """trace: also count every step's phases (FirmwareRunReport.step_phase_instructions)."""
     counts = np.asarray(counts)
-    if counts.max(initial=0) > 255:
-        raise ValueError("event counts above 255 per input and step cannot be delivered to the firmware")
+    check_event_limit(counts, quantized.layers[0].synapses.max_input_count)
     widths = tuple(layer.synapses.n_out for layer in quantized.hidden)
     with tempfile.TemporaryDirectory(prefix="silifc-run-") as tmp:
         tmp = Path(tmp)
@@ -99,6 +102,9 @@ def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, c
         args = [str(tmp / "in.slfi"), str(tmp / "out.slfo")] + (["spikes"] if record_spikes else [])
         run = run_firmware(image, image.board, args=args, insn_limit=insn_limit, timeout=timeout,
                            markers=project.phases, trace=trace)
+        if run.exit_status != 0:
+            raise EmulatorError(f"the firmware stopped with status {run.exit_status} "
+                                f"({HARNESS_EXIT_MESSAGES.get(run.exit_status, 'unknown')}):\n{run.stdout.strip()}")
         output = decode_output((tmp / "out.slfo").read_bytes(), counts.shape[1], widths)
     phases = {name: count.instructions for name, count in run.buckets.items()
               if name in project.phases and not name.endswith("_phase_end")}

@@ -71,6 +71,20 @@ def check_counts(array, source: str, single_sample_ok: bool = True) -> np.ndarra
     return array
 
 
+def check_event_limit(counts, limit: int, source: str = "input") -> None:
+    """Refuse counts above the model's events-per-input-and-step limit (QuantSynapses.max_input_count
+    of its first layer: the largest count for which the input currents provably fit int32)."""
+    counts = np.asarray(counts)
+    if counts.size and counts.max() > limit:
+        where = tuple(int(i) for i in np.unravel_index(int(counts.argmax()), counts.shape))
+        place = "sample {}, step {}, input {}".format(*where) if len(where) == 3 else f"index {list(where)}"
+        raise InputDataError(
+            f"{source}: {int(counts.max())} events on one input in one step ({place}); this model accepts at most "
+            f"{limit} (its first layer's input currents are proven to fit int32 up to that count; "
+            f"<PREFIX>_MAX_EVENT_COUNT in the firmware). Bin the events more finely (a shorter --time-step-ms "
+            f"or a smaller --spatial-bin) so that fewer fall into one step and input")
+
+
 def _read_hdf5(path: Path, config: ModelConfig, raw_channels: int):
     import h5py
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import fixedpoint as fx
+from .inputs import check_event_limit
 from .quantize import QuantCSiLIF, QuantNetwork, QuantReadout, QuantSiLIF, QuantSynapses
 from .results import RunResult
 from .synapses import synaptic_input
@@ -140,9 +141,7 @@ def layer_currents(x, synapses: QuantSynapses):
 def run_int(network: QuantNetwork, counts) -> RunResult:
     """counts [B, T, n_inputs] -> outputs (Q16 sums), decisions and every hidden spike."""
     x = np.asarray(counts, dtype=np.int64)
-    if x.max(initial=0) > network.layers[0].synapses.max_input_count:
-        raise ValueError(f"input counts above {network.layers[0].synapses.max_input_count} per step "
-                         "cannot be delivered as uint8 events")
+    check_event_limit(x, network.layers[0].synapses.max_input_count)
     spikes = []
     ranges = {}
     for index, layer in enumerate(network.hidden):

@@ -120,6 +120,29 @@ def test_lanes16_layers_are_bit_exact(board, tmp_path):
     assert_bit_exact(run_model(project, image, quantized, counts, record_spikes=True), run_int(quantized, counts))
 
 
+def test_counts_above_the_models_limit_are_refused_before_and_inside_the_firmware(tmp_path, monkeypatch):
+    """The host names the limit; the firmware's step() itself returns SLF_ERR_COUNT (-6), which
+    run_model reports as a model error instead of reading a short result file."""
+    import silifc.firmware
+    from silifc.emulator import EmulatorError
+    from silifc.errors import InputDataError
+
+    quantized, counts = _small()
+    limit = quantized.layers[0].synapses.max_input_count
+    assert limit < 255                                  # this model needs the firmware's count check
+    counts = counts.copy()
+    counts[1, 5, 2] = limit + 1
+    with pytest.raises(InputDataError, match=f"{limit + 1} events on one input in one step \\(sample 1, step 5, "
+                                             f"input 2\\); this model accepts at most {limit}"):
+        run_int(quantized, counts)
+    project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)
+    with pytest.raises(InputDataError, match=f"at most {limit}"):
+        run_model(project, image, quantized, counts)
+    monkeypatch.setattr(silifc.firmware, "check_event_limit", lambda *args, **kwargs: None)
+    with pytest.raises(EmulatorError, match=r"status 13 \(model error\)(.|\n)*-6"):
+        run_model(project, image, quantized, counts)
+
+
 def test_instruction_counts_are_deterministic(tmp_path):
     quantized, counts = _small()
     project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)
