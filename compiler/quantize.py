@@ -158,14 +158,12 @@ def current_count_limit(q: np.ndarray, mult: np.ndarray, bias: np.ndarray) -> in
     An accumulator sums each synapse at most once per step (a delay only moves it to
     another step), times a count <= K: it lies in [-K * sum(q-), K * sum(q+)] per neuron.
     """
-    positive = np.where(q > 0, q, 0).sum(axis=1) * mult
-    negative = np.where(q < 0, -q, 0).sum(axis=1) * mult
     limits = [MAX_INPUT_COUNT]
-    with np.errstate(divide="ignore"):
-        if positive.any():
-            limits.append(int(((fx.INT32_MAX - bias) // np.where(positive > 0, positive, 1))[positive > 0].min()))
-        if negative.any():
-            limits.append(int(((bias - fx.INT32_MIN) // np.where(negative > 0, negative, 1))[negative > 0].min()))
+    for reach, room in ((np.where(q > 0, q, 0).sum(axis=1) * mult, fx.INT32_MAX - bias),
+                        (np.where(q < 0, -q, 0).sum(axis=1) * mult, bias - fx.INT32_MIN)):
+        grows = reach > 0
+        if grows.any():
+            limits.append(int((room[grows] // reach[grows]).min()))
     return max(0, min(limits))
 
 

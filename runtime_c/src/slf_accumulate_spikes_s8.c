@@ -5,6 +5,10 @@
 slf_status slf_accumulate_spikes_s8(const slf_weights_s8 *weights, const slf_spike_list *spikes,
                                     slf_delay_ring_s32 *ring)
 {
+    const int8_t *data;
+    const uint16_t *index;
+    int32_t *acc;
+    uint32_t n_out, count, k;
     slf_status status;
 
     if (weights == NULL || spikes == NULL || ring == NULL || weights->data == NULL) {
@@ -14,6 +18,18 @@ slf_status slf_accumulate_spikes_s8(const slf_weights_s8 *weights, const slf_spi
     if (status != SLF_OK) {
         return status;
     }
-    slf_spikes_add_s8(slf_ring_head(ring), weights->data, weights->n_out, spikes->index, spikes->count);
+
+    data = weights->data;
+    n_out = weights->n_out;
+    index = spikes->index;
+    count = spikes->count;
+    acc = slf_ring_head(ring);
+    /* Two inputs per pass: the accumulators are loaded and stored once for both. */
+    for (k = 0; k + 2u <= count; k += 2u) {
+        slf_col_add2_s8(acc, data + (size_t)index[k] * n_out, data + (size_t)index[k + 1u] * n_out, n_out);
+    }
+    if (k < count) {
+        slf_col_add_s8(acc, data + (size_t)index[k] * n_out, n_out);
+    }
     return SLF_OK;
 }

@@ -528,20 +528,6 @@ SLF_INLINE void slf_col_add2_s8(int32_t *acc, const int8_t *wa, const int8_t *wb
     slf_col_add2_s8_c(acc, wa, wb, n);
 }
 
-/* acc[0..n_out) += the columns of every listed input, two inputs per pass over the
- * accumulators (slf_accumulate_spikes_s8). */
-SLF_INLINE void slf_spikes_add_s8(int32_t *acc, const int8_t *data, uint32_t n_out, const uint16_t *index,
-                                  uint32_t count)
-{
-    uint32_t k;
-    for (k = 0; k + 2u <= count; k += 2u) {
-        slf_col_add2_s8(acc, data + (size_t)index[k] * n_out, data + (size_t)index[k + 1u] * n_out, n_out);
-    }
-    if (k < count) {
-        slf_col_add_s8(acc, data + (size_t)index[k] * n_out, n_out);
-    }
-}
-
 SLF_INLINE void slf_col_mul_s8(int32_t *acc, const int8_t *w, uint32_t n, uint32_t count)
 {
 #if SLF_USE_DSP
