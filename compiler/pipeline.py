@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .fold import fold_network
+from .passes.fold import fold_network
 from .ir import FoldedNetwork, Network
-from .quantize import DEFAULT_HEADROOM, QuantNetwork, quantize_network
+from .passes.quantize import DEFAULT_HEADROOM, QuantNetwork, quantize_network
 
 WEIGHT_CHOICES = {"int8": 8, "int16": 16}
 
@@ -28,7 +28,7 @@ class Model:
 def load_model(path: str | Path, config_overrides: dict | None = None) -> Network:
     """Either format: native files carry their settings (options override them); the
     authors' state dicts take defaults, the sidecar, then options."""
-    from .native import load_model as load_either
+    from .io.native import load_model as load_either
 
     return load_either(path, config_overrides)
 
@@ -43,7 +43,7 @@ def prepare(path: str | Path, weights: str = "int8", headroom: float = DEFAULT_H
 
 def run_batched(engine, counts: np.ndarray, batch: int = 32, progress=None):
     """Run `engine(counts_batch)` over sample batches, reporting progress for long inputs."""
-    from .results import concat_results
+    from .reference.results import concat_results
 
     total = counts.shape[0]
     parts = []

@@ -7,7 +7,7 @@ from importlib.resources import files
 import pytest
 import yaml
 
-from silifc.board import (Board, BoardFileError, board_from_file, compiler_flags, list_boards,
+from silifc.codegen.boards import (Board, BoardFileError, board_from_file, compiler_flags, list_boards,
                           load_board)
 from silifc.errors import SilifcError, UnknownBoardError
 

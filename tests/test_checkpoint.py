@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from silifc import errors
-from silifc.checkpoint import load_checkpoint, parse_state_dict
-from silifc.synthetic import random_state_dict
+from silifc.io.checkpoint import load_checkpoint, parse_state_dict
+from synthetic import random_state_dict
 
 from conftest import PAPER_MODELS, save_state_dict
 
@@ -176,7 +176,7 @@ def test_legacy_pickle_with_code_is_refused(tmp_path):
 
 
 def test_whole_model_object_is_refused(tmp_path):
-    from silifc.nn import SNN, Readout, SiLIF
+    from silifc.reference.nn import SNN, Readout, SiLIF
 
     path = tmp_path / "model_object.pth"
     torch.save(SNN([SiLIF(4, 5), Readout(5, 2)]), path)

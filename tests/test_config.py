@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from silifc.config import load_config, sidecar_path
+from silifc.io.config import load_config, sidecar_path
 from silifc.errors import ConfigError
 from silifc.ir import ModelConfig
 

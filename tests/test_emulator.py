@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from silifc.board import list_boards, load_board
-from silifc.emulator import (BEFORE_FIRST_MARKER, FAULT_EXIT_STATUS, LIMIT_EXIT_STATUS, BoardNotEmulatedError,
+from silifc.codegen.boards import list_boards, load_board
+from silifc.target.toolchain import (BEFORE_FIRST_MARKER, FAULT_EXIT_STATUS, LIMIT_EXIT_STATUS, BoardNotEmulatedError,
                              EmulatorError, FirmwareBuildError, FirmwareFaultError, FirmwareHangError,
                              MemoryOverflowError, ToolchainMissingError, build_firmware,
                              ensure_insncount_plugin, renode_available, run_firmware, write_firmware_skeleton)

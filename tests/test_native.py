@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from silifc import errors
-from silifc.checkpoint import load_checkpoint
+from silifc.io.checkpoint import load_checkpoint
 from silifc.cli import main
 from silifc.ir import ModelConfig
-from silifc.native import FORMAT_NAME, ModelSpec, convert, load_model, native_dict, read_native, save_native, spec_of
-from silifc.results import RunResult
-from silifc.synthetic import random_state_dict
+from silifc.io.native import FORMAT_NAME, ModelSpec, convert, load_model, native_dict, read_native, save_native, spec_of
+from silifc.reference.results import RunResult
+from synthetic import random_state_dict
 
 from conftest import PAPER_MODELS, save_state_dict
 
@@ -128,7 +128,7 @@ def test_convert_authors_file(tmp_path):
 
 
 def test_convert_paper_model_keeps_golden_behaviour(tmp_path, golden_counts):
-    from silifc.float_ref import run_float32
+    from silifc.reference.float_ref import run_float32
 
     out = convert(PAPER_MODELS["silif"], tmp_path / "silif_native.pt")
     from conftest import golden
@@ -153,11 +153,11 @@ def test_check_accepts_native_files_and_cli_overrides(native_file, capsys):
 
 def test_engines_agree_on_a_delay_model(native_file):
     """Delays reach every engine: float32 torch, float64 reference and int16 agree on spikes."""
-    from silifc.fold import fold_network
-    from silifc.float_ref import run_float, run_float32
-    from silifc.inputs import random_input
-    from silifc.int_ref import run_int
-    from silifc.quantize import quantize_network
+    from silifc.passes.fold import fold_network
+    from silifc.reference.float_ref import run_float, run_float32
+    from silifc.io.inputs import random_input
+    from silifc.reference.int_ref import run_int
+    from silifc.passes.quantize import quantize_network
 
     network = load_checkpoint(native_file)
     counts = random_input(10, 4, 24, 0.1, 2, seed=5)
@@ -167,7 +167,7 @@ def test_engines_agree_on_a_delay_model(native_file):
     i16 = run_int(q, counts)
     assert (ref.spikes[0] != f32.spikes[0]).mean() < 0.01
     assert (ref.spikes[0] != i16.spikes[0]).mean() < 0.01
-    from silifc.checkpoint import parse_state_dict
+    from silifc.io.checkpoint import parse_state_dict
 
     plain = parse_state_dict({k: v for k, v in _state().items() if not k.endswith("delays")})
     assert not np.array_equal(run_float(fold_network(plain), counts).spikes[0], ref.spikes[0])

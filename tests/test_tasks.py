@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from silifc.errors import ConfigError
-from silifc.inputs import load_input
+from silifc.io.inputs import load_input
 from silifc.ir import ModelConfig
-from silifc.tasks import TimingTask, class_patterns, make_timing_task, write_timing_task
+from silifc.train.tasks import TimingTask, class_patterns, make_timing_task, write_timing_task
 
 pytestmark = pytest.mark.unit
 

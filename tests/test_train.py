@@ -7,17 +7,17 @@ import numpy as np
 import pytest
 import torch
 
-from silifc.checkpoint import load_checkpoint
+from silifc.io.checkpoint import load_checkpoint
 from silifc.cli import main
-from silifc.datasets import load_dataset
+from silifc.io.datasets import load_dataset
 from silifc.errors import ConfigError, InputDataError
-from silifc.fold import fold_network
-from silifc.float_ref import run_float, run_float32
-from silifc.int_ref import run_int
-from silifc.native import load_module, read_native
-from silifc.quantize import quantize_network
-from silifc.tasks import TimingTask, make_timing_task, write_timing_task
-from silifc.train import TrainOptions, accuracy, check_dataset, parameter_counts, parse_arch, train
+from silifc.passes.fold import fold_network
+from silifc.reference.float_ref import run_float, run_float32
+from silifc.reference.int_ref import run_int
+from silifc.io.native import load_module, read_native
+from silifc.passes.quantize import quantize_network
+from silifc.train.tasks import TimingTask, make_timing_task, write_timing_task
+from silifc.train.training import TrainOptions, accuracy, check_dataset, parameter_counts, parse_arch, train
 
 from test_inputs import write_shd
 
