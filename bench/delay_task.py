@@ -31,7 +31,8 @@ from silifc.passes.fold import fold_network
 from silifc.reference.float_ref import run_float
 from silifc.reference.int_ref import run_int
 from silifc.ir import ModelConfig
-from silifc.io.native import load_model, load_module
+from silifc.io.models import load_model
+from silifc.reference.nn import load_module
 from silifc.pipeline import run_batched
 from silifc.passes.quantize import quantize_network
 from silifc.train.tasks import TimingTask, make_timing_task

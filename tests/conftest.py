@@ -22,9 +22,9 @@ def golden_counts():
 
 @pytest.fixture(scope="session")
 def paper_networks():
-    from silifc.io.checkpoint import load_checkpoint
+    from silifc.io.models import load_model
 
-    return {kind: load_checkpoint(path) for kind, path in PAPER_MODELS.items()}
+    return {kind: load_model(path) for kind, path in PAPER_MODELS.items()}
 
 
 @pytest.fixture(scope="session")

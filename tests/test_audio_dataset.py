@@ -189,7 +189,7 @@ def test_spec_is_validated():
 @pytest.mark.unit
 @needs_espeak
 def test_keyword_stream(tmp_path):
-    from silifc.kws.audio.stream import make_keyword_stream
+    from silifc.kws.audio.labelled_streams import make_keyword_stream
 
     stream = make_keyword_stream(("yes", "stop", "go"), seed=3, path=tmp_path / "s.wav")
     events = stream.events

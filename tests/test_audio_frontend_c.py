@@ -296,7 +296,7 @@ def firmware(tmp_path_factory):
 
 
 def run_qemu(firmware, config, signals, tmp: Path):
-    from silifc.target.toolchain import run_firmware
+    from silifc.target.qemu import run_firmware
 
     image, board = firmware
     constants = design(config)

@@ -135,7 +135,7 @@ def test_subset_sum_bound_is_the_larger_signed_column_sum():
 
 
 def _spike_fed(weights, max_input_count=1, delays=None, weight_bits=8):
-    from silifc.passes.quantize import QuantSynapses
+    from silifc.ir import QuantSynapses
 
     n_out = weights.shape[1]
     return QuantSynapses(weight_bits=weight_bits, weights=weights, mult=np.ones(n_out), bias=np.zeros(n_out),

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from silifc.codegen.boards import list_boards, load_board
-from silifc.target.firmware import build_model_firmware, run_model
+from silifc.pipeline import build_model_firmware
+from silifc.target.firmware import run_model
 from silifc.passes.fold import fold_network
 from silifc.reference.int_ref import run_int
 from silifc.codegen.memory import delay_form
-from silifc.io.native import load_model
+from silifc.io.models import load_model
 from silifc.passes.quantize import quantize_network
 from silifc.train.tasks import make_timing_task
 

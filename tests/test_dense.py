@@ -258,7 +258,8 @@ def test_portable_path_on_the_host_is_exact(driver_source, tmp_path, sanitize):
                                             ("mps2_an505", True), ("microbit", False)])
 def test_dsp_and_portable_paths_in_qemu_are_exact(driver_source, tmp_path, board_name, dsp):
     from silifc.codegen.boards import load_board
-    from silifc.target.toolchain import build_firmware, run_firmware
+    from silifc.target.toolchain import build_firmware
+    from silifc.target.qemu import run_firmware
 
     board = load_board(board_name)
     small = board.ram.size < 64 * 1024

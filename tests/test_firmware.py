@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,7 +10,8 @@ import pytest
 from silifc.codegen.boards import list_boards, load_board
 from silifc.io.checkpoint import parse_state_dict
 from silifc.cli import main
-from silifc.target.firmware import build_model_firmware, run_model
+from silifc.pipeline import build_model_firmware
+from silifc.target.firmware import run_model
 from silifc.passes.fold import fold_network
 from silifc.io.inputs import random_input
 from silifc.reference.int_ref import run_int
@@ -124,7 +124,7 @@ def test_counts_above_the_models_limit_are_refused_before_and_inside_the_firmwar
     """The host names the limit; the firmware's step() itself returns SLF_ERR_COUNT (-6), which
     run_model reports as a model error instead of reading a short result file."""
     import silifc.target.firmware
-    from silifc.target.toolchain import EmulatorError
+    from silifc.target.qemu import EmulatorError
     from silifc.errors import InputDataError
 
     quantized, counts = _small()
@@ -243,7 +243,7 @@ def test_build_cache_key_includes_the_synapses():
 
 
 def test_per_step_counts_split_the_phase_totals_exactly(tmp_path):
-    from silifc.target.firmware import profile_run
+    from silifc.target.profile import profile_run
 
     quantized, counts = _small()
     project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)

@@ -6,7 +6,8 @@ import pytest
 
 from silifc.codegen.boards import list_boards, load_board
 from silifc.codegen.emit import CompileOptions, render_project
-from silifc.target.firmware import build_model_firmware, run_model
+from silifc.pipeline import build_model_firmware
+from silifc.target.firmware import run_model
 from silifc.reference.int_ref import run_int
 from silifc.codegen.memory import ModelTooLargeError
 from silifc.passes.quantize import quantize_network

@@ -54,7 +54,7 @@ def test_states_never_saturate_on_golden(fidelity):
 
 
 def _one_neuron_silif(**values):
-    from silifc.passes.quantize import QuantSiLIF, QuantSynapses
+    from silifc.ir import QuantSiLIF, QuantSynapses
 
     syn = QuantSynapses(weight_bits=8, weights=np.zeros((1, 1)), mult=np.zeros(1), bias=np.zeros(1), delays=None,
                         max_input_count=1)
@@ -91,7 +91,7 @@ def test_silif_saturates_instead_of_wrapping():
 
 
 def test_csilif_rotation_by_hand():
-    from silifc.passes.quantize import QuantCSiLIF
+    from silifc.ir import QuantCSiLIF
 
     one = 1 << 16
     syn = int_ref.QuantSynapses(weight_bits=8, weights=np.zeros((1, 1)), mult=np.zeros(1), bias=np.zeros(1),

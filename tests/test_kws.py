@@ -15,10 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from silifc.kws.audio.stream import StreamEvent
+from silifc.kws.audio.labelled_streams import StreamEvent
 from silifc.kws.audio.wav import read_wav, write_wav
-from silifc.kws.stream import (KWS_CLASSES, PER_STEP_PHASES, PROB_ONE, StreamingNetwork, build_audio_firmware,
-                        load_kws_model, run_audio_firmware, score_detections, step_probabilities)
+from silifc.kws.model import KWS_CLASSES, load_kws_model
+from silifc.kws.firmware import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware
+from silifc.kws.detector import PROB_ONE
+from silifc.kws.stream import StreamingNetwork, step_probabilities
+from silifc.kws.score import score_detections
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "models" / "kws"
@@ -140,7 +143,7 @@ def test_firmware_network_reinit_matches_reference(model, tmp_path):
 @needs_firmware_tools
 @needs_espeak
 def test_firmware_multi_keyword_stream_of_a_held_out_voice(model, firmware_build, tmp_path):
-    from silifc.kws.audio.stream import make_keyword_stream
+    from silifc.kws.audio.labelled_streams import make_keyword_stream
 
     stream = make_keyword_stream(("no", "right", "up", "off"), voice="en-gb+m4", seed=11, gap_seconds=(0.6, 1.0),
                                  lead_seconds=0.8, tail_seconds=0.6, path=tmp_path / "stream.wav")
@@ -168,7 +171,7 @@ def _rewrite_wav(pcm, path: Path, extra_chunk: bool, streaming: bool, channels: 
 @pytest.mark.firmware
 @needs_firmware_tools
 def test_firmware_wav_reader(model, firmware_build, tmp_path):
-    from silifc.target.toolchain import run_firmware
+    from silifc.target.qemu import run_firmware
 
     audio, image = firmware_build
     pcm = read_wav(WAV)[:16000 + 100]                        # not a whole number of steps: the tail is dropped
@@ -218,7 +221,7 @@ def test_listen_refuses_other_audio(tmp_path, capsys):
 def test_compile_audio_project_builds_with_make_and_runs(model, reference, tmp_path, capsys):
     from silifc.codegen.boards import load_board
     from silifc.cli.audio import compile_audio
-    from silifc.target.toolchain import run_firmware
+    from silifc.target.qemu import run_firmware
 
     args = _parse(["compile", "kws_silif.pt", "--board", "nrf52840", "-o", str(tmp_path / "p"), "--prefix", "kws"])
     assert compile_audio(args) == 0

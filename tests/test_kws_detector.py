@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from silifc.errors import ConfigError
-from silifc.kws.stream import NONE, PROB_ONE, Detector, DetectorConfig, DetectorParams
+from silifc.kws.detector import NONE, PROB_ONE, Detector, DetectorConfig, DetectorParams
 
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND_DIR = ROOT / "runtime_c" / "frontend"

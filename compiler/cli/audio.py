@@ -3,7 +3,7 @@
 * `silifc listen --wav F [MODEL]`: the integer reference on the host (front end, network,
   detector), printing what the firmware prints;
 * `compile_audio(args)` and `run_audio(args)`: `silifc compile MODEL --audio` and
-  `silifc run MODEL --wav F` (dispatched from cli_firmware): the streaming firmware
+  `silifc run MODEL --wav F` (dispatched from silifc.cli.firmware): the streaming firmware
   project, and that firmware in QEMU compared with the reference, step for step.
 
 MODEL defaults to the bundled keyword model `kws_silif.pt` (models/kws/); a bare file name
@@ -11,64 +11,33 @@ is looked up among all bundled models (models/*/).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
-from pathlib import Path
 
-from ..cli import _emit
-from .firmware import _say
-
-
-def _resolve_model(value: str | None) -> Path:
-    from ..kws.stream import kws_model_path
-
-    return kws_model_path(value)
-
-
-def _detector(args):
-    """Changes of --on/--off/--hold-ms/--shift to the model's detector settings (None: none)."""
-    chosen = {name: getattr(args, name, None) for name in ("on", "off", "hold_ms", "shift")}
-    return {k: v for k, v in chosen.items() if v is not None} or None
+from ..codegen.boards import load_board
+from ..kws.audio.labelled_streams import read_stream_events
+from ..kws.audio.wav import SAMPLE_RATE, read_wav
+from ..kws.firmware import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware, write_audio_project
+from ..kws.model import kws_model_path, load_kws_model
+from ..kws.score import score_detections
+from .common import add_quant_options, config_overrides, emit, say
 
 
 def _load(args):
-    import dataclasses
-
-    from .. import cli
-    from ..kws.stream import load_kws_model
-
-    overrides = cli._config_overrides(args) if hasattr(args, "spatial_bin") else None
-    model = load_kws_model(_resolve_model(getattr(args, "model", None)), args.weights, args.headroom,
+    """The keyword model of the command (MODEL, else the bundled one) with --on/--off/--hold-ms/
+    --shift applied to its detector settings."""
+    overrides = config_overrides(args) if hasattr(args, "spatial_bin") else None
+    model = load_kws_model(kws_model_path(getattr(args, "model", None)), args.weights, args.headroom,
                            getattr(args, "calibration", None), overrides)
-    changes = _detector(args)
+    chosen = {name: getattr(args, name, None) for name in ("on", "off", "hold_ms", "shift")}
+    changes = {k: v for k, v in chosen.items() if v is not None}
     if changes:
         model = dataclasses.replace(model, detector=dataclasses.replace(model.detector, **changes))
     return model
 
 
-def _read_wav(path: str):
-    from ..kws.audio.wav import read_wav
-
-    return read_wav(path, 16000)
-
-
-def _spoken(wav: str):
-    """The words and times of a stream made by silifc.kws.audio.stream (its JSON sidecar), if any."""
-    from ..kws.audio.stream import StreamEvent
-
-    sidecar = Path(wav).with_suffix(".json")
-    if not sidecar.is_file():
-        return None
-    try:
-        data = json.loads(sidecar.read_text())
-        return tuple(StreamEvent(e["word"], int(e["start"]), int(e["end"])) for e in data["events"])
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
 def _score_lines(trace, events, model) -> tuple[list[str], dict | None]:
-    from ..kws.stream import score_detections
-
     if events is None:
         return [], None
     score = score_detections(trace.detections, events, trace.sample_rate, model.classes[:model.keywords])
@@ -96,17 +65,17 @@ def _model_line(model) -> str:
 def cmd_listen(args) -> int:
     started = time.perf_counter()
     model = _load(args)
-    pcm = _read_wav(args.wav)
+    pcm = read_wav(args.wav, SAMPLE_RATE)
     trace = model.listen(pcm)
     seconds = time.perf_counter() - started
-    score_lines, score = _score_lines(trace, _spoken(args.wav), model)
+    score_lines, score = _score_lines(trace, read_stream_events(args.wav), model)
     if args.json:
         print(json.dumps({"model": str(model.path), "wav": args.wav, "engine": "int (host reference)",
                           "steps": trace.steps, "detections": [d.__dict__ for d in trace.detections],
                           "restarts": int(trace.restarts.sum()), "score": score,
                           "seconds": round(seconds, 2)}, indent=2))
     else:
-        print(_model_line(model) + f"\nstream {args.wav}: {len(pcm) / 16000:.2f} s, integer reference on the host")
+        print(_model_line(model) + f"\nstream {args.wav}: {len(pcm) / SAMPLE_RATE:.2f} s, integer reference on the host")
         print("\n".join(trace.lines() + score_lines))
     return 0
 
@@ -115,10 +84,6 @@ def cmd_listen(args) -> int:
 
 def compile_audio(args) -> int:
     """`silifc compile MODEL --board B -o DIR --audio`: the model project plus the streaming app."""
-    from ..codegen.boards import load_board
-    from ..target.toolchain import build_firmware
-    from ..kws.stream import write_audio_project
-
     started = time.perf_counter()
     board = load_board(args.board)
     model = _load(args)
@@ -135,13 +100,14 @@ def compile_audio(args) -> int:
              "audio/main.c: front end -> network -> detector per step; audio/pcm_source.h: the microphone hook "
              "(emulator: WAV over semihosting)"]
     if getattr(args, "build", False):
-        image = build_firmware(audio.sources, audio.include_dirs, board, Path(args.output) / "build", name="audio")
+        _, image = build_audio_firmware(model, board, args.weights, args.prefix, work_dir=args.output,
+                                        synapses=getattr(args, "synapses", None) or "event")
         report["linked"] = {"flash_used": image.flash_used, "ram_used": image.ram_used}
         lines.append(f"linked firmware {image.elf}: flash {image.flash_used} B of {board.flash.size}, "
                      f"RAM {image.ram_used} B of {board.ram.size} (with the {board.stack_size} B stack)")
     lines.append(f"build with: make -C {audio.directory} -f audio/Makefile   "
                  f"(run in QEMU: ... run WAV=speech.wav, or `silifc run MODEL --wav speech.wav`)")
-    _emit(args, report, "\n".join(lines))
+    emit(args, report, "\n".join(lines))
     return 0
 
 
@@ -149,17 +115,14 @@ def compile_audio(args) -> int:
 
 def run_audio(args) -> int:
     """`silifc run MODEL --wav F`: the streaming firmware in QEMU vs the integer reference."""
-    from ..codegen.boards import load_board
-    from ..kws.stream import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware
-
     board = load_board(args.board)
     model = _load(args)
-    pcm = _read_wav(args.wav)             # refuses a wrong format with a conversion hint, before building
+    pcm = read_wav(args.wav, SAMPLE_RATE)  # refuses a wrong format with a conversion hint, before building
     audio, image = build_audio_firmware(model, board, args.weights, args.prefix,
-                                        progress=None if args.json else _say,
+                                        progress=None if args.json else say,
                                         synapses=getattr(args, "synapses", None) or "event")
     if not args.json:
-        _say(f"running {len(pcm) / 16000:.2f} s of audio in QEMU ({board.emulator.machine})")
+        say(f"running {len(pcm) / SAMPLE_RATE:.2f} s of audio in QEMU ({board.emulator.machine})")
     firmware = run_audio_firmware(audio, image, model, args.wav)
     reference = model.listen(pcm)
     exact = reference.equal(firmware.trace) and reference.detections == firmware.trace.detections
@@ -167,7 +130,7 @@ def run_audio(args) -> int:
     budget = board.clock_hz * model.step_ms / 1000.0
     per_step = {name: firmware.per_step(name) for name in PER_STEP_PHASES}
     total = sum(per_step.values())
-    score_lines, score = _score_lines(firmware.trace, _spoken(args.wav), model)
+    score_lines, score = _score_lines(firmware.trace, read_stream_events(args.wav), model)
     summary = {"model": str(model.path), "board": board.name, "wav": args.wav, "weights": args.weights,
                "steps": firmware.trace.steps, "detections": [d.__dict__ for d in firmware.trace.detections],
                "restarts": int(firmware.trace.restarts.sum()), "bit_exact": bool(exact),
@@ -207,8 +170,7 @@ def add_detector_options(parser) -> None:
     parser.add_argument("--shift", type=int, help="leaky average over 2^SHIFT steps (default: the model's)")
 
 
-def add_commands(sub, add_model_options, add_quant_options) -> None:
-    del add_model_options  # MODEL is optional here
+def add_commands(sub) -> None:
     listen = sub.add_parser("listen", help="detect keywords in a WAV file with the integer reference (host)",
                             description="Runs the always-listening pipeline (front end, network, detector) on "
                                         "the host, bit for bit what the firmware computes, and prints each "

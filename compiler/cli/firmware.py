@@ -1,49 +1,41 @@
 """`silifc compile` and `silifc run`: code generation and firmware in the emulator."""
 from __future__ import annotations
 
+import dataclasses
 import json
-import sys
 import time
 
 import numpy as np
 
-from ..cli import _emit
+from ..codegen.boards import load_board
+from ..codegen.renode import write_renode_files
+from ..pipeline import Artifacts, run_pipeline
+from ..reference.int_ref import run_int
+from ..target.profile import profile_run
+from . import audio
+from .common import add_model_options, add_quant_options, emit, load_counts, load_network, pipeline_options, say
 
 
-def _say(message: str) -> None:
-    print(f"silifc: {message}", file=sys.stderr, flush=True)
-
-
-def _prepare(args):
-    from .. import cli
-    from ..codegen.boards import load_board
-    from ..passes.fold import fold_network
-    from ..pipeline import WEIGHT_CHOICES, load_model
-    from ..passes.quantize import quantize_network
-
-    board = load_board(args.board)             # unknown board: fail before any work
-    path = cli._model_path(args.model)
-    network = load_model(path, cli._config_overrides(args))
-    quantized = quantize_network(fold_network(network), cli._calibration(args, network),
-                                 WEIGHT_CHOICES[args.weights], args.headroom)
-    return board, path, network, quantized
+def _prepare(args, **options):
+    """The board (an unknown one fails before any work), the model, the pipeline options and
+    the pipeline through `plan` (which refuses a project that cannot be built or does not fit)."""
+    board = load_board(args.board)
+    path, network = load_network(args)
+    options = pipeline_options(args, network, board=board, prefix=args.prefix, synapses=args.synapses, **options)
+    return network, options, run_pipeline(Artifacts(source=path, network=network), options, until="plan")
 
 
 def cmd_compile(args) -> int:
-    from ..codegen.emit import CompileOptions, write_project
-    from ..target.firmware import build_model_firmware
-
     if args.audio:
-        from .audio import compile_audio
-
-        return compile_audio(args)
+        return audio.compile_audio(args)
     started = time.perf_counter()
-    board, path, network, quantized = _prepare(args)
-    options = CompileOptions(board=board, prefix=args.prefix, weights=args.weights, synapses=args.synapses)
-    project = write_project(quantized, options, args.output)
+    network, options, done = _prepare(args, output=args.output)
+    done = run_pipeline(done, options, until="emit")
+    board, path, quantized, project = options.board, done.source, done.quantized, done.project
     renode_files = None
     if board.renode is not None:
-        renode_files = _write_renode(args, project, quantized, network)
+        counts, _, _ = load_counts(args, network)      # the self-check's sample: --input, else random events
+        renode_files = write_renode_files(project, quantized, counts[0])
     seconds = time.perf_counter() - started
     report = {"model": str(path), "board": board.name, "output": str(project.directory), "prefix": args.prefix,
               "weights": args.weights, "synapses": args.synapses, "compile_seconds": round(seconds, 3),
@@ -51,8 +43,7 @@ def cmd_compile(args) -> int:
     lines = [f"compiled {path} for {board.name} into {project.directory} in {seconds:.2f} s", "",
              project.plan.to_text()]
     if args.build:
-        _, image = build_model_firmware(quantized, board, args.weights, args.prefix, work_dir=args.output,
-                                        synapses=args.synapses)
+        image = run_pipeline(done, options, until="build").image
         report["linked"] = {"flash_used": image.flash_used, "ram_used": image.ram_used}
         lines.append(f"linked firmware {image.elf}: flash {image.flash_used} B of {board.flash.size}, "
                      f"RAM {image.ram_used} B of {board.ram.size} (with stack)")
@@ -61,40 +52,21 @@ def cmd_compile(args) -> int:
         report["renode"] = {"script": str(renode_files.script), "robot": str(renode_files.robot)}
         lines.append(f"Renode: {renode_files.script.name} / {renode_files.robot.name} in {renode_files.directory} "
                      f"(self-check firmware: `make -C {project.directory} renode`)")
-    _emit(args, report, "\n".join(lines))
+    emit(args, report, "\n".join(lines))
     return 0
 
 
-def _write_renode(args, project, quantized, network):
-    """Renode self-check: the first sample of --input (else seeded random events) embedded
-    with its integer-reference result."""
-    from .. import cli
-    from ..codegen.emit import _banner
-    from ..codegen.renode import write_renode_files
-
-    counts, _, _ = cli._load_counts(args, network)
-    return write_renode_files(project, quantized, counts[0], _banner(quantized, project.plan.board, args.weights))
-
-
 def cmd_run(args) -> int:
-    from .. import cli
-    from ..codegen.emit import check_synapses
-    from ..target.firmware import build_model_firmware, profile_run, run_model
-    from ..reference.int_ref import run_int
-
     if args.wav:
-        from .audio import run_audio
-
-        return run_audio(args)
-
-    board, path, network, quantized = _prepare(args)
-    check_synapses(quantized, args.synapses, args.weights)
-    counts, labels, source = cli._load_counts(args, network)
-    project, image = build_model_firmware(quantized, board, args.weights, args.prefix,
-                                          progress=None if args.json else _say, synapses=args.synapses)
+        return audio.run_audio(args)
+    network, options, done = _prepare(args, progress=None if args.json else say, record_spikes=args.spikes)
+    counts, labels, source = load_counts(args, network)
+    board, path, quantized = options.board, done.source, done.quantized
+    done = run_pipeline(done, options, until="build")
     if not args.json:
-        _say(f"running {counts.shape[0]} samples x {counts.shape[1]} steps in QEMU ({board.emulator.machine})")
-    report = run_model(project, image, quantized, counts, record_spikes=args.spikes)
+        say(f"running {counts.shape[0]} samples x {counts.shape[1]} steps in QEMU ({board.emulator.machine})")
+    done = run_pipeline(done, dataclasses.replace(options, inputs=counts), until="run")
+    project, report = done.project, done.report
     reference = run_int(quantized, counts)
     firmware = report.result
     output_match = np.all(firmware.outputs == reference.outputs, axis=1)
@@ -151,7 +123,7 @@ def cmd_run(args) -> int:
     return 0 if exact else 1
 
 
-def add_commands(sub, add_model_options, add_quant_options) -> None:
+def add_commands(sub) -> None:
     compile_ = sub.add_parser("compile", help="generate a firmware project for a board")
     add_model_options(compile_)
     add_quant_options(compile_)

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 from .boards import Board
 from ..errors import SilifcError
-from ..passes.quantize import QuantNetwork, lanes16_exact
+from ..passes.quantize import lanes16_exact
+from ..ir import LAYER_KINDS, QuantNetwork
 
 # sizeof() of runtime records on 32-bit ARM (checked against the ELF by tests/test_codegen.py)
 NEURON_RECORD_BYTES = {"silif": 24, "csilif": 16, "readout": 12}
@@ -184,8 +185,7 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: st
             buffers.append(Buffer(f"{name}_u", "ram", n_out * 4, "int32 readout state"))
             buffers.append(Buffer(f"{name}_total", "ram", n_out * 4, "int32 decision accumulators (Q16)"))
         else:
-            buffers.append(Buffer(f"{name}_cells", "ram", n_out * CELL_BYTES,
-                                  "int32 state pairs (u, w)" if kind == "silif" else "int32 state pairs (Re z, Im z)"))
+            buffers.append(Buffer(f"{name}_cells", "ram", n_out * CELL_BYTES, LAYER_KINDS[kind].state))
             buffers.append(Buffer(f"{name}_spiked", "ram", n_out, "previous spikes (uint8)"))
             buffers.append(Buffer(f"{name}_spike_index", "ram", n_out * 2, "spike list (uint16 indices)"))
             buffers.append(Buffer(f"{name}_state", "ram", STATE_DESCRIPTOR_BYTES + SPIKE_LIST_BYTES,

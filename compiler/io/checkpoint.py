@@ -18,17 +18,14 @@ import numpy as np
 from ..errors import (CheckpointError, MissingKeysError, NonFiniteValueError,
                      NotACheckpointError, ShapeMismatchError, TruncatedCheckpointError,
                      UnexpectedKeysError, UnknownNeuronTypeError, UnsafeCheckpointError)
-from ..ir import BatchNorm, CSiLIFLayer, ModelConfig, Network, ReadoutLayer, SiLIFLayer
+from ..ir import LAYER_KINDS, BatchNorm, CSiLIFLayer, ModelConfig, Network, ReadoutLayer, SiLIFLayer
 
 _NORM_KEYS = ("norm.weight", "norm.bias", "norm.running_mean", "norm.running_var")
 _OPTIONAL_KEYS = ("norm.num_batches_tracked", "delays")
 
 # Stored parameter names of each neuron type (besides W.weight and the norm keys).
-NEURON_PARAMS = {
-    "silif": ("dt", "alpha", "beta", "a", "b"),
-    "csilif": ("log_dt", "log_log_alpha", "alpha_img", "b"),
-    "readout": ("alpha",),
-}
+NEURON_PARAMS = {name: tuple(key for key, _ in kind.params) for name, kind in LAYER_KINDS.items()}
+_RAW_LAYERS = {"silif": SiLIFLayer, "csilif": CSiLIFLayer, "readout": ReadoutLayer}
 _KEY = re.compile(r"^snn\.(\d+)\.(.+)$")
 
 
@@ -40,7 +37,8 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _read_state_dict(path: Path):
+def read_state_dict(path: Path):
+    """The object a .pt/.pth file holds, loaded with weights_only=True (never executing code)."""
     import torch  # imported here: only loading needs it
 
     if not path.exists():
@@ -185,29 +183,9 @@ def parse_state_dict(state, path: str = "<state dict>", config: ModelConfig | No
                 raise CheckpointError(f"{path}: snn.{index}.delays must be non-negative integer steps")
         norm = BatchNorm(gamma=arrays["norm.weight"], beta=arrays["norm.bias"],
                          running_mean=arrays["norm.running_mean"], running_var=arrays["norm.running_var"])
-        if kind == "silif":
-            layer = SiLIFLayer(weight=weight, norm=norm, log_dt=arrays["dt"], log_alpha_rate=arrays["alpha"],
-                               log_beta_rate=arrays["beta"], a=arrays["a"], b=arrays["b"], delays=delays)
-        elif kind == "csilif":
-            layer = CSiLIFLayer(weight=weight, norm=norm, log_dt=arrays["log_dt"],
-                                log_log_alpha=arrays["log_log_alpha"], alpha_img=arrays["alpha_img"],
-                                b=arrays["b"], delays=delays)
-        else:
-            layer = ReadoutLayer(weight=weight, norm=norm, alpha=arrays["alpha"], delays=delays)
+        fields = {field: arrays[key] for key, field in LAYER_KINDS[kind].params}
+        layer = _RAW_LAYERS[kind](weight=weight, norm=norm, delays=delays, **fields)
         built.append(layer)
         previous_width = width
     return Network(config=config or ModelConfig(), hidden=tuple(built[:-1]), readout=built[-1],
                    source=str(path), sha256=sha256)
-
-
-def load_checkpoint(path: str | Path, config: ModelConfig | None = None) -> Network:
-    """Load a checkpoint file into the raw graph IR: the authors' state-dict format, or
-    silifc's native format (`silifc.io.native`), whose settings come from the file (fields of
-    `config` that differ from the defaults override them)."""
-    path = Path(path)
-    state = _read_state_dict(path)
-    from . import native  # imported here: native imports this module
-
-    if native.is_native(state):
-        return native.parse_native(state, path=str(path), config=config, sha256=file_sha256(path))
-    return parse_state_dict(state, path=str(path), config=config, sha256=file_sha256(path))

@@ -21,9 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputDataError
-from .inputs import bin_events
+from .inputs import bin_events, check_dataset, read_hdf5_events, read_npz
 from ..ir import ModelConfig
-from ..train.training import check_dataset
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,44 +41,8 @@ class Dataset:
         return int(self.labels.max()) + 1
 
 
-def _read_npz(path: Path):
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            keys = list(data.keys())
-            if "inputs" in data:
-                counts = data["inputs"]
-            else:
-                others = [k for k in keys if k != "labels"]
-                if len(others) != 1:
-                    raise InputDataError(f"{path}: .npz has keys {keys}; put the spike counts under 'inputs' "
-                                         "and the class indices under 'labels'")
-                counts = data[others[0]]
-            labels = data["labels"] if "labels" in data else None
-    except (ValueError, OSError) as exc:
-        raise InputDataError(f"{path}: cannot read ({exc})") from None
-    return counts, labels
-
-
 def _read_hdf5(path: Path, nb_steps: int, max_time_s: float, channels: int | None, spatial_bin: int):
-    import h5py
-
-    try:
-        with h5py.File(path, "r") as handle:
-            if "spikes" not in handle or "times" not in handle["spikes"] or "units" not in handle["spikes"]:
-                raise InputDataError(f"{path}: HDF5 file lacks spikes/times and spikes/units (SHD/SSC layout)")
-            times, units = handle["spikes"]["times"], handle["spikes"]["units"]
-            if len(times) != len(units):
-                raise InputDataError(f"{path}: {len(times)} rows of spike times but {len(units)} rows of units")
-            rows = [(np.asarray(times[i], dtype=np.float64), np.asarray(units[i], dtype=np.int64))
-                    for i in range(len(times))]
-            labels = np.asarray(handle["labels"][:]) if "labels" in handle else None
-    except OSError as exc:
-        raise InputDataError(f"{path}: not a readable HDF5 file ({exc})") from None
-    for index, (t, u) in enumerate(rows):
-        if t.shape != u.shape:
-            raise InputDataError(f"{path}: sample {index} has {t.size} spike times but {u.size} units")
-        if u.size and u.min() < 0:
-            raise InputDataError(f"{path}: sample {index} has negative unit indices")
+    rows, labels = read_hdf5_events(path)
     if channels is None:
         largest = max((int(u.max()) for _, u in rows if u.size), default=0) + 1
         channels = -(-largest // spatial_bin) * spatial_bin
@@ -103,7 +66,7 @@ def load_dataset(path: str | Path, spatial_bin: int | None = None, nb_steps: int
     suffix = path.suffix.lower()
     defaults = ModelConfig()
     if suffix == ".npz":
-        counts, labels = _read_npz(path)
+        counts, labels = read_npz(path, "the spike counts under 'inputs' and the class indices under 'labels'")
         spatial_bin = spatial_bin or 1
         if np.ndim(counts) == 3 and nb_steps is not None and counts.shape[1] != nb_steps:
             raise InputDataError(f"{path}: samples have {counts.shape[1]} steps, not --nb-steps {nb_steps}")

@@ -85,7 +85,26 @@ def check_event_limit(counts, limit: int, source: str = "input") -> None:
             f"or a smaller --spatial-bin) so that fewer fall into one step and input")
 
 
-def _read_hdf5(path: Path, config: ModelConfig, raw_channels: int):
+def read_npz(path: Path, what: str = "the spike counts under 'inputs'"):
+    """(counts array, labels or None) of an .npz: key `inputs`, else its only array besides `labels`."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys = list(data.keys())
+            others = [k for k in keys if k != "labels"]
+            if "inputs" in data:
+                array = data["inputs"]
+            elif len(others) == 1:
+                array = data[others[0]]
+            else:
+                raise InputDataError(f"{path}: .npz has keys {keys}; put {what}")
+            labels = data["labels"] if "labels" in data else None
+    except (ValueError, OSError) as exc:
+        raise InputDataError(f"{path}: cannot read ({exc})") from None
+    return array, labels
+
+
+def read_hdf5_events(path: Path):
+    """([(times, units) per sample], labels or None) of an SHD/SSC-layout HDF5 file."""
     import h5py
 
     try:
@@ -93,13 +112,49 @@ def _read_hdf5(path: Path, config: ModelConfig, raw_channels: int):
             if "spikes" not in handle or "times" not in handle["spikes"] or "units" not in handle["spikes"]:
                 raise InputDataError(f"{path}: HDF5 file lacks spikes/times and spikes/units (SHD/SSC layout)")
             times, units = handle["spikes"]["times"], handle["spikes"]["units"]
-            samples = [bin_events(np.asarray(times[i], dtype=np.float64), np.asarray(units[i]),
-                                  raw_channels, config.nb_steps, config.max_time_s)
-                       for i in range(len(times))]
-            labels = np.asarray(handle["labels"][:], dtype=np.int64) if "labels" in handle else None
+            if len(times) != len(units):
+                raise InputDataError(f"{path}: {len(times)} rows of spike times but {len(units)} rows of units")
+            rows = [(np.asarray(times[i], dtype=np.float64), np.asarray(units[i], dtype=np.int64))
+                    for i in range(len(times))]
+            labels = np.asarray(handle["labels"][:]) if "labels" in handle else None
     except OSError as exc:
         raise InputDataError(f"{path}: not a readable HDF5 file ({exc})") from None
-    return np.stack(samples), labels
+    for index, (t, u) in enumerate(rows):
+        if t.shape != u.shape:
+            raise InputDataError(f"{path}: sample {index} has {t.size} spike times but {u.size} units")
+        if u.size and u.min() < 0:
+            raise InputDataError(f"{path}: sample {index} has negative unit indices")
+    return rows, labels
+
+
+def check_labels(labels, n_samples: int, n_classes: int | None, where: str) -> np.ndarray:
+    """[n_samples] integer class indices in 0..n_classes-1 (any when n_classes is None)."""
+    if labels is None:
+        raise InputDataError(f"{where}: no labels; training needs a 'labels' array (one class index per sample)")
+    labels = np.asarray(labels)
+    if labels.shape != (n_samples,):
+        raise InputDataError(f"{where}: {labels.size} labels (shape {list(labels.shape)}) for "
+                             f"{n_samples} samples; need one label per sample")
+    if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
+        raise InputDataError(f"{where}: labels must be integer class indices")
+    if labels.dtype.kind not in "iuf":
+        raise InputDataError(f"{where}: labels must be integer class indices, got dtype {labels.dtype}")
+    labels = labels.astype(np.int64)
+    if (labels < 0).any():
+        raise InputDataError(f"{where}: labels must be >= 0, found {int(labels.min())}")
+    if n_classes is not None and labels.max() >= n_classes:
+        raise InputDataError(f"{where}: label {int(labels.max())} out of range for {n_classes} classes "
+                             f"(labels must be 0..{n_classes - 1}); set --classes")
+    return labels
+
+
+def check_dataset(counts, labels, n_classes: int | None, where: str = "data"):
+    """Validate [N, T, C] non-negative integer counts and [N] labels in 0..n_classes-1."""
+    shape = list(np.shape(counts))
+    if len(shape) == 3 and min(shape) < 1:
+        raise InputDataError(f"{where}: no samples, steps or channels (shape {shape})")
+    counts = check_counts(counts, where, single_sample_ok=False)
+    return counts, check_labels(labels, counts.shape[0], n_classes, where)
 
 
 def load_input(path: str | Path, n_inputs: int, config: ModelConfig) -> SpikeInput:
@@ -109,25 +164,21 @@ def load_input(path: str | Path, n_inputs: int, config: ModelConfig) -> SpikeInp
         raise InputDataError(f"{path}: no such file")
     suffix = path.suffix.lower()
     labels = None
-    try:
-        if suffix == ".npy":
+    if suffix == ".npy":
+        try:
             array = np.load(path, allow_pickle=False)
-        elif suffix == ".npz":
-            with np.load(path, allow_pickle=False) as data:
-                keys = list(data.keys())
-                if "inputs" in data:
-                    array = data["inputs"]
-                elif len([k for k in keys if k != "labels"]) == 1:
-                    array = data[[k for k in keys if k != "labels"][0]]
-                else:
-                    raise InputDataError(f"{path}: .npz has keys {keys}; put the spike counts under 'inputs'")
-                labels = data["labels"].astype(np.int64) if "labels" in data else None
-        elif suffix in (".h5", ".hdf5"):
-            array, labels = _read_hdf5(path, config, n_inputs * config.spatial_bin)
-        else:
-            raise InputDataError(f"{path}: unknown input type {suffix!r}; use .npy, .npz or .h5")
-    except (ValueError, OSError) as exc:
-        raise InputDataError(f"{path}: cannot read ({exc})") from None
+        except (ValueError, OSError) as exc:
+            raise InputDataError(f"{path}: cannot read ({exc})") from None
+    elif suffix == ".npz":
+        array, labels = read_npz(path)
+        labels = None if labels is None else labels.astype(np.int64)
+    elif suffix in (".h5", ".hdf5"):
+        rows, labels = read_hdf5_events(path)
+        raw_channels = n_inputs * config.spatial_bin
+        array = np.stack([bin_events(t, u, raw_channels, config.nb_steps, config.max_time_s) for t, u in rows])
+        labels = None if labels is None else labels.astype(np.int64)
+    else:
+        raise InputDataError(f"{path}: unknown input type {suffix!r}; use .npy, .npz or .h5")
     counts = spatial_binning(check_counts(array, source), n_inputs, config.spatial_bin, source)
     if labels is not None and labels.shape != (counts.shape[0],):
         raise InputDataError(f"{path}: {labels.shape[0] if labels.ndim else 1} labels for {counts.shape[0]} samples")

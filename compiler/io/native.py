@@ -25,7 +25,7 @@ config field must agree with it (kinds, widths, delays within each layer's range
 a delays tensor exactly on the layers with a non-zero range). A file with another
 `version` is refused with a message naming the versions this silifc reads.
 
-The authors' format (a bare state dict) stays supported: `silifc.io.checkpoint.load_checkpoint`
+The authors' format (a bare state dict) stays supported: `silifc.io.models.load_model`
 accepts both and returns the same `Network` IR.
 """
 from __future__ import annotations
@@ -35,14 +35,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checkpoint import _read_state_dict, file_sha256, parse_state_dict
+from .checkpoint import file_sha256, parse_state_dict, read_state_dict
 from ..errors import CheckpointError, ConfigError, MissingKeysError, ShapeMismatchError, UnexpectedKeysError
-from ..ir import ModelConfig, Network
+from ..ir import HIDDEN_KINDS, ModelConfig, Network
 
 FORMAT_NAME = "silifc-model"
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
-KINDS = ("silif", "csilif")
+KINDS = HIDDEN_KINDS             # the neuron kinds of hidden layers
 _IO_FIELDS = {f.name: (int if f.name in ("spatial_bin", "nb_steps") else float) for f in dataclasses.fields(ModelConfig)}
 _TOP_KEYS = {"format", "version", "config", "state_dict"}
 _CONFIG_KEYS = {"kinds", "widths", "layer_max_delays", "max_delay", *_IO_FIELDS}
@@ -210,37 +210,11 @@ def parse_native_spec(obj, path: str = "<native model>", config: ModelConfig | N
 def read_native(path: str | Path, overrides: dict | None = None) -> tuple[Network, ModelSpec, dict]:
     """A native file -> (network, spec, meta). Authors' files are refused here (use load_model)."""
     path = Path(path)
-    obj = _read_state_dict(path)
+    obj = read_state_dict(path)
     if not is_native(obj):
         raise CheckpointError(f"{path}: not a silifc native model (it is a bare state dict: the authors' format)")
     network, spec = parse_native_spec(obj, str(path), sha256=file_sha256(path), overrides=overrides)
     return network, spec, dict(obj.get("meta", {}))
-
-
-def load_model(path: str | Path, overrides: dict | None = None) -> Network:
-    """Either format -> `Network`. Native: the file's config, then `overrides` (CLI options);
-    authors': defaults, the `<model>.silifc.toml` sidecar, then `overrides`."""
-    from .config import load_config
-
-    path = Path(path)
-    obj = _read_state_dict(path)
-    if is_native(obj):
-        return parse_native(obj, str(path), sha256=file_sha256(path), overrides=overrides)
-    return parse_state_dict(obj, path=str(path), config=load_config(path, overrides), sha256=file_sha256(path))
-
-
-def load_module(path: str | Path, overrides: dict | None = None):
-    """A model file of either format -> (torch `SNN` in eval mode, `ModelSpec`)."""
-    from ..reference.nn import from_network
-
-    path = Path(path)
-    obj = _read_state_dict(path)
-    if is_native(obj):
-        network, spec = parse_native_spec(obj, str(path), sha256=file_sha256(path), overrides=overrides)
-    else:
-        network = load_model(path, overrides)
-        spec = spec_of(network)
-    return from_network(network, spec.layer_max_delays), spec
 
 
 # ---------------------------------------------------------------- writing
@@ -268,26 +242,3 @@ def save_native(path: str | Path, state_dict: dict, spec: ModelSpec, meta: dict 
     torch.save(obj, tmp)
     os.replace(tmp, path)
     return path
-
-
-def save_model(path: str | Path, model, spec: ModelSpec, meta: dict | None = None) -> Path:
-    """A torch `SNN` (learned delay positions rounded) -> native file."""
-    return save_native(path, model.inference_state_dict(), spec, meta)
-
-
-def convert(path: str | Path, out: str | Path, overrides: dict | None = None) -> Path:
-    """An authors'-format checkpoint (with its sidecar/overrides) -> native file, same tensors."""
-    network = load_model(path, overrides)
-    obj = _read_state_dict(Path(path))
-    return save_native(out, obj if not is_native(obj) else obj["state_dict"], spec_of(network),
-                       {"converted_from": str(path)})
-
-
-def build_model(spec: ModelSpec, dropout: float = 0.0):
-    """Fresh torch modules for a spec (float32, random init as the authors initialise)."""
-    from ..reference.nn import SNN, make_layer
-
-    layers = [make_layer(kind, n_in, n_out, dropout=dropout if kind != "readout" else 0.0, max_delay=delay)
-              for kind, n_in, n_out, delay in zip(spec.kinds, spec.widths[:-1], spec.widths[1:],
-                                                  spec.layer_max_delays)]
-    return SNN(layers)

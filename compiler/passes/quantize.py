@@ -17,7 +17,7 @@ Algorithm:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -25,120 +25,14 @@ from ..reference import fixedpoint as fx
 from ..errors import QuantizationError
 from ..reference.float_ref import run_float
 from ..io.inputs import random_input
-from ..ir import FoldedCSiLIF, FoldedNetwork, FoldedReadout, FoldedSiLIF, ModelConfig, frozen_array
+from ..ir import (WEIGHT_QMAX, FoldedCSiLIF, FoldedNetwork, FoldedReadout, FoldedSiLIF, QuantCSiLIF, QuantNetwork,
+                  QuantReadout, QuantSiLIF, QuantSynapses)
 
 MAX_FRAC_BITS = 28                # keeps >= 3 integer bits even for tiny states
 MIN_FRAC_BITS = 8                 # below this the threshold itself is coarse: refuse
 MAX_INPUT_COUNT = 255             # events per input per step arrive as uint8 counts
 MIN_INPUT_COUNT_LIMIT = 15        # the first layer must accept at least this many events per input per step
 DEFAULT_HEADROOM = 8.0            # 3 bits above the calibration maximum
-WEIGHT_QMAX = {8: 127, 16: 32767}
-
-
-def _ints(values):
-    return frozen_array(values, np.int64)
-
-
-@dataclass(frozen=True, eq=False)
-class QuantSynapses:
-    """Weights stored per presynaptic neuron (column), as the event-driven kernel reads them."""
-
-    weight_bits: int
-    weights: np.ndarray           # [in, out] int8/int16 values (held as int64)
-    mult: np.ndarray              # [out] weight scale: state LSBs per weight LSB (integer >= 0)
-    bias: np.ndarray              # [out] constant current, state format
-    delays: np.ndarray | None     # [in, out] steps, or None
-    max_input_count: int          # largest event count one input may deliver per step (proven)
-
-    def __post_init__(self):
-        for name in ("weights", "mult", "bias", "delays"):
-            value = getattr(self, name)
-            if value is not None:
-                object.__setattr__(self, name, _ints(value))
-
-    @property
-    def n_in(self) -> int:
-        return self.weights.shape[0]
-
-    @property
-    def n_out(self) -> int:
-        return self.weights.shape[1]
-
-    @property
-    def max_delay(self) -> int:
-        return 0 if self.delays is None or not self.delays.size else int(self.delays.max())
-
-
-@dataclass(frozen=True, eq=False)
-class QuantSiLIF:
-    synapses: QuantSynapses
-    frac_bits: int
-    k_alpha: np.ndarray           # Q31 membrane decay (>= 0); -(1 - alpha) is k_alpha - 2^31
-    k_beta: np.ndarray            # Q31 adaptation decay (>= 0)
-    k_a: np.ndarray               # Q31 coupling u -> w
-    jump: np.ndarray              # b_hat in state format: added to w after a spike
-    threshold: int                # 1.0 in state format; also the soft-reset amount
-    kind: str = field(default="silif", init=False)
-
-    def __post_init__(self):
-        for name in ("k_alpha", "k_beta", "k_a", "jump"):
-            object.__setattr__(self, name, _ints(getattr(self, name)))
-
-
-@dataclass(frozen=True, eq=False)
-class QuantCSiLIF:
-    synapses: QuantSynapses
-    frac_bits: int
-    k_re: np.ndarray              # Q31 real part of the complex decay
-    k_im: np.ndarray              # Q31 imaginary part
-    threshold: int                # 0.5 in state format; also the soft-reset amount
-    kind: str = field(default="csilif", init=False)
-
-    def __post_init__(self):
-        for name in ("k_re", "k_im"):
-            object.__setattr__(self, name, _ints(getattr(self, name)))
-
-
-@dataclass(frozen=True, eq=False)
-class QuantReadout:
-    synapses: QuantSynapses
-    frac_bits: int
-    k_alpha: np.ndarray           # Q31 decay
-    exp_mult: int                 # log2(e) / 2^frac_bits in Q16 = exp_mult * 2^-exp_shift
-    exp_shift: int
-    kind: str = field(default="readout", init=False)
-
-    def __post_init__(self):
-        object.__setattr__(self, "k_alpha", _ints(self.k_alpha))
-
-
-@dataclass(frozen=True, eq=False)
-class QuantNetwork:
-    config: ModelConfig
-    hidden: tuple
-    readout: QuantReadout
-    weight_bits: int
-    headroom: float
-    source: str = ""
-    sha256: str = ""
-    # Calibration maxima per layer and state variable (float units), for reports.
-    calibration: dict = field(default_factory=dict)
-
-    @property
-    def layers(self):
-        return (*self.hidden, self.readout)
-
-    @property
-    def n_inputs(self) -> int:
-        return self.layers[0].synapses.n_in
-
-    @property
-    def n_classes(self) -> int:
-        return self.readout.synapses.n_out
-
-    @property
-    def output_scale(self) -> int:
-        return 1 << fx.OUTPUT_FRAC_BITS
 
 
 def choose_frac_bits(max_abs: float, headroom: float, layer_name: str) -> int:
@@ -247,6 +141,9 @@ def _quantize_readout(layer: FoldedReadout, frac_bits, synapses) -> QuantReadout
                         exp_mult=exp_mult, exp_shift=exp_shift)
 
 
+_QUANTIZERS = {"silif": _quantize_silif, "csilif": _quantize_csilif}
+
+
 def default_calibration_input(network: FoldedNetwork) -> np.ndarray:
     """Seeded Bernoulli events at two densities: sparse (2 %) and busy (5 %) cochlea activity."""
     bin_ = network.config.spatial_bin
@@ -269,8 +166,7 @@ def quantize_network(network: FoldedNetwork, calibration: np.ndarray | None = No
                                            min_count, name)
         if index:
             synapses = replace(synapses, max_input_count=1)   # hidden layers emit 0/1 spikes
-        quantizer = _quantize_silif if layer.kind == "silif" else _quantize_csilif
-        hidden.append(quantizer(layer, frac_bits, synapses))
+        hidden.append(_QUANTIZERS[layer.kind](layer, frac_bits, synapses))
         min_count = 1
     readout = network.readout
     frac_bits = choose_frac_bits(max(ranges["readout"].values()), headroom, "readout")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import int_ref
-from ..passes.quantize import QuantNetwork
+from ..ir import QuantNetwork
 from .results import RunResult
 
 
@@ -70,8 +70,7 @@ def isolated_flip_rates(quantized: QuantNetwork, counts, float_result: RunResult
     rates = []
     for layer, x, want in zip(quantized.hidden, inputs, float_result.spikes):
         currents = int_ref.layer_currents(x, layer.synapses)
-        runner = int_ref.run_silif if layer.kind == "silif" else int_ref.run_csilif
-        rates.append(float((runner(layer, currents, {}) != want).mean()))
+        rates.append(float((int_ref.HIDDEN_RUNNERS[layer.kind](layer, currents, {}) != want).mean()))
     return rates
 
 

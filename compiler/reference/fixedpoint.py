@@ -10,13 +10,14 @@ import math
 
 import numpy as np
 
+from ..ir import OUTPUT_FRAC_BITS  # noqa: F401  (re-exported: the readout's output format)
+
 INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
 Q31_ONE = 1 << 31
 ROUND32 = 1 << 31                 # rounding constant for >> 32
 Q31_LIMIT = (1 << 31) - 2        # largest |Q31 constant|: keeps the runtime's rounded-product sums in int64
 
-OUTPUT_FRAC_BITS = 16             # readout decision accumulators: Q16 probability per step
 EXP_FRAC_BITS = 16                # argument of 2^-t in the softmax: Q16
 EXP_TABLE_BITS = 6                # 2^-f for f in [0, 1) from 64 intervals + linear interpolation
 EXP_VALUE_BITS = 24               # exp values are Q24 (1.0 = 2^24); <= 127 classes keep the sum < 2^31

@@ -62,6 +62,9 @@ def run_readout(layer: FoldedReadout, current: np.ndarray, ranges: dict) -> np.n
     return total
 
 
+HIDDEN_RUNNERS = {"silif": run_silif, "csilif": run_csilif}
+
+
 def run_float(network: FoldedNetwork, counts: np.ndarray) -> RunResult:
     """counts [B, T, n_inputs] event counts -> outputs, decisions and every hidden spike."""
     x = np.asarray(counts, dtype=np.float64)
@@ -70,8 +73,7 @@ def run_float(network: FoldedNetwork, counts: np.ndarray) -> RunResult:
     for index, layer in enumerate(network.hidden):
         layer_ranges = ranges.setdefault(f"layer{index}", {})
         current = synaptic_input(x, layer.weight, layer.delays) + layer.bias
-        runner = run_silif if layer.kind == "silif" else run_csilif
-        out = runner(layer, current, layer_ranges)
+        out = HIDDEN_RUNNERS[layer.kind](layer, current, layer_ranges)
         spikes.append(out)
         x = out.astype(np.float64)
     readout = network.readout

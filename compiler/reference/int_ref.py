@@ -13,7 +13,7 @@ import numpy as np
 
 from . import fixedpoint as fx
 from ..io.inputs import check_event_limit
-from ..passes.quantize import QuantCSiLIF, QuantNetwork, QuantReadout, QuantSiLIF, QuantSynapses
+from ..ir import QuantCSiLIF, QuantNetwork, QuantReadout, QuantSiLIF, QuantSynapses
 from .results import RunResult
 from .synapses import synaptic_input
 
@@ -131,6 +131,10 @@ def run_csilif(layer: QuantCSiLIF, currents, ranges):
     return spikes
 
 
+HIDDEN_RUNNERS = {"silif": run_silif, "csilif": run_csilif}
+HIDDEN_UPDATES = {"silif": silif_update, "csilif": csilif_update}    # one step: (a, b, s, current, layer)
+
+
 def layer_currents(x, synapses: QuantSynapses):
     """[B, T, in] counts -> [B, T, out] currents in state format (exact int64 accumulation)."""
     delays = None if synapses.delays is None else synapses.delays.T
@@ -148,8 +152,7 @@ def run_int(network: QuantNetwork, counts) -> RunResult:
         layer_ranges = ranges.setdefault(f"layer{index}", {})
         currents = layer_currents(x, layer.synapses)
         _record(layer_ranges, "current", currents, layer.frac_bits)
-        runner = run_silif if layer.kind == "silif" else run_csilif
-        out = runner(layer, currents, layer_ranges)
+        out = HIDDEN_RUNNERS[layer.kind](layer, currents, layer_ranges)
         spikes.append(out)
         x = out.astype(np.int64)
     readout = network.readout

@@ -42,9 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..ir import READOUT_ALPHA_MAX, READOUT_ALPHA_MIN
-
-WEIGHT_QMAX = {8: 127, 16: 32767}
+from ..ir import LAYER_KINDS, READOUT_ALPHA_MAX, READOUT_ALPHA_MIN, WEIGHT_QMAX
 
 
 class BoxcarSpike(torch.autograd.Function):
@@ -315,16 +313,13 @@ def from_network(network, max_delays=None) -> SNN:
         layers.append(make_layer(layer.kind, n_in, n_out, max_delay=max_delay))
     model = SNN(layers)
     state = {}
-    names = {"silif": {"dt": "log_dt", "alpha": "log_alpha_rate", "beta": "log_beta_rate", "a": "a", "b": "b"},
-             "csilif": {"log_dt": "log_dt", "log_log_alpha": "log_log_alpha", "alpha_img": "alpha_img", "b": "b"},
-             "readout": {"alpha": "alpha"}}
     for index, layer in enumerate(network.layers):
         prefix = f"snn.{index}."
         state[prefix + "W.weight"] = layer.weight
         for key, field_name in (("weight", "gamma"), ("bias", "beta"), ("running_mean", "running_mean"),
                                 ("running_var", "running_var")):
             state[prefix + "norm." + key] = getattr(layer.norm, field_name)
-        for key, attr in names[layer.kind].items():
+        for key, attr in LAYER_KINDS[layer.kind].params:
             state[prefix + key] = getattr(layer, attr)
     full = model.state_dict()
     for key, value in state.items():
@@ -335,3 +330,29 @@ def from_network(network, max_delays=None) -> SNN:
             full[f"snn.{index}.delays"] = torch.tensor(np.array(delays, dtype=np.int64))
     model.load_state_dict(full)
     return model.eval()
+
+
+def build_module(spec, dropout: float = 0.0) -> SNN:
+    """Fresh torch modules for a `ModelSpec` (float32, random init as the authors initialise)."""
+    layers = [make_layer(kind, n_in, n_out, dropout=dropout if kind != "readout" else 0.0, max_delay=delay)
+              for kind, n_in, n_out, delay in zip(spec.kinds, spec.widths[:-1], spec.widths[1:],
+                                                  spec.layer_max_delays)]
+    return SNN(layers)
+
+
+def load_module(path, overrides: dict | None = None):
+    """A model file of either format -> (torch `SNN` in eval mode, `ModelSpec`)."""
+    from pathlib import Path
+
+    from ..io.checkpoint import file_sha256, read_state_dict
+    from ..io.models import load_model
+    from ..io.native import is_native, parse_native_spec, spec_of
+
+    path = Path(path)
+    obj = read_state_dict(path)
+    if is_native(obj):
+        network, spec = parse_native_spec(obj, str(path), sha256=file_sha256(path), overrides=overrides)
+    else:
+        network = load_model(path, overrides)
+        spec = spec_of(network)
+    return from_network(network, spec.layer_max_delays), spec

@@ -4,29 +4,25 @@
 same layout, plus executed instructions per step (and per phase: the generated step()
 calls an empty marker function at the start of each layer's synapse and neuron phase;
 the counting plugin logs every marker, so every step's phases are counted exactly).
-`profile_run` turns one run into the per-layer profile that `silifc run --count` and
-bench/run.py print: instructions per step (mean, max) per phase, synaptic operations,
-instructions per synaptic operation and per neuron update.
+silifc.target.profile turns a run into the per-layer profile.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..codegen.boards import Board
-from ..codegen.emit import CompileOptions, Project, write_project
-from .toolchain import EmulatorError, FirmwareImage, RegionUsage, build_firmware, cache_dir, run_firmware
+from ..codegen.emit import Project
+from .cache import cached_build
+from .qemu import EmulatorError, run_firmware
+from .toolchain import FirmwareImage, build_firmware
 from .harness import decode_output, encode_events
 from ..io.inputs import check_event_limit
-from ..passes.quantize import QuantNetwork
+from ..ir import QuantNetwork
 from ..reference.results import RunResult
 
-IO_BUCKET = "(harness: file I/O, init, result)"
 # Exit statuses of the test harness (templates/app/main.c.j2); 13 prints the slf_status.
 HARNESS_EXIT_MESSAGES = {10: "bad command line", 11: "cannot open a file", 12: "bad input file",
                          13: "model error"}
@@ -60,33 +56,14 @@ class FirmwareRunReport:
         return self.model_instructions / max(self.steps, 1)
 
 
-def build_model_firmware(quantized: QuantNetwork, board: Board, weights: str = "int8", prefix: str = "silifc",
-                         work_dir: str | Path | None = None, progress=None,
-                         synapses: str = "event") -> tuple[Project, FirmwareImage]:
-    """Generate the project and build its firmware; rebuilt only when a generated file changed.
-    synapses: "event" (event-driven accumulation) or "dense" (the dense baseline)."""
-    if work_dir is None:
-        key = hashlib.sha256(f"{quantized.sha256}|{board.name}|{weights}|{prefix}|{quantized.headroom}|"
-                             f"{synapses}".encode())
-        work_dir = cache_dir() / "builds" / key.hexdigest()[:20]
-    work_dir = Path(work_dir)
-    options = CompileOptions(board=board, prefix=prefix, weights=weights, synapses=synapses)
-    project = write_project(quantized, options, work_dir)
-    stamp = work_dir / "build" / "stamp.json"
-    elf = work_dir / "build" / "firmware.elf"
-    if stamp.exists() and elf.exists():
-        cached = json.loads(stamp.read_text())
-        if cached.get("digest") == project.digest:
-            memory = {region: RegionUsage(*usage) for region, usage in cached["memory"].items()}
-            return project, FirmwareImage(elf=elf, map_file=work_dir / "build" / "firmware.map", board=board,
-                                          memory=memory, compiler_output=cached.get("compiler_output", ""))
-    if progress:
-        progress(f"building firmware for {board.name} in {work_dir}")
-    image = build_firmware([project.app_source, *project.model_sources], project.include_dirs, board,
-                           work_dir / "build", defines={"SILIFC_PROFILE": None}, name="firmware")
-    stamp.write_text(json.dumps({"digest": project.digest, "compiler_output": image.compiler_output,
-                                 "memory": {r: [u.used, u.size] for r, u in image.memory.items()}}))
-    return project, image
+def build_project(project: Project, progress=None) -> FirmwareImage:
+    """The emulator firmware of a generated project (model + test harness), cached on the
+    project's digest (silifc.target.cache)."""
+    board = project.plan.board
+    return cached_build(project.directory, "firmware", project.digest, board, progress=progress,
+                        build=lambda out: build_firmware([project.app_source, *project.model_sources],
+                                                         project.include_dirs, board, out,
+                                                         defines={"SILIFC_PROFILE": None}, name="firmware"))
 
 
 def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, counts: np.ndarray,
@@ -131,163 +108,3 @@ def _step_phases(run, n_markers: int, steps: int) -> np.ndarray:
         raise EmulatorError(f"the firmware ran its phase markers out of order ({buckets.size} marker executions "
                             f"for {steps} steps of {n_markers} markers)")
     return instructions.reshape(steps, n_markers)[:, :-1]
-
-
-# ---------------------------------------------------------------- profile
-
-# The budget model of the issue: what an event-driven step should cost once the kernels are
-# tuned (instructions per synaptic operation, per hidden-neuron update); the readout's own
-# update (integrator, softmax, decision) is added as measured.
-BOUND_PER_SOP = 1.3
-BOUND_PER_NEURON = 15
-
-
-@dataclass(frozen=True)
-class LayerProfile:
-    name: str                    # C prefix of the layer, e.g. silifc_l0
-    kind: str                    # silif, csilif or readout
-    n_in: int
-    n_out: int
-    synapses: np.ndarray         # [steps] instructions of the synapse phase
-    neurons: np.ndarray          # [steps] instructions of the neuron phase
-    sops: np.ndarray             # [steps] non-zero presynaptic entries x fan-out
-    weighted_sops: np.ndarray    # [steps] presynaptic event counts x fan-out
-
-    @property
-    def macs(self) -> int:
-        """Multiply-accumulates of a dense step."""
-        return self.n_in * self.n_out
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "n_in": self.n_in, "n_out": self.n_out,
-                "synapses_mean": float(self.synapses.mean()), "synapses_max": int(self.synapses.max()),
-                "neurons_mean": float(self.neurons.mean()), "neurons_max": int(self.neurons.max()),
-                "sops_mean": float(self.sops.mean()), "weighted_sops_mean": float(self.weighted_sops.mean()),
-                "macs": self.macs,
-                "instructions_per_sop": _ratio(self.synapses.sum(), self.sops.sum()),
-                "instructions_per_neuron_update": float(self.neurons.mean()) / self.n_out}
-
-
-def _ratio(a, b) -> float | None:
-    return float(a) / float(b) if b else None
-
-
-@dataclass(frozen=True)
-class StepProfile:
-    """Per-step instruction counts of one firmware run, split as the issue asks: synaptic
-    accumulation (every layer's synapse phase, readout included), hidden-neuron updates
-    (every hidden neuron, every step) and the readout (its integrator, softmax and decision
-    accumulation). Marker calls (~4 instructions per phase) are part of the phases."""
-    layers: tuple[LayerProfile, ...]
-    synapses: str                # "event" or "dense"
-
-    @property
-    def steps(self) -> int:
-        return int(self.layers[0].synapses.size)
-
-    @property
-    def synaptic(self) -> np.ndarray:
-        return sum(layer.synapses for layer in self.layers)
-
-    @property
-    def neuron(self) -> np.ndarray:
-        return sum((layer.neurons for layer in self.layers[:-1]), np.zeros_like(self.readout))
-
-    @property
-    def readout(self) -> np.ndarray:
-        return self.layers[-1].neurons
-
-    @property
-    def total(self) -> np.ndarray:
-        return self.synaptic + self.neuron + self.readout
-
-    @property
-    def sops(self) -> np.ndarray:
-        return sum(layer.sops for layer in self.layers)
-
-    @property
-    def weighted_sops(self) -> np.ndarray:
-        return sum(layer.weighted_sops for layer in self.layers)
-
-    @property
-    def neuron_updates(self) -> int:
-        """Hidden neurons updated per step (the readout's classes are counted in `readout`)."""
-        return sum(layer.n_out for layer in self.layers[:-1])
-
-    @property
-    def macs(self) -> int:
-        return sum(layer.macs for layer in self.layers)
-
-    @property
-    def bound(self) -> float:
-        """Mean instructions per step of the budget model: 1.3 x SOPs + 15 x hidden-neuron
-        updates + the measured readout."""
-        return (BOUND_PER_SOP * float(self.sops.mean()) + BOUND_PER_NEURON * self.neuron_updates
-                + float(self.readout.mean()))
-
-    def to_dict(self) -> dict:
-        def stats(values):
-            return {"mean": float(values.mean()), "max": int(values.max())}
-        total = self.total
-        return {
-            "synapses": self.synapses, "steps": self.steps,
-            "instructions_per_step": stats(total), "synaptic": stats(self.synaptic),
-            "neuron": stats(self.neuron), "readout": stats(self.readout),
-            "sops_per_step": {"mean": float(self.sops.mean()), "max": int(self.sops.max())},
-            "weighted_sops_per_step": float(self.weighted_sops.mean()),
-            "macs_per_step": self.macs, "neuron_updates_per_step": self.neuron_updates,
-            "instructions_per_sop": _ratio(self.synaptic.sum(), self.sops.sum()),
-            "instructions_per_mac": float(self.synaptic.mean()) / self.macs,
-            "instructions_per_neuron_update": float(self.neuron.mean()) / self.neuron_updates
-            if self.neuron_updates else None,
-            "bound": self.bound, "measured_over_bound": float(total.mean()) / self.bound,
-            "layers": [layer.to_dict() for layer in self.layers],
-        }
-
-    def to_text(self) -> str:
-        """The per-layer table `silifc run --count` prints."""
-        head = (f"  {'layer':<18} {'phase':<9} {'instr/step':>11} {'max':>9} {'SOPs/step':>10} "
-                f"{'instr/SOP':>9} {'instr/neuron':>12}")
-        lines = [head, "  " + "-" * (len(head) - 2)]
-        for layer in self.layers:
-            per_sop = _ratio(layer.synapses.sum(), layer.sops.sum())
-            lines.append(f"  {layer.name:<18} {'synapses':<9} {layer.synapses.mean():11,.0f} "
-                         f"{layer.synapses.max():9,d} {layer.sops.mean():10,.0f} "
-                         f"{'-' if per_sop is None else format(per_sop, '.2f'):>9} {'':>12}")
-            what = "readout" if layer.kind == "readout" else "neurons"
-            lines.append(f"  {'':<18} {what:<9} {layer.neurons.mean():11,.0f} {layer.neurons.max():9,d} "
-                         f"{'':>10} {'':>9} {layer.neurons.mean() / layer.n_out:12.1f}")
-        total, sops = self.total, self.sops
-        per_sop = _ratio(self.synaptic.sum(), sops.sum())
-        lines += ["  " + "-" * (len(head) - 2)]
-        for label, values in (("synaptic", self.synaptic), ("neuron updates", self.neuron),
-                              ("readout", self.readout), ("step", total)):
-            lines.append(f"  {label:<28} {values.mean():11,.0f} {values.max():9,d}")
-        lines.append(f"  SOPs per step {sops.mean():,.0f} (max {sops.max():,d}; event-count weighted "
-                     f"{self.weighted_sops.mean():,.0f}), {self.synapses} synapses: "
-                     f"{'-' if per_sop is None else format(per_sop, '.2f')} instructions per SOP"
-                     + (f", {self.synaptic.mean() / self.macs:.2f} per MAC" if self.synapses == 'dense' else "")
-                     + f"; {self.neuron_updates} hidden-neuron updates per step")
-        lines.append(f"  budget model 1.3 x SOPs + 15 x neuron updates + readout = {self.bound:,.0f}: "
-                     f"measured {total.mean() / self.bound:.2f} x")
-        return "\n".join(lines)
-
-
-def profile_run(report: FirmwareRunReport, quantized: QuantNetwork, counts: np.ndarray, spikes,
-                synapses: str = "event", layer_names: list[str] | None = None) -> StepProfile:
-    """The per-layer, per-step profile of a traced run. spikes: the hidden layers' spikes
-    [samples, steps, n] of the run (the reference's, when the run is bit-exact)."""
-    if report.step_phase_instructions is None:
-        raise ValueError("profile_run needs run_model(..., trace=True)")
-    counts = np.asarray(counts)
-    inputs = [counts.reshape(-1, counts.shape[-1])] + [np.asarray(s).reshape(-1, s.shape[-1]) for s in spikes]
-    per_step = report.step_phase_instructions
-    names = layer_names or [f"layer{i}" for i in range(len(quantized.hidden))] + ["readout"]
-    layers = []
-    for index, (name, layer) in enumerate(zip(names, quantized.layers)):
-        x = inputs[index].astype(np.int64)
-        fan_out = layer.synapses.n_out
-        layers.append(LayerProfile(name=name, kind=layer.kind, n_in=layer.synapses.n_in, n_out=fan_out,
-                                   synapses=per_step[:, 2 * index], neurons=per_step[:, 2 * index + 1],
-                                   sops=(x != 0).sum(axis=1) * fan_out, weighted_sops=x.sum(axis=1) * fan_out))
-    return StepProfile(layers=tuple(layers), synapses=synapses)

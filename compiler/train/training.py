@@ -35,9 +35,10 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError, InputDataError
-from ..ir import ModelConfig
-from ..io.inputs import check_counts
-from ..io.native import KINDS, ModelSpec, build_model, save_native
+from ..ir import LAYER_KINDS, ModelConfig
+from ..io.inputs import check_dataset
+from ..io.native import KINDS, ModelSpec, save_native
+from ..reference.nn import build_module
 
 DELAY_PLACEMENTS = ("all", "hidden", "first")
 
@@ -76,7 +77,7 @@ def parse_arch(arch: str, n_inputs: int, n_classes: int, max_delay: int = 0, del
 
 def parameter_counts(spec: ModelSpec) -> dict:
     """What a model of this spec stores: weights, other float parameters, integer delays."""
-    neuron = {"silif": 5, "csilif": 4, "readout": 1}
+    neuron = {name: len(kind.params) for name, kind in LAYER_KINDS.items()}
     per_neuron = sum((neuron[kind] + 4) * width for kind, width in zip(spec.kinds, spec.widths[1:]))  # + BN (4)
     learned_bn = sum((neuron[kind] + 2) * width for kind, width in zip(spec.kinds, spec.widths[1:]))
     return {"weights": spec.weight_count(), "neuron_and_bn": per_neuron,
@@ -148,31 +149,6 @@ class TrainResult:
 
 # ---------------------------------------------------------------- data
 
-def check_dataset(counts, labels, n_classes: int | None, where: str = "data"):
-    """Validate [N, T, C] non-negative integer counts and [N] labels in 0..n_classes-1."""
-    shape = list(np.shape(counts))
-    if len(shape) == 3 and min(shape) < 1:
-        raise InputDataError(f"{where}: no samples, steps or channels (shape {shape})")
-    counts = check_counts(counts, where, single_sample_ok=False)
-    if labels is None:
-        raise InputDataError(f"{where}: no labels; training needs a 'labels' array (one class index per sample)")
-    labels = np.asarray(labels)
-    if labels.shape != (counts.shape[0],):
-        raise InputDataError(f"{where}: {labels.size} labels (shape {list(labels.shape)}) for "
-                             f"{counts.shape[0]} samples; need one label per sample")
-    if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
-        raise InputDataError(f"{where}: labels must be integer class indices")
-    if labels.dtype.kind not in "iuf":
-        raise InputDataError(f"{where}: labels must be integer class indices, got dtype {labels.dtype}")
-    labels = labels.astype(np.int64)
-    if (labels < 0).any():
-        raise InputDataError(f"{where}: labels must be >= 0, found {int(labels.min())}")
-    if n_classes is not None and labels.max() >= n_classes:
-        raise InputDataError(f"{where}: label {int(labels.max())} out of range for {n_classes} classes "
-                             f"(labels must be 0..{n_classes - 1}); set --classes")
-    return counts.astype(np.int64), labels
-
-
 def split(counts, labels, val_split: float, seed: int):
     """Seeded random train/validation split (validation: round(val_split * N) samples)."""
     n = counts.shape[0]
@@ -233,7 +209,7 @@ def recalibrate_batch_norm(model, counts, batch_size: int) -> None:
 def deployable(model, spec: ModelSpec, weight_bits: int | None = None, calibration=None, batch_size: int = 64):
     """A copy with integer delays (positions rounded), optionally simulated quantized weights,
     and (given calibration counts) batch-norm statistics recomputed for exactly this model."""
-    copy_ = build_model(spec)
+    copy_ = build_module(spec)
     copy_.load_state_dict(model.inference_state_dict())
     copy_.set_weight_bits(weight_bits)
     if calibration is not None and len(calibration) >= 2:
@@ -330,7 +306,7 @@ def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, 
 
     started = time.time()
     torch.manual_seed(options.seed)
-    model = build_model(spec, dropout=options.dropout)
+    model = build_module(spec, dropout=options.dropout)
     generator = torch.Generator().manual_seed(options.seed)
     if init_state is not None:
         try:
@@ -404,7 +380,7 @@ def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, 
 
     def restart_from_best(weight_bits=None):
         nonlocal model
-        model = build_model(spec, dropout=options.dropout)
+        model = build_module(spec, dropout=options.dropout)
         model.load_state_dict(best_state)
         model.set_weight_bits(weight_bits)
 
@@ -430,7 +406,7 @@ def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, 
 
     if best_state is None:                              # nothing was trained (e.g. only fine-tuning asked)
         evaluate("init", 0)
-    final = build_model(spec)
+    final = build_module(spec)
     final.load_state_dict(best_state)
     final.eval()
     best.pop("score", None)

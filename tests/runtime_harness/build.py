@@ -74,7 +74,7 @@ def build_firmware_driver(out_dir: Path, board_name: str, *, dsp: bool | None = 
 
 def run_firmware_cases(board, image, cases: list, work: Path, name: str = "cases",
                        insn_limit: int = 20_000_000_000, timeout: float = 600) -> tuple[case_mod.Report, object]:
-    from silifc.target.toolchain import run_firmware
+    from silifc.target.qemu import run_firmware
 
     work.mkdir(parents=True, exist_ok=True)
     case_file, result_file = (work / f"{name}.bin").resolve(), (work / f"{name}.out").resolve()

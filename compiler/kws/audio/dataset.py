@@ -318,7 +318,7 @@ def make_kws_dataset(out_dir: str | Path | None = None, spec: KwsSpec | None = N
     spec = spec if spec is not None else KwsSpec()
     check_voices(v for split in SPLITS for v in spec.voices(split))
     if cache_dir is None:
-        from ...target.toolchain import cache_dir as default_cache_dir
+        from ...io.files import cache_dir as default_cache_dir
 
         cache_dir = default_cache_dir()
     digest = spec.digest()

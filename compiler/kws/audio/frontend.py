@@ -34,9 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import ConfigError
+from .wav import SAMPLE_RATE
 
 ALGORITHM_VERSION = 1          # bump when the computation changes (data set caches key on it)
-SAMPLE_RATE = 16000
 COEF_FRAC_BITS = 30           # poles -a1, -a2 in Q2.30 (|a1| < 2)
 LOG_FRAC_BITS = 6             # log2 of power in Q6: 64 units per octave of power (3.01 dB)
 LOG_TABLE_BITS = 6            # mantissa bits that index the log2 table

@@ -16,10 +16,9 @@ import subprocess
 import numpy as np
 
 from ...errors import SilifcError
-from .wav import parse_wav
+from .wav import SAMPLE_RATE, parse_wav
 
 ESPEAK = "espeak-ng"
-SAMPLE_RATE = 16000
 ENGLISH_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
                    "en-gb-x-rp", "en-029", "en-us-nyc")
 

@@ -9,9 +9,7 @@ import numpy as np
 
 from .dataset import KEYWORDS, pink_noise, white_noise
 from .speech import check_voices, synthesize, trim_silence
-from .wav import write_wav
-
-SAMPLE_RATE = 16000
+from .wav import SAMPLE_RATE, write_wav
 
 
 @dataclass(frozen=True)
@@ -75,3 +73,16 @@ def make_keyword_stream(words=KEYWORDS[:6], *, voice: str = "en-us+m3", seed: in
         write_wav(path, stream.pcm, SAMPLE_RATE)
         path.with_suffix(".json").write_text(stream.labels_json())
     return stream
+
+
+def read_stream_events(wav: str | Path) -> tuple[StreamEvent, ...] | None:
+    """The words and times of a stream made by make_keyword_stream (its JSON sidecar beside
+    the WAV), or None when there is no readable sidecar."""
+    sidecar = Path(wav).with_suffix(".json")
+    if not sidecar.is_file():
+        return None
+    try:
+        data = json.loads(sidecar.read_text())
+        return tuple(StreamEvent(e["word"], int(e["start"]), int(e["end"])) for e in data["events"])
+    except (ValueError, KeyError, TypeError):
+        return None
