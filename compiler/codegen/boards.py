@@ -4,8 +4,8 @@ A board file holds everything silifc needs to build for a part and to emulate it
 core and its FPU/DSP (compiler flags, which kernels may be used), the clock, flash and RAM,
 the stack the linker script reserves, the QEMU machine that stands in for the board, and
 optionally a Renode platform. Boards ship in the `silifc.boards` package (the repository's
-boards/ folder); adding a board means adding a YAML file there. Users can also pass a file
-of their own to `board_from_file`.
+boards/ folder); adding a board means adding a YAML file there. Every --board option also
+takes the path of a board file of the user's (`load_board("./my_board.yaml")`).
 
 (This module is silifc.codegen.boards, singular: `silifc.boards` is the data package of YAML files,
 and a module of the same name would shadow it or be shadowed by it.)
@@ -342,15 +342,22 @@ def list_boards() -> list[str]:
                   if entry.name.endswith(BOARD_SUFFIX) and entry.is_file())
 
 
-@functools.lru_cache(maxsize=None)
 def load_board(name: str) -> Board:
-    """The shipped board called `name`; UnknownBoardError (listing the known boards) if none."""
+    """The shipped board called `name`, or the board file at that path (a value with a path
+    separator or ending in .yaml); UnknownBoardError (listing the known boards) if neither."""
+    if "/" in name or "\\" in name or name.endswith(BOARD_SUFFIX):
+        return board_from_file(name)
+    return _shipped_board(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _shipped_board(name: str) -> Board:
     known = list_boards()
     if name not in known:
         close = difflib.get_close_matches(name.lower(), known, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UnknownBoardError(f"unknown board {name!r}{hint}; known boards: {', '.join(known)}. "
-                                f"A board file of your own can be given by its path.")
+                                f"A board file of your own can be given by its path (e.g. ./my_board.yaml).")
     resource = files(BOARD_PACKAGE) / (name + BOARD_SUFFIX)
     return _parse_board(resource.read_text(encoding="utf-8"), f"{BOARD_PACKAGE}/{name}{BOARD_SUFFIX}", name)
 

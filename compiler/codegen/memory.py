@@ -26,7 +26,8 @@ from ..errors import SilifcError
 from ..passes.quantize import lanes16_exact
 from ..ir import LAYER_KINDS, QuantNetwork
 
-# sizeof() of runtime records on 32-bit ARM (checked against the ELF by tests/test_codegen.py)
+# sizeof() of runtime records on 32-bit ARM (checked against the linked ELF's symbol sizes by
+# tests/test_firmware.py::test_planned_buffer_sizes_equal_the_linked_symbols)
 NEURON_RECORD_BYTES = {"silif": 24, "csilif": 16, "readout": 12}
 LAYER_DESCRIPTOR_BYTES = {"silif": 12, "csilif": 12, "readout": 16}
 WEIGHTS_DESCRIPTOR_BYTES = 8          # slf_weights_s8 / _s16: pointer + two uint16
@@ -39,7 +40,6 @@ DENSE_SCRATCH_DESCRIPTOR_BYTES = 8    # slf_dense_scratch: pointer + uint16, pad
 LANES16_SCRATCH_DESCRIPTOR_BYTES = 8  # slf_lanes16_scratch: pointer + uint16, padded
 SYNAPSE_CHOICES = ("event", "dense")
 CELL_BYTES = 8                        # slf_silif_cell / slf_csilif_cell: two int32
-EXP2_TABLE_BYTES = 65 * 4             # runtime's softmax table (part of the runtime's flash)
 # Runtime code + step schedule + startup, measured on Cortex-M4 -O2 (~6 KB); the plan's
 # fit check uses this estimate; the link then checks the exact figure.
 CODE_ESTIMATE_BYTES = 8 * 1024

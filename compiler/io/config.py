@@ -11,8 +11,12 @@ Example sidecar (every key optional; defaults are the paper's SSC 4 ms setup):
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:      # Python 3.10: the same parser, from PyPI (a dependency there)
+    import tomli as tomllib
 
 from ..errors import ConfigError
 from ..ir import ModelConfig

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from .audio.wav import SAMPLE_RATE
 from .model import KWS_CLASSES, KWS_KEYWORDS
 
 
@@ -22,7 +23,7 @@ class StreamScore:
         return dataclasses.asdict(self)
 
 
-def score_detections(detections, events, sample_rate: int = 16000, keywords=KWS_CLASSES[:KWS_KEYWORDS],
+def score_detections(detections, events, sample_rate: int = SAMPLE_RATE, keywords=KWS_CLASSES[:KWS_KEYWORDS],
                      late_ms: float = 1000.0) -> StreamScore:
     """Match detections to the spoken words of a stream (audio.stream.StreamEvent): a word's
     window runs from its start to `late_ms` after its end. Non-keywords need no detection."""

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..reference import fixedpoint as fx
 from ..reference import int_ref
+from .audio.wav import SAMPLE_RATE
 from .detector import NONE, PROB_ONE, Detector, DetectorParams
 
 REINIT_AT = 1 << 30                      # totals above this: re-init the network when idle
@@ -155,7 +156,7 @@ CHUNK_STEPS = 2048
 
 
 def run_stream(quantized, counts, params: DetectorParams, classes, step_samples: int = 64,
-               sample_rate: int = 16000, reinit: tuple[int, int] = (REINIT_AT, REINIT_LIMIT)) -> StreamTrace:
+               sample_rate: int = SAMPLE_RATE, reinit: tuple[int, int] = (REINIT_AT, REINIT_LIMIT)) -> StreamTrace:
     """The always-listening pipeline after the front end: network without resets (except the
     re-inits of the module docstring at `reinit` = (idle threshold, hard limit) of the largest
     total), totals, differences, detector."""

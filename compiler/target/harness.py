@@ -6,8 +6,9 @@ Input (`SLFI`), little-endian:
 Output (`SLFO`), written by the firmware:
     char magic[4] = "SLFO"; uint32 version = 1; uint32 samples; uint32 classes;
     uint32 n_layers; uint32 record_spikes; then per sample:
-        int32 totals[classes]; int32 decision;
         if record_spikes: per step, per hidden layer: uint32 n, uint16 index[n] (padded to 4 bytes)
+        int32 totals[classes]; int32 decision
+    (the spikes come first: the harness writes them while the sample runs, the totals after it)
 """
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ sizes; `write_timing_task` stores it as `.npz` files that every silifc command r
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,14 +142,24 @@ def write_timing_task(directory: str | Path, task: TimingTask = TimingTask()) ->
     return paths
 
 
+def _parse_bool(text: str) -> bool:
+    """An option value that is a truth value (bool("False") would be True)."""
+    value = text.strip().lower()
+    if value in ("true", "yes", "1", "on"):
+        return True
+    if value in ("false", "no", "0", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
 def main(argv=None) -> int:
     """python -m silifc.train.tasks DIR [--seed N]: write the timing task's train/test files."""
-    import argparse
-
     parser = argparse.ArgumentParser(prog="python -m silifc.train.tasks", description=main.__doc__)
     parser.add_argument("directory")
     for f in dataclasses.fields(TimingTask):
-        parser.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default)
+        kind = _parse_bool if isinstance(f.default, bool) else type(f.default)
+        parser.add_argument("--" + f.name.replace("_", "-"), type=kind, default=f.default,
+                            metavar="true|false" if kind is _parse_bool else None)
     args = parser.parse_args(argv)
     task = TimingTask(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TimingTask)})
     for path in write_timing_task(args.directory, task):
