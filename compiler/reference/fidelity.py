@@ -70,7 +70,7 @@ def isolated_flip_rates(quantized: QuantNetwork, counts, float_result: RunResult
     rates = []
     for layer, x, want in zip(quantized.hidden, inputs, float_result.spikes):
         currents = int_ref.layer_currents(x, layer.synapses)
-        rates.append(float((int_ref.HIDDEN_RUNNERS[layer.kind](layer, currents, {}) != want).mean()))
+        rates.append(float((int_ref.run_hidden(layer, currents, {}) != want).mean()))
     return rates
 
 

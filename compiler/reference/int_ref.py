@@ -103,36 +103,23 @@ def _record(ranges, name, values, frac_bits):
         ranges[name] = max(ranges.get(name, 0.0), peak)
 
 
-def run_silif(layer: QuantSiLIF, currents, ranges):
-    batch, steps, width = currents.shape
-    u = np.zeros((batch, width), np.int64)
-    w = np.zeros((batch, width), np.int64)
-    s = np.zeros((batch, width), np.int64)
-    spikes = np.zeros((batch, steps, width), np.uint8)
-    for t in range(steps):
-        u, w, s = silif_update(u, w, s, currents[:, t], layer)
-        spikes[:, t] = s
-        _record(ranges, "u", u, layer.frac_bits)
-        _record(ranges, "w", w, layer.frac_bits)
-    return spikes
-
-
-def run_csilif(layer: QuantCSiLIF, currents, ranges):
-    batch, steps, width = currents.shape
-    zr = np.zeros((batch, width), np.int64)
-    zi = np.zeros((batch, width), np.int64)
-    s = np.zeros((batch, width), np.int64)
-    spikes = np.zeros((batch, steps, width), np.uint8)
-    for t in range(steps):
-        zr, zi, s = csilif_update(zr, zi, s, currents[:, t], layer)
-        spikes[:, t] = s
-        _record(ranges, "zr", zr, layer.frac_bits)
-        _record(ranges, "zi", zi, layer.frac_bits)
-    return spikes
-
-
-HIDDEN_RUNNERS = {"silif": run_silif, "csilif": run_csilif}
 HIDDEN_UPDATES = {"silif": silif_update, "csilif": csilif_update}    # one step: (a, b, s, current, layer)
+STATE_NAMES = {"silif": ("u", "w"), "csilif": ("zr", "zi")}          # (a, b) as the state ranges name them
+
+
+def run_hidden(layer, currents, ranges):
+    """A hidden layer over a whole sequence from the zero state: currents [B, T, N] -> spikes
+    [B, T, N] uint8; the largest |state| of each variable goes into `ranges` (float units)."""
+    batch, steps, width = currents.shape
+    a, b, s = (np.zeros((batch, width), np.int64) for _ in range(3))
+    update, names = HIDDEN_UPDATES[layer.kind], STATE_NAMES[layer.kind]
+    spikes = np.zeros((batch, steps, width), np.uint8)
+    for t in range(steps):
+        a, b, s = update(a, b, s, currents[:, t], layer)
+        spikes[:, t] = s
+        _record(ranges, names[0], a, layer.frac_bits)
+        _record(ranges, names[1], b, layer.frac_bits)
+    return spikes
 
 
 def layer_currents(x, synapses: QuantSynapses):
@@ -152,7 +139,7 @@ def run_int(network: QuantNetwork, counts) -> RunResult:
         layer_ranges = ranges.setdefault(f"layer{index}", {})
         currents = layer_currents(x, layer.synapses)
         _record(layer_ranges, "current", currents, layer.frac_bits)
-        out = HIDDEN_RUNNERS[layer.kind](layer, currents, layer_ranges)
+        out = run_hidden(layer, currents, layer_ranges)
         spikes.append(out)
         x = out.astype(np.int64)
     readout = network.readout
