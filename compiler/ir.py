@@ -53,6 +53,7 @@ LAYER_KINDS = {kind.name: kind for kind in (
 )}
 HIDDEN_KINDS = tuple(name for name, kind in LAYER_KINDS.items() if kind.spiking)
 
+MAX_LAYER_WIDTH = 0xFFFF          # neurons or inputs of one layer: the runtime counts and indexes them in uint16
 WEIGHT_FORMATS = {"int8": 8, "int16": 16}           # --weights choice -> bits
 WEIGHT_QMAX = {8: 127, 16: 32767}                   # symmetric range of each weight width
 

@@ -16,6 +16,8 @@ import json
 import time
 
 from ..codegen.boards import load_board
+from ..codegen.renode import RENODE_PART
+from ..io.files import check_output_folder, remove_generated
 from ..kws.audio.labelled_streams import read_stream_events
 from ..kws.audio.wav import SAMPLE_RATE, read_wav
 from ..kws.firmware import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware, write_audio_project
@@ -65,7 +67,7 @@ def _model_line(model) -> str:
 def cmd_listen(args) -> int:
     started = time.perf_counter()
     model = _load(args)
-    pcm = read_wav(args.wav, SAMPLE_RATE)
+    pcm = model.check_audio(read_wav(args.wav, SAMPLE_RATE), args.wav)
     trace = model.listen(pcm)
     seconds = time.perf_counter() - started
     score_lines, score = _score_lines(trace, read_stream_events(args.wav), model)
@@ -86,9 +88,11 @@ def compile_audio(args) -> int:
     """`silifc compile MODEL --board B -o DIR --audio`: the model project plus the streaming app."""
     started = time.perf_counter()
     board = load_board(args.board)
+    check_output_folder(args.output)
     model = _load(args)
     audio = write_audio_project(model, board, args.output, args.prefix, args.weights,
                                 getattr(args, "synapses", None) or "event")
+    remove_generated(audio.directory, RENODE_PART)            # an earlier plain compile into this folder
     seconds = time.perf_counter() - started
     plan = audio.project.plan
     report = {"model": str(model.path), "board": board.name, "output": str(audio.directory), "prefix": args.prefix,
@@ -117,7 +121,8 @@ def run_audio(args) -> int:
     """`silifc run MODEL --wav F`: the streaming firmware in QEMU vs the integer reference."""
     board = load_board(args.board)
     model = _load(args)
-    pcm = read_wav(args.wav, SAMPLE_RATE)  # refuses a wrong format with a conversion hint, before building
+    # Refuses a wrong format (with a conversion hint), a truncated file or too little audio, before building.
+    pcm = model.check_audio(read_wav(args.wav, SAMPLE_RATE), args.wav)
     audio, image = build_audio_firmware(model, board, args.weights, args.prefix,
                                         progress=None if args.json else say,
                                         synapses=getattr(args, "synapses", None) or "event")
@@ -130,6 +135,9 @@ def run_audio(args) -> int:
     budget = board.clock_hz * model.step_ms / 1000.0
     per_step = {name: firmware.per_step(name) for name in PER_STEP_PHASES}
     total = sum(per_step.values())
+    if total > budget:
+        say(f"warning: {total:,.0f} instructions per step on average exceed the real-time budget of {budget:,.0f} "
+            f"cycles ({model.step_ms:g} ms at {board.clock_hz / 1e6:g} MHz): the device would fall behind the audio")
     score_lines, score = _score_lines(firmware.trace, read_stream_events(args.wav), model)
     summary = {"model": str(model.path), "board": board.name, "wav": args.wav, "weights": args.weights,
                "steps": firmware.trace.steps, "detections": [d.__dict__ for d in firmware.trace.detections],
@@ -139,7 +147,8 @@ def run_audio(args) -> int:
                                          "network": per_step["audio_phase_network"],
                                          "detector": per_step["audio_phase_detect"], "total": total},
                "real_time_budget": budget, "budget_fraction": total / budget,
-               "flash_used": firmware.flash_used, "ram_used": firmware.ram_used, "score": score}
+               "flash_used": firmware.flash_used, "ram_used": firmware.ram_used, "score": score,
+               "max_stack_bytes": None if image.stack is None else image.stack.bytes}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -156,6 +165,8 @@ def run_audio(args) -> int:
             lines.append(f"           {label:<20} {per_step[name]:>9,.0f}  {100 * per_step[name] / budget:5.1f} %")
         lines.append(f"  memory   flash {firmware.flash_used} B / {board.flash.size}, RAM {firmware.ram_used} B / "
                      f"{board.ram.size} (incl. {board.stack_size} B stack)")
+        if image.stack is not None:
+            lines.append(f"  stack    {image.stack.describe(board.stack_size)}")
         lines.append("RESULT: " + ("bit-exact" if exact else "MISMATCH"))
         print("\n".join(lines))
     return 0 if exact else 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..io.inputs import load_input, random_input
+from ..io.inputs import check_host_memory, load_input, random_input
 from ..io.models import load_model, resolve_model
 from ..passes.quantize import DEFAULT_HEADROOM
 from ..pipeline import Options
@@ -34,8 +34,10 @@ def load_network(args):
 def load_counts(args, network):
     """Input events for check/infer/run: --input file, else seeded random events (said so)."""
     if args.input:
-        spikes = load_input(args.input, network.n_inputs, network.config)
+        spikes = load_input(args.input, network.n_inputs, network.config, network.n_classes)
         return spikes.counts, spikes.labels, spikes.source
+    check_host_memory(8, network.config.nb_steps, (network.n_inputs * network.config.spatial_bin,
+                                                   *network.widths[1:]), "random input")
     counts = random_input(network.n_inputs, 8, network.config.nb_steps, 0.02, network.config.spatial_bin, seed=1234)
     return counts, None, "random events (8 samples, 2 % per raw channel, seed 1234; pass --input for real data)"
 

@@ -8,10 +8,12 @@ import time
 import numpy as np
 
 from ..codegen.boards import load_board
-from ..codegen.renode import write_renode_files
+from ..codegen.renode import RENODE_PART, write_renode_files
+from ..io.files import check_result_path, remove_generated
+from ..kws.firmware import AUDIO_PART
 from ..pipeline import Artifacts, run_pipeline
 from ..reference.int_ref import run_int
-from ..target.profile import profile_run
+from ..target.profile import budget_overrun, profile_run
 from . import audio
 from .common import add_model_options, add_quant_options, emit, load_counts, load_network, pipeline_options, say
 
@@ -36,6 +38,9 @@ def cmd_compile(args) -> int:
     if board.renode is not None:
         counts, _, _ = load_counts(args, network)      # the self-check's sample: --input, else random events
         renode_files = write_renode_files(project, quantized, counts[0])
+    else:
+        remove_generated(project.directory, RENODE_PART)      # an earlier compile for a Renode board
+    remove_generated(project.directory, AUDIO_PART)           # an earlier `compile --audio` into this folder
     seconds = time.perf_counter() - started
     report = {"model": str(path), "board": board.name, "output": str(project.directory), "prefix": args.prefix,
               "weights": args.weights, "synapses": args.synapses, "compile_seconds": round(seconds, 3),
@@ -44,9 +49,12 @@ def cmd_compile(args) -> int:
              project.plan.to_text()]
     if args.build:
         image = run_pipeline(done, options, until="build").image
-        report["linked"] = {"flash_used": image.flash_used, "ram_used": image.ram_used}
+        report["linked"] = {"flash_used": image.flash_used, "ram_used": image.ram_used,
+                            "max_stack_bytes": None if image.stack is None else image.stack.bytes}
         lines.append(f"linked firmware {image.elf}: flash {image.flash_used} B of {board.flash.size}, "
                      f"RAM {image.ram_used} B of {board.ram.size} (with stack)")
+        if image.stack is not None:
+            lines.append(f"  {image.stack.describe(board.stack_size)}")
     lines.append(f"build with: make -C {project.directory}   (or add it to a CMake/Zephyr build: CMakeLists.txt)")
     if renode_files is not None:
         report["renode"] = {"script": str(renode_files.script), "robot": str(renode_files.robot)}
@@ -59,6 +67,8 @@ def cmd_compile(args) -> int:
 def cmd_run(args) -> int:
     if args.wav:
         return audio.run_audio(args)
+    if args.out:
+        check_result_path(args.out)               # before any work
     network, options, done = _prepare(args, progress=None if args.json else say, record_spikes=args.spikes)
     counts, labels, source = load_counts(args, network)
     board, path, quantized = options.board, done.source, done.quantized
@@ -76,6 +86,9 @@ def cmd_run(args) -> int:
     per_step = report.instructions_per_step
     layer_names = json.loads((project.directory / "memory_report.json").read_text())["layers"]
     profile = profile_run(report, quantized, counts, reference.spikes, args.synapses, layer_names)
+    overrun = budget_overrun(profile.total, counts.shape[1], budget)
+    if overrun is not None:
+        say("warning: " + overrun.message())
     summary = {
         "model": str(path), "board": board.name, "weights": args.weights, "synapses": args.synapses,
         "input": source,
@@ -83,10 +96,13 @@ def cmd_run(args) -> int:
         "outputs_equal": int(output_match.sum()), "decisions_equal": int(decision_match.sum()),
         "spike_mismatches": spike_mismatches,
         "flash_used": report.flash_used, "ram_used": report.ram_used,
+        "max_stack_bytes": None if report.stack is None else report.stack.bytes,
+        "stack": None if report.stack is None else report.stack.to_dict(),
         "instructions_per_step": per_step, "real_time_budget": budget,
         "budget_fraction": per_step / budget,
         "phases_per_step": {k: v / report.steps for k, v in report.phase_instructions.items()},
         "max_instructions_per_step": int(profile.total.max()),
+        "over_budget": None if overrun is None else overrun.to_dict(),
         "profile": profile.to_dict(),
         "decisions": firmware.decisions.tolist(),
     }
@@ -108,6 +124,8 @@ def cmd_run(args) -> int:
             lines.append("  hidden spikes: " + ", ".join(f"layer {i}: {m} mismatches" for i, m in enumerate(spike_mismatches)))
         lines.append(f"  memory   flash {report.flash_used} B / {board.flash.size}, RAM {report.ram_used} B / "
                      f"{board.ram.size} (incl. {board.stack_size} B stack)")
+        if report.stack is not None:
+            lines.append(f"  stack    {report.stack.describe(board.stack_size)}")
         lines.append(f"  time     {per_step:,.0f} instructions per step (max {profile.total.max():,d}) = "
                      f"{100 * per_step / budget:.1f} % of {budget:,.0f} cycles ({quantized.config.time_step_ms:g} ms "
                      f"at {board.clock_hz / 1e6:g} MHz, one instruction counted as one cycle); {args.synapses} synapses")

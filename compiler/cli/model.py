@@ -1,6 +1,7 @@
 """`silifc check` and `silifc infer`: the float and integer references on the host."""
 from __future__ import annotations
 
+from ..io.files import check_result_path
 from ..pipeline import Artifacts, run_batched, run_pipeline
 from ..reference.fidelity import compare
 from ..reference.float_ref import run_float, run_float32
@@ -30,6 +31,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_infer(args) -> int:
+    if args.out:
+        check_result_path(args.out)               # before any work
     path, network = load_network(args)
     counts, labels, source = load_counts(args, network)
     start = Artifacts(source=path, network=network)

@@ -17,17 +17,17 @@ import json
 import re
 from dataclasses import dataclass
 from importlib.resources import files
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from ..errors import SilifcError
-from ..io.files import write_if_changed
+from ..io.files import write_generated
 from ..ir import LAYER_KINDS, QuantNetwork
 from ..passes.quantize import LANES16_LIMIT, subset_sum_bound
 from ..reference import fixedpoint as fx
 from .boards import Board, compiler_flags
-from .skeleton import write_firmware_skeleton
+from .skeleton import skeleton_files
 from .templates import banner, render
 from .memory import (MAX_SYNAPTIC_DELAY, SYNAPSE_CHOICES, MemoryPlan, check_fits, delay_form, dense_rows,
                      dense_scratch_words, dense_stride, lanes16_layers, lanes16_scratch_size, layer_prefixes,
@@ -262,38 +262,37 @@ def render_project(quantized: QuantNetwork, options: CompileOptions,
     return rendered, plan
 
 
-def _copy_runtime(destination: Path) -> list[Path]:
-    """Copies runtime_c/include and runtime_c/src; returns the .c files."""
+def runtime_files() -> dict[str, str]:
+    """The C runtime's include/ and src/ files by project-relative path (runtime/...)."""
     root = files("silifc.runtime_c")
-    sources = []
+    out = {}
     for part in ("include", "src"):
-        target = destination / part
-        target.mkdir(parents=True, exist_ok=True)
         for entry in sorted(root.joinpath(part).iterdir(), key=lambda e: e.name):
             if entry.name.endswith((".c", ".h")):
-                out = target / entry.name
-                write_if_changed(out, entry.read_text(encoding="utf-8"))
-                if entry.name.endswith(".c"):
-                    sources.append(out)
-    return sources
+                out[f"runtime/{part}/{entry.name}"] = entry.read_text(encoding="utf-8")
+    return out
 
 
 def write_project(quantized: QuantNetwork, options: CompileOptions, out_dir: str | Path,
                   plan: MemoryPlan | None = None) -> Project:
+    """Render the project and write it into out_dir as its "model" part (io.files.write_generated:
+    never over a file silifc did not write; files of an earlier compile that are no longer
+    generated, e.g. under another --prefix, are removed)."""
     out_dir = Path(out_dir)
     rendered, plan = render_project(quantized, options, plan)
     digest = hashlib.sha256()
     for relative in sorted(rendered):
-        text = rendered[relative]
-        write_if_changed(out_dir / relative, text)
-        digest.update(relative.encode() + b"\0" + text.encode() + b"\0")
-    runtime_sources = _copy_runtime(out_dir / "runtime")
-    for source in runtime_sources + sorted((out_dir / "runtime" / "include").iterdir()):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
-    skeleton = write_firmware_skeleton(options.board, out_dir / "board")
+        digest.update(relative.encode() + b"\0" + rendered[relative].encode() + b"\0")
+    runtime = runtime_files()
+    runtime_sources = sorted(rel for rel in runtime if rel.startswith("runtime/src/"))
+    runtime_headers = sorted(rel for rel in runtime if rel.startswith("runtime/include/"))
+    for relative in runtime_sources + runtime_headers:
+        digest.update(PurePosixPath(relative).name.encode() + b"\0" + runtime[relative].encode() + b"\0")
+    skeleton = {f"board/{name}": text for name, text in skeleton_files(options.board).items()}
+    write_generated(out_dir, {**rendered, **runtime, **skeleton}, part="model")
     prefix = options.prefix
     return Project(directory=out_dir, plan=plan, prefix=prefix,
-                   model_sources=(out_dir / "model" / f"{prefix}_model.c", *runtime_sources),
+                   model_sources=(out_dir / "model" / f"{prefix}_model.c", *(out_dir / rel for rel in runtime_sources)),
                    app_source=out_dir / "app" / "main.c",
-                   include_dirs=(out_dir / "model", out_dir / "runtime" / "include", skeleton.directory),
+                   include_dirs=(out_dir / "model", out_dir / "runtime" / "include", out_dir / "board"),
                    digest=digest.hexdigest())

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import (CheckpointError, MissingKeysError, NonFiniteValueError,
                      NotACheckpointError, ShapeMismatchError, TruncatedCheckpointError,
                      UnexpectedKeysError, UnknownNeuronTypeError, UnsafeCheckpointError)
-from ..ir import LAYER_KINDS, BatchNorm, CSiLIFLayer, ModelConfig, Network, ReadoutLayer, SiLIFLayer
+from ..ir import LAYER_KINDS, MAX_LAYER_WIDTH, BatchNorm, CSiLIFLayer, ModelConfig, Network, ReadoutLayer, SiLIFLayer
 
 _NORM_KEYS = ("norm.weight", "norm.bias", "norm.running_mean", "norm.running_var")
 _OPTIONAL_KEYS = ("norm.num_batches_tracked", "delays")
@@ -157,6 +157,12 @@ def parse_state_dict(state, path: str = "<state dict>", config: ModelConfig | No
         if unexpected:
             raise UnexpectedKeysError(f"{path}: {kind} layer snn.{index} has unexpected key(s) "
                                       + ", ".join(f"snn.{index}.{u}" for u in unexpected))
+        shape = tuple(getattr(raw["W.weight"], "shape", ()))
+        if len(shape) == 2 and max(shape) > MAX_LAYER_WIDTH:      # before any conversion allocates
+            raise ShapeMismatchError(
+                f"{path}: snn.{index}.W.weight has shape {list(shape)}: a layer of {shape[1]:,} inputs -> {shape[0]:,} "
+                f"neurons. The C runtime counts and indexes neurons and inputs in 16 bits (at most "
+                f"{MAX_LAYER_WIDTH:,} per layer), and no Cortex-M memory holds such a layer. Use narrower layers")
         arrays = {name: _as_array(f"snn.{index}.{name}", raw[name], path)
                   for name in raw if name != "norm.num_batches_tracked"}
         weight = arrays["W.weight"]

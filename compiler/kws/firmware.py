@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import struct
-import tempfile
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -14,7 +13,7 @@ import numpy as np
 from ..codegen.boards import compiler_flags
 from ..codegen.emit import CompileOptions, write_project
 from ..codegen.templates import banner, render
-from ..io.files import write_if_changed
+from ..io.files import temp_folder, write_generated
 from ..target.cache import build_folder, cached_build
 from ..target.qemu import run_firmware
 from ..target.toolchain import build_firmware
@@ -26,6 +25,7 @@ from .stream import REINIT_AT, REINIT_LIMIT, Detection, StreamTrace, time_ms
 AUDIO_MARKERS = ("audio_phase_input", "audio_phase_frontend", "audio_phase_network", "audio_phase_detect",
                  "audio_phase_output")
 PER_STEP_PHASES = ("audio_phase_frontend", "audio_phase_network", "audio_phase_detect")
+AUDIO_PART = "audio"              # its part of the project folder (io.files.write_generated)
 TRACE_MAGIC = 0x544B4C53  # "SLKT"
 EXIT_MESSAGES = {10: "bad command line", 11: "cannot open or read the WAV file",
                  12: "the WAV file is not 16 kHz mono 16-bit PCM", 13: "model error", 14: "cannot write the trace"}
@@ -66,8 +66,9 @@ def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str
     rendered = {f"audio/{name}": render(f"audio/{name}.j2", context)
                 for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")}
     hasher = hashlib.sha256(project.digest.encode())
+    generated = {}
     for relative in sorted(rendered):
-        write_if_changed(out_dir / relative, rendered[relative])
+        generated[relative] = rendered[relative]
         hasher.update(relative.encode() + b"\0" + rendered[relative].encode() + b"\0")
     frontend_dir = out_dir / "runtime" / "frontend"
     runtime_sources = []
@@ -75,10 +76,11 @@ def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if entry.name.endswith((".c", ".h")):
             text = entry.read_text(encoding="utf-8")
-            write_if_changed(frontend_dir / entry.name, text)
+            generated[f"runtime/frontend/{entry.name}"] = text
             hasher.update(entry.name.encode() + b"\0" + text.encode() + b"\0")
             if entry.name.endswith(".c"):
                 runtime_sources.append(frontend_dir / entry.name)
+    write_generated(out_dir, generated, part=AUDIO_PART)
     sources = (out_dir / "audio" / "main.c", out_dir / "audio" / "pcm_source_semihost.c",
                *project.model_sources, *runtime_sources)
     return AudioProject(directory=out_dir, project=project, sources=sources,
@@ -141,8 +143,8 @@ def run_audio_firmware(audio: AudioProject, image, model: KwsModel, wav: str | P
                        insn_limit: int | None = None, timeout: float = 1800) -> FirmwareStream:
     """Run the streaming firmware in QEMU on a WAV file; returns its trace and costs."""
     wav = Path(wav).resolve()
-    with tempfile.TemporaryDirectory(prefix="silifc-audio-") as tmp:
-        trace_path = Path(tmp) / "trace.bin"
+    with temp_folder("audio") as tmp:
+        trace_path = tmp / "trace.bin"
         run = run_firmware(image, image.board, args=[str(wav), str(trace_path)], insn_limit=insn_limit,
                            timeout=timeout, markers=AUDIO_MARKERS, check=True)
         if run.exit_status != 0:

@@ -8,7 +8,6 @@ silifc.target.profile turns a run into the per-layer profile.
 """
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,9 +16,12 @@ import numpy as np
 from ..codegen.emit import Project
 from .cache import cached_build
 from .qemu import EmulatorError, run_firmware
+from .stack import StackUsage
 from .toolchain import FirmwareImage, build_firmware
 from .harness import decode_output, encode_events
-from ..io.inputs import check_event_limit
+from ..io.files import temp_folder
+from ..errors import InputDataError
+from ..io.inputs import check_counts, check_event_limit
 from ..ir import QuantNetwork
 from ..reference.results import RunResult
 
@@ -39,6 +41,7 @@ class FirmwareRunReport:
     # [steps, phases] instructions of every step's phases (phase_instructions' order), from the
     # plugin's marker trace; None for a run without it.
     step_phase_instructions: np.ndarray | None = field(default=None, compare=False)
+    stack: StackUsage | None = None             # worst-case stack of the firmware (its call graph)
 
     @property
     def step_instructions(self) -> np.ndarray:
@@ -70,11 +73,13 @@ def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, c
               record_spikes: bool = False, insn_limit: int = 20_000_000_000, timeout: float = 1800,
               trace: bool = True) -> FirmwareRunReport:
     """trace: also count every step's phases (FirmwareRunReport.step_phase_instructions)."""
-    counts = np.asarray(counts)
+    counts = check_counts(counts, "input", single_sample_ok=False)
+    if counts.shape[2] != quantized.n_inputs:
+        raise InputDataError(f"input: {counts.shape[2]} channels per step; the model takes {quantized.n_inputs} "
+                             "inputs")
     check_event_limit(counts, quantized.layers[0].synapses.max_input_count)
     widths = tuple(layer.synapses.n_out for layer in quantized.hidden)
-    with tempfile.TemporaryDirectory(prefix="silifc-run-") as tmp:
-        tmp = Path(tmp)
+    with temp_folder("run") as tmp:
         (tmp / "in.slfi").write_bytes(encode_events(counts))
         args = [str(tmp / "in.slfi"), str(tmp / "out.slfo")] + (["spikes"] if record_spikes else [])
         run = run_firmware(image, image.board, args=args, insn_limit=insn_limit, timeout=timeout,
@@ -94,7 +99,7 @@ def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, c
         raise EmulatorError("the plugin's marker trace disagrees with its bucket totals")
     return FirmwareRunReport(result=result, instructions_total=run.instructions, steps=steps,
                              phase_instructions=phases, flash_used=image.flash_used, ram_used=image.ram_used,
-                             step_phase_instructions=per_step)
+                             step_phase_instructions=per_step, stack=image.stack)
 
 
 def _step_phases(run, n_markers: int, steps: int) -> np.ndarray:

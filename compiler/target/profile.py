@@ -167,3 +167,38 @@ def profile_run(report: FirmwareRunReport, quantized: QuantNetwork, counts: np.n
                                    synapses=per_step[:, 2 * index], neurons=per_step[:, 2 * index + 1],
                                    sops=(x != 0).sum(axis=1) * fan_out, weighted_sops=x.sum(axis=1) * fan_out))
     return StepProfile(layers=tuple(layers), synapses=synapses)
+
+
+@dataclass(frozen=True)
+class BudgetOverrun:
+    """Steps whose instructions exceed the real-time budget (cycles of one step at the board's
+    clock). Instructions are a lower bound of cycles, so every step counted here is late."""
+    steps_over: int
+    steps: int
+    worst_sample: int
+    worst_step: int
+    worst_instructions: int
+    budget: float
+
+    def message(self) -> str:
+        return (f"{self.steps_over:,} of {self.steps:,} steps exceed the real-time budget of {self.budget:,.0f} cycles; "
+                f"the largest is step {self.worst_step} of sample {self.worst_sample}: "
+                f"{self.worst_instructions:,} instructions = {100 * self.worst_instructions / self.budget:.0f} % "
+                "(instructions are a lower bound of cycles: on the device these steps finish late). Use a faster "
+                "board (clock_hz), a longer --time-step-ms, a smaller model, or sparser input")
+
+    def to_dict(self) -> dict:
+        return {"steps_over": self.steps_over, "steps": self.steps, "worst_sample": self.worst_sample,
+                "worst_step": self.worst_step, "worst_instructions": self.worst_instructions, "budget": self.budget}
+
+
+def budget_overrun(step_instructions: np.ndarray, steps_per_sample: int, budget: float) -> BudgetOverrun | None:
+    """The steps of a run (instructions of every step, samples in order) over `budget`, or None."""
+    step_instructions = np.asarray(step_instructions)
+    over = step_instructions > budget
+    if not over.any():
+        return None
+    worst = int(step_instructions.argmax())
+    return BudgetOverrun(steps_over=int(over.sum()), steps=int(step_instructions.size),
+                         worst_sample=worst // steps_per_sample, worst_step=worst % steps_per_sample,
+                         worst_instructions=int(step_instructions[worst]), budget=float(budget))
