@@ -284,11 +284,12 @@ def write_project(quantized: QuantNetwork, options: CompileOptions, out_dir: str
     for relative in sorted(rendered):
         digest.update(relative.encode() + b"\0" + rendered[relative].encode() + b"\0")
     runtime = runtime_files()
-    runtime_sources = sorted(rel for rel in runtime if rel.startswith("runtime/src/"))
-    runtime_headers = sorted(rel for rel in runtime if rel.startswith("runtime/include/"))
-    for relative in runtime_sources + runtime_headers:
-        digest.update(PurePosixPath(relative).name.encode() + b"\0" + runtime[relative].encode() + b"\0")
+    runtime_sources = sorted(rel for rel in runtime if rel.startswith("runtime/src/") and rel.endswith(".c"))
+    for relative in sorted(runtime):              # every runtime file, slf_internal.h included
+        digest.update(relative.encode() + b"\0" + runtime[relative].encode() + b"\0")
     skeleton = {f"board/{name}": text for name, text in skeleton_files(options.board).items()}
+    for relative in sorted(skeleton):             # the build links the same startup code and linker scripts
+        digest.update(relative.encode() + b"\0" + skeleton[relative].encode() + b"\0")
     write_generated(out_dir, {**rendered, **runtime, **skeleton}, part="model")
     prefix = options.prefix
     return Project(directory=out_dir, plan=plan, prefix=prefix,

@@ -78,7 +78,7 @@ def check_counts(array, source: str, single_sample_ok: bool = True) -> np.ndarra
         bad = ~np.isfinite(array) | (array != np.round(array))
         if bad.any():
             where = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), array.shape))
-            raise InputDataError(f"{source}: spike counts must be whole numbers; found {array[where]!r} at "
+            raise InputDataError(f"{source}: spike counts must be whole numbers; found {float(array[where])!r} at "
                                  f"{_where(where)} ({int(bad.sum())} such value(s))")
     elif array.dtype.kind not in "iub":
         raise InputDataError(f"{source}: spike counts must be numbers, got dtype {array.dtype}")
@@ -88,9 +88,9 @@ def check_counts(array, source: str, single_sample_ok: bool = True) -> np.ndarra
             bad_value = low if low < 0 else high
             where = tuple(int(i) for i in np.unravel_index(int(array.argmin() if low < 0 else array.argmax()),
                                                           array.shape))
-            what = "negative" if low < 0 else f"above {MAX_COUNT:,} (events of one channel in one step)"
-            raise InputDataError(f"{source}: spike count {int(bad_value)} at {_where(where)} is {what}; "
-                                 "counts are non-negative numbers of events per channel and step")
+            what = "negative" if low < 0 else f"above {MAX_COUNT:,}"
+            raise InputDataError(f"{source}: spike count {int(bad_value)} at {_where(where)} is {what}; a count is "
+                                 f"the number of events of one channel in one step, 0 to {MAX_COUNT:,}")
     return array.astype(np.int64)
 
 
@@ -178,7 +178,7 @@ def check_labels(labels, n_samples: int, n_classes: int | None, where: str,
                              f"{n_samples} samples; need one label per sample")
     if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
         bad = labels[labels != np.round(labels)]
-        raise InputDataError(f"{where}: labels must be integer class indices, found {bad[0]!r} "
+        raise InputDataError(f"{where}: labels must be integer class indices, found {float(bad[0])!r} "
                              f"({bad.size} such label(s))")
     if labels.dtype.kind not in "iuf":
         raise InputDataError(f"{where}: labels must be integer class indices, got dtype {labels.dtype}")

@@ -63,6 +63,13 @@ _FOLDERS = {"silif": fold_silif, "csilif": fold_csilif, "readout": fold_readout}
 
 
 def fold_network(network: Network) -> FoldedNetwork:
+    """Overflowing parameters become inf/NaN here silently (no numpy warnings): passes.check
+    refuses them by name right after."""
+    with np.errstate(all="ignore"):
+        return _fold_network(network)
+
+
+def _fold_network(network: Network) -> FoldedNetwork:
     return FoldedNetwork(
         config=network.config,
         hidden=tuple(_FOLDERS[layer.kind](layer) for layer in network.hidden),
