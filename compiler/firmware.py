@@ -49,6 +49,7 @@ class FirmwareRunReport:
     cycles_total: int | None = None
     phase_cycles: dict | None = None
     step_phase_cycles: np.ndarray | None = field(default=None, compare=False)
+    cycle_events: dict = field(default_factory=dict)   # the whole run's model events (FirmwareRun.cycle_events)
 
     @property
     def step_instructions(self) -> np.ndarray:
@@ -139,7 +140,8 @@ def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, c
     return FirmwareRunReport(result=result, instructions_total=run.instructions, steps=steps,
                              phase_instructions=phases, flash_used=image.flash_used, ram_used=image.ram_used,
                              step_phase_instructions=per_step, cycle_model=run.cycle_model,
-                             cycles_total=run.cycles, phase_cycles=phase_cycles, step_phase_cycles=step_cycles)
+                             cycles_total=run.cycles, phase_cycles=phase_cycles, step_phase_cycles=step_cycles,
+                             cycle_events=run.cycle_events)
 
 
 def _step_phases(run, n_markers: int, steps: int, cycles: bool = False) -> np.ndarray:

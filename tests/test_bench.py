@@ -48,6 +48,13 @@ def test_bench_table_and_targets_on_a_small_model(bench, small_case):
         assert row["neuron_updates"] == 72 and row["budget_cycles"] == 256_000
         assert sum(row["ram_buffers"].values()) + row["stack"] + row["ram_other"] == row["ram"]
         assert row["bound"] == pytest.approx(1.3 * row["sops_mean"] + 15 * 72 + row["readout_mean"])
+        # estimated cycles: the same split, every instruction at least one cycle, the budget in cycles
+        assert row["cycle_model"] == "cortex-m4"
+        assert row["cycles_mean"] == pytest.approx(row["synaptic_cycles_mean"] + row["neuron_cycles_mean"]
+                                                   + row["readout_cycles_mean"])
+        assert row["cycles_max"] >= row["cycles_mean"] >= row["step_mean"]
+        assert row["budget_percent"] == pytest.approx(100 * row["cycles_mean"] / 256_000)
+        assert row["cycles_per_neuron"] == pytest.approx(row["neuron_cycles_mean"] / 72)
     event, dense = rows
     assert event["sops_mean"] == dense["sops_mean"]                # a property of the model and input
     assert dense["macs_per_step"] == 24 * 40 + 40 * 32 + 32 * 5
@@ -58,7 +65,9 @@ def test_bench_table_and_targets_on_a_small_model(bench, small_case):
     md = bench.markdown(results)
     assert "| model | board | synapses | instr/step |" in md and "## Targets" in md and "## RAM per buffer" in md
     checks = results["targets"][0]["checks"]
-    assert set(checks) == {"dense_over_event", "measured_over_bound", "budget_fraction", "flash", "bit_exact"}
+    assert set(checks) == {"dense_over_event", "measured_over_bound", "budget_fraction", "worst_step",
+                           "cycles_per_neuron", "cycles_per_sop", "flash", "bit_exact"}
+    assert "one instruction" not in md and "est. cycles/step" in md
     json.dumps(results)                                            # serialisable as written to results.json
 
 
@@ -68,3 +77,12 @@ def test_bench_counts_are_deterministic(bench, small_case):
     assert first == second
     assert first["per_step_sha256"] == second["per_step_sha256"]
     assert np.isfinite(first["instructions_per_mac"])
+
+
+def test_board_without_a_cycle_model_reports_instructions_only(bench, small_case):
+    row = bench.measure(small_case, "mps2_an500", "event")               # Cortex-M7: no cycle model
+    assert row["bit_exact"] and row["step_mean"] > 0
+    assert row["cycle_model"] is None and row["cycles_mean"] is None and row["budget_percent"] is None
+    assert row["per_step_cycles_sha256"] is None
+    cells = bench.table([row]).splitlines()[2].split()
+    assert "-" in cells
