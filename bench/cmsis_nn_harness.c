@@ -13,6 +13,7 @@
  * Markers: cmsis_layer0 .. cmsis_layer2 before each layer's call, cmsis_step_end after the
  * step, so the counting plugin splits every step exactly.
  */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arm_nnfunctions.h"
