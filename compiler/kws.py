@@ -530,9 +530,17 @@ class FirmwareStream:
     phase_instructions: dict     # marker -> instructions over the whole run
     flash_used: int
     ram_used: int
+    # marker -> estimated cycles over the whole run (docs/cycles.md); None without a cycle model
+    phase_cycles: dict | None = None
+    cycle_model: str | None = None
 
     def per_step(self, phase: str) -> float:
         return self.phase_instructions.get(phase, 0) / max(self.trace.steps, 1)
+
+    def cycles_per_step(self, phase: str) -> float | None:
+        if self.phase_cycles is None:
+            return None
+        return self.phase_cycles.get(phase, 0) / max(self.trace.steps, 1)
 
 
 def _decode_trace(data: bytes, bands: int, classes: tuple[str, ...], step_samples: int,
@@ -558,21 +566,25 @@ def _decode_trace(data: bytes, bands: int, classes: tuple[str, ...], step_sample
 def run_audio_firmware(audio: AudioProject, image, model: KwsModel, wav: str | Path,
                        insn_limit: int | None = None, timeout: float = 1800) -> FirmwareStream:
     """Run the streaming firmware in QEMU on a WAV file; returns its trace and costs."""
-    from .emulator import run_firmware
+    from .emulator import cycle_model_for, run_firmware
 
     wav = Path(wav).resolve()
     with tempfile.TemporaryDirectory(prefix="silifc-audio-") as tmp:
         trace_path = Path(tmp) / "trace.bin"
         run = run_firmware(image, image.board, args=[str(wav), str(trace_path)], insn_limit=insn_limit,
-                           timeout=timeout, markers=AUDIO_MARKERS, check=True)
+                           timeout=timeout, markers=AUDIO_MARKERS, check=True,
+                           cycle_model=cycle_model_for(image.board))
         if run.exit_status != 0:
             raise KwsError(f"the streaming firmware stopped with status {run.exit_status} "
                            f"({EXIT_MESSAGES.get(run.exit_status, 'unknown')}):\n{run.stdout.strip()}")
         trace = _decode_trace(trace_path.read_bytes(), model.frontend.bands, model.classes,
                               model.frontend.step_samples, model.frontend.sample_rate)
     phases = {name: count.instructions for name, count in run.buckets.items() if name in AUDIO_MARKERS}
+    cycles = None if run.cycles is None else \
+        {name: count.cycles for name, count in run.buckets.items() if name in AUDIO_MARKERS}
     return FirmwareStream(trace=trace, stdout=run.stdout, instructions_total=run.instructions,
-                          phase_instructions=phases, flash_used=image.flash_used, ram_used=image.ram_used)
+                          phase_instructions=phases, flash_used=image.flash_used, ram_used=image.ram_used,
+                          phase_cycles=cycles, cycle_model=run.cycle_model)
 
 
 # ---------------------------------------------------------------- scoring against known words
