@@ -291,8 +291,7 @@ def _expected(mnemonic: str, operands: str, size: int) -> dict:
     expected = {"class": "alu"}
     if base.startswith(_NO_DESTINATION) or not regs:
         expected["alu_writes"] = 0
-    elif base.rstrip("s").rstrip("".join(_CONDITIONS)) in ("umull", "smull", "umlal", "smlal", "umaal") or \
-            base.startswith(("umull", "smull", "umlal", "smlal", "umaal", "smlald", "smlsld")):
+    elif base.startswith(("umull", "smull", "umlal", "smlal", "umaal")):     # two destinations (incl. SMLALD)
         expected["alu_writes"] = _mask(regs[:2])
     elif regs[0] == "pc":
         expected["branch"] = 2
