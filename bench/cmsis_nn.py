@@ -121,8 +121,8 @@ def write_model_header(case, path: Path, record_bytes: int, offsets: list[int]) 
 
 def build(case, root: Path, board, out_dir: Path, record_bytes: int, offsets: list[int]):
     """Compiles CMSIS-NN's two sources (its own flags) and links them with the harness."""
-    from silifc.board import compiler_flags
-    from silifc.emulator import build_firmware
+    from silifc.codegen.boards import compiler_flags
+    from silifc.target.toolchain import build_firmware
 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_model_header(case, out_dir / "cmsis_nn_model.h", record_bytes, offsets)
@@ -140,8 +140,8 @@ def build(case, root: Path, board, out_dir: Path, record_bytes: int, offsets: li
 
 def measure(case, cmsis_path: str | Path, board_name: str = "nrf52840", progress=None) -> dict:
     """One bench row: CMSIS-NN's dense synapses for this model, instructions and est. cycles per step."""
-    from silifc.board import load_board
-    from silifc.emulator import cycle_model_for, run_firmware
+    from silifc.codegen.boards import load_board
+    from silifc.target.qemu import cycle_model_for, run_firmware
 
     root = check_checkout(cmsis_path)
     board = load_board(board_name)

@@ -9,9 +9,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from silifc.board import load_board
-from silifc.emulator import (BEFORE_FIRST_MARKER, CYCLE_MODELS, EmulatorError, build_firmware, cycle_model_for,
-                             ensure_insncount_plugin, run_firmware)
+from silifc.codegen.boards import load_board
+from silifc.target.qemu import (BEFORE_FIRST_MARKER, CYCLE_MODELS, EmulatorError, cycle_model_for,
+                                ensure_insncount_plugin, run_firmware)
+from silifc.target.toolchain import build_firmware
 
 from conftest import DATA, ROOT
 
@@ -325,12 +326,12 @@ def decode_dump(tmp_path_factory):
 @pytest.fixture(scope="module")
 def model_firmware(tmp_path_factory):
     """A small generated model: the runtime's kernels (event, lanes16, neurons), libgcc, startup."""
-    from silifc.checkpoint import parse_state_dict
-    from silifc.firmware import build_model_firmware
-    from silifc.fold import fold_network
-    from silifc.inputs import random_input
-    from silifc.quantize import quantize_network
-    from silifc.synthetic import random_state_dict
+    from silifc.io.checkpoint import parse_state_dict
+    from silifc.io.inputs import random_input
+    from silifc.passes.fold import fold_network
+    from silifc.passes.quantize import quantize_network
+    from silifc.pipeline import build_model_firmware
+    from synthetic import random_state_dict
 
     folded = fold_network(parse_state_dict(random_state_dict((24, 40, 32, 5), ("silif", "csilif"), seed=5)))
     quantized = quantize_network(folded, calibration=random_input(24, 2, 40, 0.05, 1, seed=5))
