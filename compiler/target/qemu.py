@@ -74,21 +74,31 @@ _PLUGIN_SOURCES = ("insncount.c", "qemu_plugin_api.h", "cortex_m4_timing.h")
 _PLUGIN_CFLAGS = ("-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden")
 
 
+def _plugin_texts() -> dict[str, bytes]:
+    tools = files("silifc.runtime_c") / "tools"
+    return {name: (tools / name).read_bytes() for name in _PLUGIN_SOURCES}
+
+
+def insncount_plugin_digest(texts: Mapping[str, bytes] | None = None) -> str:
+    """sha256 over the plugin's sources (every file it includes) and build flags: what its
+    counts and cycle estimates depend on (bench/ stamps saved measurements with it)."""
+    digest = hashlib.sha256()
+    for name, text in (texts or _plugin_texts()).items():
+        digest.update(name.encode() + b"\0" + text + b"\0")
+    digest.update(" ".join(_PLUGIN_CFLAGS).encode())
+    return digest.hexdigest()
+
+
 def ensure_insncount_plugin() -> Path:
     """Path of the insncount QEMU plugin, built with the host gcc into the cache on first use.
 
     The file name carries a hash of the plugin sources and flags, so an updated silifc never
     runs a stale plugin and concurrent processes never see a half-written one.
     """
-    tools = files("silifc.runtime_c") / "tools"
-    texts = {name: (tools / name).read_bytes() for name in _PLUGIN_SOURCES}
-    digest = hashlib.sha256()
-    for name, text in texts.items():
-        digest.update(name.encode() + b"\0" + text + b"\0")
-    digest.update(" ".join(_PLUGIN_CFLAGS).encode())
+    texts = _plugin_texts()
     plugin_dir = cache_dir() / "qemu-plugins"
     plugin_dir.mkdir(exist_ok=True)
-    plugin = plugin_dir / f"libinsncount-{digest.hexdigest()[:16]}.so"
+    plugin = plugin_dir / f"libinsncount-{insncount_plugin_digest(texts)[:16]}.so"
     if plugin.exists():
         return plugin
     gcc = tool("gcc")
