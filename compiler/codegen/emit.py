@@ -246,7 +246,7 @@ def render_project(quantized: QuantNetwork, options: CompileOptions,
         "max_event_count": quantized.layers[0].synapses.max_input_count,
         "time_step_ms": quantized.config.time_step_ms, "layers": layers, "hidden": layers[:-1],
         "readout": layers[-1], "plan": plan, "phases": _phase_names(prefix, names),
-        "end_phase": f"{prefix}_phase_end", "board": board, "cflags": " ".join(compiler_flags(board)),
+        "end_phase": f"{prefix}_phase_end", "input_counts": f"{prefix}_input_counts", "board": board, "cflags": " ".join(compiler_flags(board)),
     }
     rendered = {
         f"model/{prefix}_model.h": render("model/model.h.j2", context),

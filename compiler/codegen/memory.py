@@ -196,6 +196,9 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: st
                               f"dense input vector, {words} words, shared by the layers"))
         buffers.append(Buffer(f"{prefix}_dense_scratch", "flash", DENSE_SCRATCH_DESCRIPTOR_BYTES,
                               "scratch descriptor"))
+    n_inputs = quantized.layers[0].synapses.n_in
+    buffers.append(Buffer(f"{prefix}_input_counts", "ram", 2 * n_inputs,
+                          f"uint16 events per input in the step being checked (the summed event limit), [{n_inputs}]"))
     lane_words = lanes16_scratch_size(quantized, synapses)
     if lane_words:
         buffers.append(Buffer(f"{prefix}_lanes16_scratch_words", "ram", 4 * lane_words,

@@ -33,7 +33,8 @@
  *   tiny_readout_total               ram         12  int32 decision accumulators (Q16)
  *   tiny_dense_scratch_words         ram         32  dense input vector, 8 words, shared by the layers
  *   tiny_dense_scratch               flash        8  scratch descriptor
- *   flash 480 B, RAM 271 B (+ 8192 B stack)
+ *   tiny_input_counts                ram         12  uint16 events per input in the step being checked (the summed event limit), [6]
+ *   flash 480 B, RAM 283 B (+ 8192 B stack)
  */
 #include "tiny_model.h"
 
@@ -161,12 +162,13 @@ static slf_status tiny_check_constants(void)
     return SLF_OK;
 }
 
+/* Set by the first init() whose constant check passed; step() refuses to run before. */
+static uint8_t tiny_initialized;
+
 slf_status tiny_init(void)
 {
-    static uint8_t constants_checked;
-    if (!constants_checked) {
+    if (!tiny_initialized) {
         RETURN_IF_FAILED(tiny_check_constants());
-        constants_checked = 1;
     }
     RETURN_IF_FAILED(slf_delay_ring_init_s32(&tiny_l0_ring, tiny_l0_ring_slots, 1, 5));
     for (uint16_t i = 0; i < 5; i++) {
@@ -185,16 +187,49 @@ slf_status tiny_init(void)
         tiny_readout_u[i] = 0;
         tiny_readout_total[i] = 0;
     }
+    tiny_initialized = 1;
     return SLF_OK;
+}
+
+/* Events per input in the step being checked; all zero between calls of step(). */
+static uint16_t tiny_input_counts[TINY_N_INPUTS];
+
+/* The step's input against the documented limits, before anything changes: the events array,
+ * every index < N_INPUTS, and the counts of each input (repeats summed) <= MAX_EVENT_COUNT, the
+ * count the first layer's input currents are proven to fit int32 for. */
+static slf_status tiny_check_events(const slf_event *events, uint16_t n_events)
+{
+    if (events == 0 && n_events != 0) {
+        return SLF_ERR_NULL;
+    }
+    slf_status status = SLF_OK;
+    uint16_t checked = 0;
+    for (; checked < n_events; checked++) {
+        uint16_t index = events[checked].index;
+        if (index >= TINY_N_INPUTS) {
+            status = SLF_ERR_INDEX;
+            break;
+        }
+        uint16_t sum = (uint16_t)(tiny_input_counts[index] + events[checked].count);
+        tiny_input_counts[index] = sum;
+        if (sum > TINY_MAX_EVENT_COUNT) {
+            status = SLF_ERR_COUNT;
+            checked++;
+            break;
+        }
+    }
+    for (uint16_t k = 0; k < checked; k++) {
+        tiny_input_counts[events[k].index] = 0;
+    }
+    return status;
 }
 
 slf_status tiny_step(const slf_event *events, uint16_t n_events)
 {
-    for (uint16_t k = 0; k < n_events; k++) {
-        if (events[k].count > TINY_MAX_EVENT_COUNT) {
-            return SLF_ERR_COUNT; /* the input currents are proven to fit int32 only up to this count */
-        }
+    if (!tiny_initialized) {
+        return SLF_ERR_STATE;
     }
+    RETURN_IF_FAILED(tiny_check_events(events, n_events));
     SLF_PHASE(tiny_l0_phase_synapses);
     RETURN_IF_FAILED(slf_dense_events_s8(&tiny_l0_weights, events, n_events, &tiny_dense_scratch, &tiny_l0_ring));
     SLF_PHASE(tiny_l0_phase_neurons);

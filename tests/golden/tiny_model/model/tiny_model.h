@@ -24,13 +24,15 @@ extern "C" {
 #define TINY_OUTPUT_FRAC_BITS 16           /* totals are Q16: sum over steps of softmax */
 
 /* Clears every state, ring and total; the first call also validates the constants (they are
- * in flash, so once is enough). Call before the first step and between independent sequences. */
+ * in flash, so once is enough). Call before the first step and between independent sequences.
+ * Returns SLF_ERR_PARAM (or another error) if a constant fails its check; step() then refuses. */
 slf_status tiny_init(void);
 
 /* Advances the network by one step. events[0 .. n_events) need not be sorted; an index may
- * repeat (the counts of one index must add up to at most TINY_MAX_EVENT_COUNT).
- * Returns SLF_ERR_INDEX for an index >= TINY_N_INPUTS and SLF_ERR_COUNT for a count
- * above TINY_MAX_EVENT_COUNT (nothing changed then). */
+ * repeat, and the counts of one index add up (at most TINY_MAX_EVENT_COUNT in total).
+ * Returns, with nothing changed: SLF_ERR_STATE before a successful tiny_init(),
+ * SLF_ERR_NULL for events == NULL with n_events > 0, SLF_ERR_INDEX for an index >=
+ * TINY_N_INPUTS, SLF_ERR_COUNT when one input's counts sum above TINY_MAX_EVENT_COUNT. */
 slf_status tiny_step(const slf_event *events, uint16_t n_events);
 
 /* Copies the decision accumulators (Q16) into totals (may be NULL) and returns
