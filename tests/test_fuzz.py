@@ -2,8 +2,8 @@
 compiled, built and run in QEMU bit-exactly against the integer reference (issue 18).
 
 Default tier: a few derandomized cases (the harness itself is tested on every run). The slow
-tier (`scripts/test.sh --slow`) draws FUZZ_SLOW_MODELS models x FUZZ_SLOW_SAMPLES input samples
-(>= 2,000 model-input cases). A failing case is shrunk by hypothesis and written to
+tier (`scripts/test.sh --slow`) draws FUZZ_SLOW_MODELS models with FUZZ_SLOW_SAMPLES input
+samples each and requires >= FUZZ_SLOW_MIN_CASES model x input cases run bit-exact. A failing case is shrunk by hypothesis and written to
 tests/data/fuzz_regressions/new-failure.json; rename it and it becomes a regression case that
 `test_saved_regression_cases` replays in the default tier. The counts (models refused by
 reason, inputs refused by reason, cases run, mismatches) are printed at the end of the run.
@@ -35,7 +35,8 @@ from fuzz_models import EXTREMES, case_input, case_model, extremes_for
 
 REGRESSIONS = Path(__file__).parent / "data" / "fuzz_regressions"
 FUZZ_SLOW_MODELS = 200
-FUZZ_SLOW_SAMPLES = 10
+FUZZ_SLOW_SAMPLES = 32
+FUZZ_SLOW_MIN_CASES = 2000        # model x input cases that must run bit-exact in the slow tier
 BOARD = "nrf52840"
 
 pytestmark = pytest.mark.firmware
@@ -57,9 +58,11 @@ def cases(draw, samples=None):
     hidden = draw(st.integers(1, 3))
     kinds = [draw(st.sampled_from(("silif", "csilif"))) for _ in range(hidden)]
     widths = [draw(st.integers(1, 300)) for _ in range(hidden + 1)] + [draw(st.integers(2, 50))]
-    delays = [draw(st.sampled_from((0, 0, 1, 3, 15, 16))) for _ in range(hidden + 1)]
+    delays = [draw(st.sampled_from((0, 0, 0, 1, 3, 15, 15, 16) if index == 0 else (0, 0, 0, 0, 1, 3, 15, 16)))
+              for index in range(hidden + 1)]                 # 16: past the runtime's 4-bit delays, refused
     layer_kinds = kinds + ["readout"]
-    extremes = [sorted(set(draw(st.lists(st.sampled_from(extremes_for(kind)), max_size=2)))) for kind in layer_kinds]
+    extremes = [sorted(set(draw(st.lists(st.sampled_from(extremes_for(kind)), max_size=2))))
+                if draw(st.booleans()) else [] for kind in layer_kinds]
     return {"kinds": kinds, "widths": widths, "delays": delays, "extremes": extremes,
             "weights": draw(st.sampled_from(("int8", "int16"))), "seed": draw(st.integers(0, 2**16)),
             "input": {"samples": samples or draw(st.integers(1, 4)), "steps": draw(st.integers(1, 24)),
@@ -144,6 +147,13 @@ def test_random_models_are_refused_or_bit_exact(case):
 @given(cases(samples=FUZZ_SLOW_SAMPLES))
 def test_random_models_are_refused_or_bit_exact_slow(case):
     run_and_save(case)
+
+
+@pytest.mark.slow
+def test_the_slow_tier_ran_enough_cases():
+    """Runs after the slow fuzzing test (file order): it must have run >= FUZZ_SLOW_MIN_CASES
+    model x input cases bit-exact (refused models and inputs do not count)."""
+    assert STATS["cases"] >= FUZZ_SLOW_MIN_CASES, summary_lines()
 
 
 @pytest.mark.parametrize("path", sorted(REGRESSIONS.glob("*.json")), ids=lambda p: p.stem)

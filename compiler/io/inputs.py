@@ -89,8 +89,8 @@ def check_counts(array, source: str, single_sample_ok: bool = True) -> np.ndarra
             where = tuple(int(i) for i in np.unravel_index(int(array.argmin() if low < 0 else array.argmax()),
                                                           array.shape))
             what = "negative" if low < 0 else f"above {MAX_COUNT:,}"
-            raise InputDataError(f"{source}: spike count {int(bad_value)} at {_where(where)} is {what}; a count is "
-                                 f"the number of events of one channel in one step, 0 to {MAX_COUNT:,}")
+            raise InputDataError(f"{source}: spike count {int(bad_value)} at {_where(where)} is {what}; counts must be "
+                                 f"non-negative numbers of events of one channel in one step, at most {MAX_COUNT:,}")
     return array.astype(np.int64)
 
 
