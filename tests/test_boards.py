@@ -158,3 +158,56 @@ def test_duplicate_keys_and_bad_yaml_are_rejected(tmp_path):
 def test_missing_board_file(tmp_path):
     with pytest.raises(BoardFileError, match="cannot read board file"):
         board_from_file(tmp_path / "nowhere.yaml")
+
+
+# ---------------------------------------------------------------- real boards (device application)
+
+DEVICE_BOARDS = {"nano33_ble_sense", "xiao_nrf52840_sense", "nrf52840dk"}
+
+
+def test_device_boards_facts():
+    """The values cited in each board file's comments (Zephyr board files, Arduino core)."""
+    assert DEVICE_BOARDS <= set(list_boards())
+    nano, xiao, dk = (load_board(n) for n in ("nano33_ble_sense", "xiao_nrf52840_sense", "nrf52840dk"))
+    assert (nano.flash.origin, nano.flash.size) == (0x10000, 0xE8000)
+    assert (xiao.flash.origin, xiao.flash.size) == (0x27000, 0xC5000)
+    assert (dk.flash.origin, dk.flash.size) == (0, 1 << 20)
+    assert [str(p) for p in (nano.device.pdm_clk, nano.device.pdm_din, nano.device.mic_power,
+                             nano.device.uart_tx, nano.device.led)] == ["P0.26", "P0.25", "P0.17", "P1.03", "P0.13"]
+    assert [str(p) for p in (xiao.device.pdm_clk, xiao.device.pdm_din, xiao.device.mic_power,
+                             xiao.device.uart_tx, xiao.device.led)] == ["P1.00", "P0.16", "P1.10", "P1.11", "P0.26"]
+    assert dk.device.mic_power is None and str(dk.device.uart_tx) == "P0.06"
+    assert (nano.device.flash_method, xiao.device.flash_method, dk.device.flash_method) == ("bossac", "uf2", "pyocd")
+    assert xiao.device.uf2_family == 0xADA52840 and nano.device.uf2_family is None
+    assert xiao.device.led_active_low and not nano.device.led_active_low
+    assert nano.device.mic_power.number == 17 and xiao.device.mic_power.number == 42
+    for board in (nano, xiao, dk):
+        assert board.device.soc == "nrf52840" and board.emulator is None and not board.runnable
+    for name in SHIPPED:
+        assert load_board(name).device is None
+
+
+def _device_mutated(**changes):
+    data = yaml.safe_load((files("silifc.boards") / "nano33_ble_sense.yaml").read_text())
+    data["device"].update(changes)
+    return data
+
+
+@pytest.mark.parametrize("changes,needle", [
+    ({"pdm_clk": "P0.32"}, "device.pdm_clk P0.32 does not exist"),
+    ({"led": "P1.16"}, "device.led P1.16 does not exist"),
+    ({"uart_tx": "0.6"}, "is not a pin; write P<port>.<pin>"),
+    ({"led": "P0.26"}, "device.led and device.pdm_clk are both P0.26"),
+    ({"uart_baud": 115201}, "not a UARTE baud rate"),
+    ({"flash_method": "jtag"}, "device.flash_method must be one of"),
+    ({"flash_method": "uf2"}, "uf2_family is needed exactly when"),
+    ({"uf2_family": 0xADA52840}, "uf2_family is needed exactly when"),
+    ({"soc": "nrf52832"}, "has no device application"),
+    ({"hfclk": "lfxo"}, "device.hfclk must be one of"),
+    ({"dcdc": "yes"}, "'device.dcdc' must be true or false"),
+])
+def test_device_schema_rejects(tmp_path, changes, needle):
+    path = write_board(tmp_path, _device_mutated(**changes), name="nano33_ble_sense")
+    with pytest.raises(BoardFileError) as err:
+        board_from_file(path)
+    assert needle in str(err.value)
