@@ -25,6 +25,9 @@ REGISTER_HEADER = "nrf52840_regs.h"
 # The nRF52840's device interrupts (PS "Instantiation", SVD <interrupt> values 0..47).
 IRQ_COUNT = 48
 IRQ_HANDLERS = {2: "UARTE0_UART0_IRQHandler", 29: "PDM_IRQHandler"}
+# -mgeneral-regs-only: integer firmware that never touches the FPU (GCC would otherwise move
+# 64-bit data through d-registers), so the FPU stays off and exception frames stay 8 words.
+DEVICE_CFLAGS = ("-Werror", "-mgeneral-regs-only")
 
 
 class DeviceError(SilifcError):
@@ -143,7 +146,7 @@ def build_device_firmware(model, board, weights: str = "int8", prefix: str = "si
     if progress:
         progress(f"building the device firmware for {board.name} in {work_dir}")
     image = build_firmware(project.sources, project.include_dirs, board, build, defines=defines or {},
-                           name=ELF_NAME, skeleton_sources=False, extra_cflags=("-Werror",))
+                           name=ELF_NAME, skeleton_sources=False, extra_cflags=DEVICE_CFLAGS)
     write_artefacts(image.elf, board, paths)
     stamp.write_text(json.dumps({"digest": digest, "flash": image.flash_used, "ram": image.ram_used}))
     return project, DeviceImage(**paths, board=board, flash_used=image.flash_used, ram_used=image.ram_used)
