@@ -314,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_audio import add_commands as add_audio_commands
 
     add_audio_commands(sub, _add_model_options, _add_quant_options)
+    from .device.cli import add_commands as add_device_commands
+
+    add_device_commands(sub, _add_quant_options)
 
     boards = sub.add_parser("boards", help="list the boards silifc can compile for")
     boards.add_argument("--json", action="store_true", help="machine-readable list")

@@ -122,6 +122,8 @@ def compile_audio(args) -> int:
     started = time.perf_counter()
     board = load_board(args.board)
     model = _load(args)
+    if board.device is not None:
+        return _compile_device_audio(args, model, board, started)
     audio = write_audio_project(model, board, args.output, args.prefix, args.weights,
                                 getattr(args, "synapses", None) or "event")
     seconds = time.perf_counter() - started
@@ -145,6 +147,20 @@ def compile_audio(args) -> int:
     return 0
 
 
+def _compile_device_audio(args, model, board, started) -> int:
+    """A real board: the model project plus device/ (silifc.device)."""
+    from .device.cli import compile_device
+
+    report, lines = compile_device(args, model, board)
+    seconds = time.perf_counter() - started
+    report.update({"model": str(model.path), "board": board.name, "output": args.output, "prefix": args.prefix,
+                   "weights": args.weights, "audio": True, "classes": list(model.classes),
+                   "keywords": list(model.classes[:model.keywords]), "compile_seconds": round(seconds, 3)})
+    _emit(args, report, "\n".join([f"compiled {model.path} for {board.name} ({board.description}) with the device "
+                                   f"application into {args.output} in {seconds:.2f} s", _model_line(model), *lines]))
+    return 0
+
+
 # ---------------------------------------------------------------- silifc run --wav
 
 def run_audio(args) -> int:
@@ -154,6 +170,10 @@ def run_audio(args) -> int:
 
     board = load_board(args.board)
     model = _load(args)
+    if board.device is not None:
+        from .device.cli import run_device
+
+        return run_device(args, model, board)
     pcm = _read_wav(args.wav)             # refuses a wrong format with a conversion hint, before building
     audio, image = build_audio_firmware(model, board, args.weights, args.prefix,
                                         progress=None if args.json else _say,
