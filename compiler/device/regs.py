@@ -68,7 +68,8 @@ def check_against_svd(definitions: list[Definition], device) -> list[str]:
     irqs = {name: number for p in device.peripherals.values() for name, number in p.interrupts.items()}
 
     def problem(d: Definition, said: str) -> None:
-        shown = f"0x{d.value:X}" if d.value is not None and d.value > 9 else str(d.value)
+        hexadecimal = d.kind in ("base", "offset", "value", "msk") and d.value is not None and d.value > 9
+        shown = f"0x{d.value:X}" if hexadecimal else str(d.value)
         problems.append(f"{d.name} = {shown}: {said}")
 
     for d in definitions:
