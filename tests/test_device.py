@@ -179,3 +179,31 @@ def test_uf2_drive_search_and_copy(tmp_path, model):
     (tmp_path / "XIAO-SENSE" / "INFO_UF2.TXT").write_text("UF2 Bootloader\n")
     (tmp_path / "OTHER").mkdir()
     assert uf2_drives(roots=(str(tmp_path),), mounts=tmp_path / "none") == [tmp_path / "XIAO-SENSE"]
+
+
+@pytest.mark.unit
+def test_renode_files_for_the_device_firmware(model, tmp_path):
+    from silifc.device.app import write_device_project
+
+    board = load_board("nano33_ble_sense")
+    write_device_project(model, board, tmp_path)
+    resc = (tmp_path / "device" / "nano33_ble_sense.resc").read_text()
+    robot = (tmp_path / "device" / "nano33_ble_sense.robot").read_text()
+    assert "sysbus.pdm SetInputFile" in resc and "cpu VectorTableOffset 0x10000" in resc
+    for line in ("904 yes 0.121", "5500 go 0.120", "silifc: listening on nano33_ble_sense"):
+        assert line in robot
+    pcm = np.fromfile(tmp_path / "device" / "stream.s16le", "<i2")
+    assert np.array_equal(pcm, read_wav(bundled_path("stream.wav"), 16000))
+
+
+@pytest.mark.firmware
+@pytest.mark.skipif(__import__("shutil").which("renode-test") is None,
+                    reason="Renode not installed here: the generated device .robot test NOT run")
+def test_device_robot_passes_in_renode(model, tmp_path):
+    import subprocess
+
+    board = load_board("nano33_ble_sense")
+    build_device_firmware(model, board, work_dir=tmp_path)
+    done = subprocess.run(["renode-test", "nano33_ble_sense.robot"], cwd=tmp_path / "device", capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr

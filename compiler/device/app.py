@@ -93,6 +93,8 @@ def write_device_project(model, board, out_dir: str | Path, prefix: str = "silif
     env = _templates()
     rendered = {f"{DEVICE_DIR}/{name}": env.get_template(f"device/{name}.j2").render(context)
                 for name in ("main.c", "startup.c", REGISTER_HEADER, "Makefile")}
+    if board.renode is not None:
+        rendered.update(_renode_files(model, board, context, env, out_dir))
     hasher = hashlib.sha256(project.digest.encode())
     for relative in sorted(rendered):
         _write(out_dir / relative, rendered[relative])
@@ -104,6 +106,23 @@ def write_device_project(model, board, out_dir: str | Path, prefix: str = "silif
                                   *runtime_sources),
                          include_dirs=(device_dir, out_dir / "model", out_dir / "runtime" / "include", frontend_dir),
                          register_header=device_dir / REGISTER_HEADER, digest=hasher.hexdigest())
+
+
+def _renode_files(model, board, context: dict, env, out_dir: Path) -> dict:
+    """device/<board>.resc and .robot (Renode's PDM fed from the bundled stream) and the raw
+    PCM they play (stream.s16le). Renode runs them only where it is installed."""
+    from ..audio.wav import read_wav
+    from ..kws import bundled_path
+    from .run import reference_lines
+
+    pcm = read_wav(bundled_path("stream.wav"), 16000)
+    raw = out_dir / DEVICE_DIR / "stream.s16le"
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    if not raw.exists() or raw.read_bytes() != pcm.astype("<i2").tobytes():
+        raw.write_bytes(pcm.astype("<i2").tobytes())
+    renode_context = {**context, "expected_lines": reference_lines(model, model.listen(pcm))}
+    return {f"{DEVICE_DIR}/{board.name}.resc": env.get_template("device/board.resc.j2").render(renode_context),
+            f"{DEVICE_DIR}/{board.name}.robot": env.get_template("device/board.robot.j2").render(renode_context)}
 
 
 @dataclass(frozen=True)
