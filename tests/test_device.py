@@ -207,3 +207,18 @@ def test_device_robot_passes_in_renode(model, tmp_path):
     done = subprocess.run(["renode-test", "nano33_ble_sense.robot"], cwd=tmp_path / "device", capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.firmware
+@pytest.mark.parametrize("board_name", DEVICE_BOARDS)
+def test_every_board_matches_listen_on_a_synthesized_stream(model, board_name, tmp_path):
+    """Held-out espeak-ng voice (bench/device.py runs the full matrix and prints the table)."""
+    from silifc.audio.stream import make_keyword_stream
+
+    stream = make_keyword_stream(("on", "stop", "yes", "down", "left"), voice="en-us+klatt3", seed=5,
+                                 gap_seconds=(0.6, 1.0), lead_seconds=0.8, tail_seconds=0.8)
+    _, image = build_device_firmware(model, load_board(board_name))
+    emulation = run_device_elf(image.elf, stream.pcm)
+    comparison = compare(model, model.listen(stream.pcm), emulation)
+    assert comparison.equal and comparison.device_lines and comparison.overruns == 0
