@@ -52,7 +52,7 @@ def main() -> int:
     head = (f"| board | stream | detections (device = listen) | overruns | flash B | RAM B | instr/wake-up mean (max) "
             f"| asleep | current | days on 100 mAh | emulation |")
     print(head)
-    print("|" + "---|" * head.count("|")[:-1] if False else "|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|" + "---|" * (head.count("|") - 1))
     for r in rows:
         w = r["instructions_per_wakeup"]
         print(f"| {r['board']} | {r['stream']} | {'; '.join(r['detections']) or 'none'} "
