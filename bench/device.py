@@ -1,8 +1,9 @@
 """Device firmware matrix: the bundled keyword model on every real board, in the emulated
 nRF52840, on the bundled stream and two synthesized streams (espeak-ng, held-out test voices),
-against `silifc listen`. Prints a table (numbers: emulated; cycles = instructions x CPI).
+against `silifc listen`. Prints a table (instructions: exact; time, overruns and power: at the
+stated CPI, cycles = instructions x CPI).
 
-    python bench/device.py [--out bench/device.json]
+    python bench/device.py [--cpi 1.5] [--out bench/device.json] > bench/device.md
 """
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ STREAMS = (("synth_a", ("no", "right", "up", "off"), "en-gb+m4", 11),
 
 
 def make_streams(directory: Path) -> list[tuple[str, Path]]:
-    from silifc.audio.stream import make_keyword_stream
-    from silifc.kws import bundled_path
+    from silifc.kws.audio.labelled_streams import make_keyword_stream
+    from silifc.kws.model import bundled_path
 
     streams = [("stream.wav", bundled_path("stream.wav"))]
     for name, words, voice, seed in STREAMS:
@@ -32,11 +33,13 @@ def make_streams(directory: Path) -> list[tuple[str, Path]]:
 
 
 def main() -> int:
-    from silifc.board import load_board
-    from silifc.device.run import run_device_audio
-    from silifc.kws import load_kws_model
+    from silifc.codegen.boards import load_board
+    from silifc.kws.device import run_device_audio
+    from silifc.kws.model import load_kws_model
+    from silifc.target.nrf52840.emulator import DEFAULT_CPI
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cpi", type=float, default=DEFAULT_CPI, help=f"the time model's CPI (default {DEFAULT_CPI:g})")
     parser.add_argument("--out", help="write the results as JSON")
     args = parser.parse_args()
     model = load_kws_model()
@@ -44,24 +47,34 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for stream, path in make_streams(Path(tmp)):
             for name in BOARDS:
-                summary, _, _ = run_device_audio(model, load_board(name), str(path))
+                summary, _, _ = run_device_audio(model, load_board(name), str(path), cpi=args.cpi)
                 summary["stream"] = stream
+                summary["wav"] = path.name          # the temporary folder's name is not a result
+                summary["artefacts"] = [Path(p).name for p in summary["artefacts"]]
                 rows.append(summary)
                 print(f"  {name:<20} {stream:<45} {'same' if summary['same_as_reference'] else 'DIFFERENT':<9} "
                       f"{len(summary['detections'])} detections, overruns {summary['overruns']}", file=sys.stderr)
-    head = (f"| board | stream | detections (device = listen) | overruns | flash B | RAM B | instr/wake-up mean (max) "
-            f"| asleep | current | days on 100 mAh | emulation |")
+    cpi = args.cpi
+    print(f"# Device firmware matrix (python bench/device.py; emulated nRF52840; instructions exact, "
+          f"time and power at CPI {cpi:g})\n")
+    head = (f"| board | stream | detections (device = listen) | overruns at CPI {cpi:g} | flash B | RAM B "
+            f"| instr/wake-up mean (max) | no overrun below CPI | asleep at CPI {cpi:g} | current at CPI {cpi:g} "
+            f"| days on 100 mAh | emulation |")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for r in rows:
         w = r["instructions_per_wakeup"]
         print(f"| {r['board']} | {r['stream']} | {'; '.join(r['detections']) or 'none'} "
               f"({'same' if r['same_as_reference'] else 'DIFFERENT'}) | {r['overruns']} | {r['flash_used']} | "
-              f"{r['ram_used']} | {w['mean']:,.0f} ({w['max']:,}) | {100 * r['asleep_fraction']:.1f} % | "
-              f"{r['power']['current_ma']:.2f} mA | {r['power']['days_on_100mah']:.1f} | "
-              f"{r['emulated_instructions_per_second'] / 1e6:.1f} M instr/s |")
-    print(f"\nCPI {rows[0]['cpi']} (cycles = instructions x CPI, an estimate); currents: "
-          + "; ".join(f"{k}: {v}" for k, v in rows[0]["power"]["sources"].items()))
+              f"{r['ram_used']} | {w['mean']:,.0f} ({w['max']:,}) | {r['overrun_free_below_cpi']:.1f} | "
+              f"{100 * r['asleep_fraction']:.1f} % | {r['power']['current_ma']:.2f} mA ({r['power']['regulator']}) | "
+              f"{r['power']['days']:.1f} | {r['emulated_instructions_per_second'] / 1e6:.1f} M instr/s |")
+    print(f"\nCycles = instructions x CPI {cpi:g} (an assumed average; `silifc run --cpi`). Currents "
+          f"(docs/device.md, Power):")
+    for name, current in rows[0]["power"]["sources"].items():
+        print(f"- {name}: {current['ma']:g} mA: {current['source']}. Checked: {current['verified']}.")
+    regulators = {r["board"]: r["power"]["sources"]["cpu"]["ma"] for r in rows}
+    print("- CPU current by board regulator: " + ", ".join(f"{b} {ma:g} mA" for b, ma in regulators.items()))
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=1) + "\n")
     return 0 if all(r["passed"] for r in rows) else 1

@@ -8,14 +8,13 @@ import re
 import numpy as np
 import pytest
 
-from silifc.audio.wav import read_wav
-from silifc.board import load_board
 from silifc.cli import main
-from silifc.device.app import build_device_firmware
-from silifc.device.nrf52840_emu import run_device_elf
-from silifc.device.run import compare, detection_score
-from silifc.device.uf2 import bin_to_uf2, uf2_to_bin
-from silifc.kws import bundled_path, load_kws_model
+from silifc.codegen.boards import load_board
+from silifc.kws.audio.wav import read_wav
+from silifc.kws.device import build_device_firmware, compare, detection_score, write_device_project
+from silifc.kws.model import bundled_path, load_kws_model
+from silifc.target.nrf52840.emulator import run_device_elf
+from silifc.target.uf2 import bin_to_uf2, uf2_to_bin
 
 DEVICE_BOARDS = ("nano33_ble_sense", "xiao_nrf52840_sense", "nrf52840dk")
 
@@ -119,8 +118,52 @@ def test_silifc_run_on_a_device_board_reports_the_comparison(capsys):
     assert status == 0 and report["passed"] and report["same_as_reference"]
     assert report["overruns"] == 0 and report["detections"] == report["reference"] and len(report["detections"]) == 5
     assert 0.5 < report["asleep_fraction"] < 0.99
-    assert 0 < report["power"]["current_ma"] < 10 and report["power"]["days_on_100mah"] > 0
+    assert 0 < report["power"]["current_ma"] < 10 and report["power"]["days"] > 0
+    assert report["power"]["regulator"] == "DC/DC" and report["power"]["cpi"] == report["cpi"] == 1.5
     assert report["pins"]["pdm_clk"] == "P0.30"
+    budget = 64e6 * 0.004
+    assert report["overrun_free_below_cpi"] == pytest.approx(budget / report["instructions_per_wakeup"]["max"])
+    assert report["overrun_free_below_cpi"] > 2 * report["cpi"]
+
+
+@pytest.mark.firmware
+def test_cpi_option_scales_the_time_model_and_power(tmp_path, capsys, stream_pcm):
+    """--cpi changes only the time model: the same lines, twice the awake time at twice the CPI."""
+    from silifc.kws.audio.wav import write_wav
+
+    wav = tmp_path / "two_seconds.wav"
+    write_wav(wav, stream_pcm[:32000], 16000)
+    reports = {}
+    for cpi in ("1.5", "3"):
+        status = main(["run", "kws_silif.pt", "--board", "nano33_ble_sense", "--wav", str(wav), "--cpi", cpi, "--json"])
+        reports[float(cpi)] = json.loads(capsys.readouterr().out)
+        assert status == 0 and reports[float(cpi)]["cpi"] == float(cpi)
+    slow, fast = reports[3.0], reports[1.5]
+    assert slow["detections"] == fast["detections"] == fast["reference"] and slow["overruns"] == 0
+    assert (1 - slow["asleep_fraction"]) / (1 - fast["asleep_fraction"]) == pytest.approx(2.0, rel=0.02)
+    assert slow["power"]["current_ma"] > fast["power"]["current_ma"]
+    assert fast["power"]["regulator"] == "LDO"                   # the Nano's module has no DC/DC inductor
+    assert main(["run", "kws_silif.pt", "--board", "nano33_ble_sense", "--wav", str(wav), "--cpi", "0"]) == 2
+    assert "not a plausible average number of cycles per instruction" in capsys.readouterr().err
+    assert main(["run", "kws_silif.pt", "--board", "nrf52840", "--wav", str(wav), "--cpi", "2"]) == 2
+    assert "applies only to a real board" in capsys.readouterr().err
+
+
+@pytest.mark.unit
+def test_power_estimate_adds_the_cited_currents():
+    from silifc.target.nrf52840.power import CPU_DCDC, CPU_LDO, PDM, SLEEP, estimate_power
+
+    dcdc = estimate_power(0.2, 1.5, dcdc=True)
+    assert dcdc.current_ma == pytest.approx(PDM.milliamps + 0.2 * CPU_DCDC.milliamps + 0.8 * SLEEP.milliamps)
+    assert dcdc.days == pytest.approx(100 / dcdc.current_ma / 24)
+    ldo = estimate_power(0.2, 1.5, dcdc=False)
+    assert ldo.current_ma - dcdc.current_ma == pytest.approx(0.2 * (CPU_LDO.milliamps - CPU_DCDC.milliamps))
+    assert "at CPI 1.5" in dcdc.line() and "not from the nRF52840 PS" in dcdc.line()
+    for current in (PDM, CPU_DCDC, CPU_LDO, SLEEP):
+        assert current.source and current.verified
+    assert "NOT tied to the nRF52840 PS" in PDM.verified
+    with pytest.raises(ValueError, match="not between 0 and 1"):
+        estimate_power(1.2, 1.5, dcdc=True)
 
 
 @pytest.mark.firmware
@@ -154,7 +197,7 @@ def test_overruns_are_reported_never_silent(model, stream_pcm):
     ("nrf52840dk", ["no debug probe found", "CMSIS-DAP", "J-Link", "pyocd list", "--probe"]),
 ])
 def test_flash_with_nothing_attached_says_what_and_how(capsys, board_name, needles):
-    from silifc.device.flash import pyocd_probes, serial_ports, uf2_drives
+    from silifc.target.flash import pyocd_probes, serial_ports, uf2_drives
 
     if serial_ports() or uf2_drives() or pyocd_probes():
         pytest.skip("a board, drive or probe is attached to this machine")
@@ -173,7 +216,7 @@ def test_flash_refuses_a_board_without_a_device_application(capsys):
 
 @pytest.mark.unit
 def test_uf2_drive_search_and_copy(tmp_path, model):
-    from silifc.device.flash import uf2_drives
+    from silifc.target.flash import uf2_drives
 
     (tmp_path / "XIAO-SENSE").mkdir()
     (tmp_path / "XIAO-SENSE" / "INFO_UF2.TXT").write_text("UF2 Bootloader\n")
@@ -183,8 +226,6 @@ def test_uf2_drive_search_and_copy(tmp_path, model):
 
 @pytest.mark.unit
 def test_renode_files_for_the_device_firmware(model, tmp_path):
-    from silifc.device.app import write_device_project
-
     board = load_board("nano33_ble_sense")
     write_device_project(model, board, tmp_path)
     resc = (tmp_path / "device" / "nano33_ble_sense.resc").read_text()
@@ -214,7 +255,7 @@ def test_device_robot_passes_in_renode(model, tmp_path):
 @pytest.mark.parametrize("board_name", DEVICE_BOARDS)
 def test_every_board_matches_listen_on_a_synthesized_stream(model, board_name, tmp_path):
     """Held-out espeak-ng voice (bench/device.py runs the full matrix and prints the table)."""
-    from silifc.audio.stream import make_keyword_stream
+    from silifc.kws.audio.labelled_streams import make_keyword_stream
 
     stream = make_keyword_stream(("on", "stop", "yes", "down", "left"), voice="en-us+klatt3", seed=5,
                                  gap_seconds=(0.6, 1.0), lead_seconds=0.8, tail_seconds=0.8)

@@ -10,11 +10,11 @@ import re
 
 import pytest
 
-from silifc.board import load_board
-from silifc.device.app import IRQ_COUNT, IRQ_HANDLERS, write_device_project
-from silifc.device.regs import check_against_svd, parse_register_header, raw_register_literals
-from silifc.device.svd import load_nrf52840_svd
-from silifc.kws import load_kws_model
+from silifc.codegen.boards import load_board
+from silifc.kws.device import IRQ_COUNT, IRQ_HANDLERS, write_device_project
+from silifc.kws.model import load_kws_model
+from silifc.target.nrf52840.regs import check_against_svd, parse_register_header, raw_register_literals
+from silifc.target.nrf52840.svd import load_nrf52840_svd
 
 pytestmark = pytest.mark.unit
 DEVICE_BOARDS = ("nano33_ble_sense", "xiao_nrf52840_sense", "nrf52840dk")

@@ -70,6 +70,10 @@ class BoardFileError(SilifcError):
     """A board file is not valid YAML or does not follow the board schema."""
 
 
+class NoDeviceApplicationError(SilifcError):
+    """The board has no `device` section: no device firmware can be built or flashed for it."""
+
+
 @dataclass(frozen=True)
 class MemoryRegion:
     origin: int
@@ -491,6 +495,16 @@ def board_from_file(path: str | Path) -> Board:
         raise BoardFileError(f"{path}: not a text (UTF-8) file") from exc
     return _parse_board(text, str(path), path.name[: -len(BOARD_SUFFIX)] if path.name.endswith(BOARD_SUFFIX)
                         else path.stem)
+
+
+def require_device_board(board: Board) -> DeviceSpec:
+    """The board's device section; NoDeviceApplicationError naming the boards that have one."""
+    if board.device is None:
+        real = [name for name in list_boards() if load_board(name).device is not None]
+        raise NoDeviceApplicationError(
+            f"board {board.name} has no device application (device: null in its board file), so no firmware "
+            f"for a real board can be built or flashed for it; boards with one: {', '.join(real)}")
+    return board.device
 
 
 def compiler_flags(board: Board) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 QEMU has no nRF52 machine, so this is the smallest honest emulation of what the device
 application relies on: the Cortex-M4 core comes from Unicorn (QEMU's ARM translator,
 UC_MODE_THUMB | UC_MODE_MCLASS); the SoC around it is modelled here at register level, with
-every register's address and reset value taken from Nordic's nrf52840.svd (silifc.device.svd).
+every register's address and reset value taken from Nordic's nrf52840.svd (svd.py).
 An access to a register the SVD does not define, or to a peripheral the model does not
 implement, stops the run with an error naming it. Python runs only on peripheral accesses,
 at each translated block (one dictionary lookup to count its instructions) and at the WFI
@@ -43,9 +43,10 @@ What is modelled, and the nRF52840 Product Specification (PS v1.x) sections reli
   PRIMASK set. The emulated clock jumps to the next peripheral event while asleep.
 
 Time: the CPU clock is not cycle-accurate. Executed instructions are counted exactly (per
-translated block) and converted to cycles with a fixed average CPI (DEFAULT_CPI, stated in
-every report); asleep time is exact. "Fraction asleep" and "overruns" follow from that
-estimate. The QEMU plugin's Cortex-M4 cycle model (another branch) is not used.
+translated block) and converted to cycles with one average CPI (cycles per instruction), a
+parameter of the run (DEFAULT_CPI unless the caller gives one; every report states it);
+asleep time is exact. The fraction asleep, the overruns and the power estimate follow from
+that CPI. The HFXO start-up delay (HFXO_STARTUP_S) only postpones the first PDM buffer.
 """
 from __future__ import annotations
 
@@ -58,11 +59,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SilifcError
+from ...errors import SilifcError
 
-DEFAULT_CPI = 1.5          # average cycles per instruction assumed for the Cortex-M4 at 64 MHz (docs/device.md)
+# Average Cortex-M4 cycles per instruction assumed for the device firmware (docs/device.md,
+# "Time model"): most data-processing instructions take 1 cycle, loads 2 (1 when pipelined
+# behind another), taken branches 2-4 (Cortex-M4 TRM, instruction timings), so a load-heavy
+# integer loop averages between 1 and 2 with zero wait states. 1.5 is an assumption, not a
+# measurement: silifc run --cpi overrides it, and reports say "at CPI x".
+DEFAULT_CPI = 1.5
 CLOCK_HZ = 64_000_000
-HFXO_STARTUP_S = 0.36e-3   # HFXO start-up time (PS CLOCK electrical specification, typical order)
+# HFXO start-up time: an assumed typical value, NOT read from the PS (its CLOCK electrical
+# table was not reachable). It only delays HFCLKSTARTED and so the first PDM buffer.
+HFXO_STARTUP_S = 0.36e-3
 FLASH = (0x00000000, 0x00100000)
 RAM = (0x20000000, 0x00040000)
 APB = (0x40000000, 0x00040000)
@@ -135,9 +143,9 @@ def load_elf(path: Path) -> tuple[list[tuple[int, bytes]], int]:
 
 def sleep_instruction_addresses(elf: Path) -> tuple[list[int], list[int], bool]:
     """(WFI addresses, WFE addresses, uses FP) from the ELF's disassembly."""
-    from ..emulator import _tool
+    from ..toolchain import tool
 
-    result = subprocess.run([_tool("arm-none-eabi-objdump"), "-d", str(elf)], capture_output=True, text=True)
+    result = subprocess.run([tool("arm-none-eabi-objdump"), "-d", str(elf)], capture_output=True, text=True)
     if result.returncode != 0:
         raise EmulationError(f"cannot disassemble {elf}: {result.stderr.strip()}")
     wfi, wfe, fp = [], [], False
@@ -173,6 +181,9 @@ class Nrf52840:
         self.svd = svd or load_nrf52840_svd()
         self.pcm = np.asarray(pcm, dtype="<i2")
         self.wav_rate = sample_rate
+        if not 0.0 < float(cpi) < 100.0:
+            raise EmulationError(f"CPI {cpi} is not a plausible average number of cycles per instruction; "
+                                 f"give a value such as {DEFAULT_CPI:g} (the Cortex-M4 needs 1 to about 2)")
         self.cpi = float(cpi)
         self.clock_hz = clock_hz
         self.max_cycles = None if max_seconds is None else max_seconds * clock_hz

@@ -64,59 +64,51 @@ def parse_register_header(text: str) -> list[Definition]:
 
 def check_against_svd(definitions: list[Definition], device) -> list[str]:
     """Every definition that disagrees with the SVD, as 'NAME = value: SVD says ...'."""
-    problems = []
     irqs = {name: number for p in device.peripherals.values() for name, number in p.interrupts.items()}
-
-    def problem(d: Definition, said: str) -> None:
-        hexadecimal = d.kind in ("base", "offset", "value", "msk") and d.value is not None and d.value > 9
-        shown = f"0x{d.value:X}" if hexadecimal else str(d.value)
-        problems.append(f"{d.name} = {shown}: {said}")
-
+    problems = []
     for d in definitions:
-        if d.kind == "other":
-            continue
-        if d.kind == "irq_count":
-            if d.value != device.interrupt_count:
-                problem(d, f"the SVD has interrupts 0..{device.interrupt_count - 1}")
-            continue
-        if d.kind == "irq":
-            if irqs.get(d.path[0]) != d.value:
-                problem(d, f"SVD interrupt {d.path[0]} is {irqs.get(d.path[0], 'missing')}")
-            continue
-        peripheral = device.peripherals.get(d.path[0])
-        if peripheral is None:
-            problem(d, f"no peripheral {d.path[0]} in the SVD")
-            continue
-        if d.kind == "base":
-            if peripheral.base != d.value:
-                problem(d, f"SVD base of {peripheral.name} is 0x{peripheral.base:08X}")
-            continue
-        register = peripheral.registers.get(d.path[1])
-        if register is None:
-            problem(d, f"{peripheral.name} has no register {d.path[1]} in the SVD")
-            continue
-        if d.kind == "offset":
-            if register.offset != d.value:
-                problem(d, f"SVD offset of {peripheral.name}.{register.name} is 0x{register.offset:03X}")
-            continue
-        if d.kind == "stride":
-            if register.dim < 2 or register.stride != d.value:
-                problem(d, f"SVD {peripheral.name}.{register.name} has {register.dim} elements {register.stride} apart")
-            continue
-        field = register.fields.get(d.path[2])
-        if field is None:
-            problem(d, f"{peripheral.name}.{register.name} has no field {d.path[2]} in the SVD")
-        elif d.kind == "pos" and field.lsb != d.value:
-            problem(d, f"SVD field {register.name}.{field.name} starts at bit {field.lsb}")
-        elif d.kind == "msk" and field.mask != d.value:
-            problem(d, f"SVD field {register.name}.{field.name} has mask 0x{field.mask:X}")
-        elif d.kind == "value":
-            if field.values.get(d.path[3]) != d.value:
-                known = ", ".join(f"{k}={v:#x}" for k, v in field.values.items())
-                problem(d, f"SVD values of {register.name}.{field.name}: {known or 'none'}")
-            elif d.value >= 1 << field.width:
-                problem(d, f"does not fit the {field.width}-bit field {field.name}")
+        said = None if d.kind == "other" else _svd_disagrees(d, device, irqs)
+        if said is not None:
+            hexadecimal = d.kind in ("base", "offset", "value", "msk") and d.value is not None and d.value > 9
+            problems.append(f"{d.name} = {f'0x{d.value:X}' if hexadecimal else d.value}: {said}")
     return problems
+
+
+def _svd_disagrees(d: Definition, device, irqs: dict[str, int]) -> str | None:
+    """What the SVD says instead of definition `d`, or None when it agrees. Each level
+    (peripheral, register, field) must exist before its contents are compared."""
+    if d.kind == "irq_count":
+        return None if d.value == device.interrupt_count else \
+            f"the SVD has interrupts 0..{device.interrupt_count - 1}"
+    if d.kind == "irq":
+        return None if irqs.get(d.path[0]) == d.value else f"SVD interrupt {d.path[0]} is {irqs.get(d.path[0], 'missing')}"
+    peripheral = device.peripherals.get(d.path[0])
+    if peripheral is None:
+        return f"no peripheral {d.path[0]} in the SVD"
+    if d.kind == "base":
+        return None if peripheral.base == d.value else f"SVD base of {peripheral.name} is 0x{peripheral.base:08X}"
+    register = peripheral.registers.get(d.path[1])
+    if register is None:
+        return f"{peripheral.name} has no register {d.path[1]} in the SVD"
+    where = f"{peripheral.name}.{register.name}"
+    if d.kind == "offset":
+        return None if register.offset == d.value else f"SVD offset of {where} is 0x{register.offset:03X}"
+    if d.kind == "stride":
+        return None if register.dim > 1 and register.stride == d.value else \
+            f"SVD {where} has {register.dim} elements {register.stride} apart"
+    field = register.fields.get(d.path[2])
+    if field is None:
+        return f"{where} has no field {d.path[2]} in the SVD"
+    if d.kind == "pos":
+        return None if field.lsb == d.value else f"SVD field {register.name}.{field.name} starts at bit {field.lsb}"
+    if d.kind == "msk":
+        return None if field.mask == d.value else f"SVD field {register.name}.{field.name} has mask 0x{field.mask:X}"
+    if field.values.get(d.path[3]) != d.value:            # d.kind == "value"
+        known = ", ".join(f"{k}={v:#x}" for k, v in field.values.items())
+        return f"SVD values of {register.name}.{field.name}: {known or 'none'}"
+    if d.value >= 1 << field.width:
+        return f"does not fit the {field.width}-bit field {field.name}"
+    return None
 
 
 _RAW_ADDRESS = re.compile(r"\b0x(?:4000|4001|4002|4003|5000|E000)[0-9A-Fa-f]{4}u?\b")

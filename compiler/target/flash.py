@@ -1,6 +1,9 @@
-"""Put the device firmware on a board: `silifc flash MODEL --board B`.
+"""What a user flashes onto a real board, and how: `silifc flash MODEL --board B`.
 
-Methods (the board file's device.flash_method, or --method):
+`flash_artefacts` turns a linked device ELF into the files the board's tools take: .hex and
+.bin (objcopy; the binary starts at the board's flash origin) and, for UF2 bootloaders, .uf2
+(uf2.py). `flash` puts them on the board with its method (the board file's
+device.flash_method, or --method):
 * pyocd: `python -m pyocd flash -t <target>` through an SWD probe (CMSIS-DAP, J-Link, ST-Link);
   pyocd is an optional extra: pip install 'silifc[flash]'.
 * bossac: the Arduino bootloader (BOSSA protocol over the board's USB serial port), with
@@ -14,9 +17,13 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from ..codegen.boards import FLASH_METHODS, Board, require_device_board
 from ..errors import SilifcError
+from .toolchain import FirmwareBuildError, FirmwareImage, tool
+from .uf2 import bin_to_uf2
 
 ARDUINO_USB_VENDORS = {"2341": "Arduino", "2a03": "Arduino (arduino.org)"}
 SERIAL_PATTERNS = ("ttyACM*", "ttyUSB*")
@@ -26,6 +33,54 @@ UF2_MOUNT_ROOTS = ("/media", "/run/media", "/mnt", "/Volumes")
 
 class FlashError(SilifcError):
     pass
+
+
+@dataclass(frozen=True)
+class FlashImage:
+    """A linked device firmware and the copies of it a board's flashing tools take."""
+
+    firmware: FirmwareImage
+    hex: Path
+    bin: Path
+    uf2: Path | None             # UF2 boards only
+
+    @property
+    def elf(self) -> Path:
+        return self.firmware.elf
+
+    @property
+    def board(self) -> Board:
+        return self.firmware.board
+
+    @property
+    def flash_used(self) -> int:
+        return self.firmware.flash_used
+
+    @property
+    def ram_used(self) -> int:
+        return self.firmware.ram_used
+
+    @property
+    def artefacts(self) -> list[Path]:
+        return [p for p in (self.elf, self.hex, self.bin, self.uf2) if p is not None]
+
+
+def flash_artefacts(firmware: FirmwareImage) -> FlashImage:
+    """<elf>.hex and <elf>.bin next to the ELF (objcopy), and <elf>.uf2 for UF2 boards.
+    Cheap (milliseconds): written on every call, so they always match the ELF."""
+    board = firmware.board
+    device = require_device_board(board)
+    elf = firmware.elf
+    image = FlashImage(firmware, elf.with_suffix(".hex"), elf.with_suffix(".bin"),
+                       elf.with_suffix(".uf2") if device.flash_method == "uf2" else None)
+    objcopy = tool("arm-none-eabi-objcopy")
+    for fmt, path in (("ihex", image.hex), ("binary", image.bin)):
+        result = subprocess.run([objcopy, "-O", fmt, str(elf), str(path)], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise FirmwareBuildError(f"arm-none-eabi-objcopy -O {fmt} {elf} failed: {result.stderr.strip()}")
+    if image.uf2 is not None:
+        image.uf2.write_bytes(bin_to_uf2(image.bin.read_bytes(), board.flash.origin, device.uf2_family))
+    return image
 
 
 def serial_ports(dev_dir: Path = Path("/dev"), sys_dir: Path = Path("/sys/class/tty")) -> list[tuple[str, str | None]]:
@@ -76,10 +131,11 @@ def pyocd_probes() -> list[str]:
     return [probe.unique_id for probe in probes]
 
 
-def flash(image, board, method: str | None = None, port: str | None = None, drive: str | None = None,
+def flash(image: FlashImage, method: str | None = None, port: str | None = None, drive: str | None = None,
           probe: str | None = None, progress=None) -> str:
-    """Flash `image` (silifc.device.app.DeviceImage); returns what was done."""
-    method = method or board.device.flash_method
+    """Put `image` on its board; returns what was done."""
+    board = image.board
+    method = method or require_device_board(board).flash_method
     say = progress or (lambda message: None)
     if method == "uf2":
         return _flash_uf2(image, board, drive, say)
@@ -87,7 +143,7 @@ def flash(image, board, method: str | None = None, port: str | None = None, driv
         return _flash_bossac(image, board, port, say)
     if method == "pyocd":
         return _flash_pyocd(image, board, probe, say)
-    raise FlashError(f"unknown flash method {method!r}; choose pyocd, bossac or uf2")
+    raise FlashError(f"unknown flash method {method!r}; choose one of {', '.join(FLASH_METHODS)}")
 
 
 def _flash_uf2(image, board, drive, say) -> str:

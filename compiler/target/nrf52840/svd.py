@@ -3,7 +3,7 @@
 pyocd ships the SVD files of the parts it supports in pyocd/debug/svd/svd_data.zip. This module
 parses nrf52840.svd into peripherals, registers (cluster registers named CLUSTER_REG, array
 registers without their [%s]), fields and enumerated values, for the register-header check
-(tests/test_device_svd.py) and the emulator (nrf52840_emu.py), which takes every register's
+(regs.py, tests/test_device_svd.py) and the emulator (emulator.py), which takes every register's
 reset value and address from it.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from importlib.resources import files
 
-from ..errors import SilifcError
+from ...errors import SilifcError
 
 SVD_NAME = "nrf52840.svd"
 INSTALL_HINT = "pip install 'silifc[device]' (or pip install pyocd)"
