@@ -37,6 +37,7 @@ def main() -> int:
     from silifc.kws.device import run_device_audio
     from silifc.kws.model import load_kws_model
     from silifc.target.nrf52840.emulator import DEFAULT_CPI
+    from silifc.target.nrf52840.power import CPU_DCDC, CPU_LDO, PDM, SLEEP
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cpi", type=float, default=DEFAULT_CPI, help=f"the time model's CPI (default {DEFAULT_CPI:g})")
@@ -69,12 +70,13 @@ def main() -> int:
               f"{r['ram_used']} | {w['mean']:,.0f} ({w['max']:,}) | {r['overrun_free_below_cpi']:.1f} | "
               f"{100 * r['asleep_fraction']:.1f} % | {r['power']['current_ma']:.2f} mA ({r['power']['regulator']}) | "
               f"{r['power']['days']:.1f} | {r['emulated_instructions_per_second'] / 1e6:.1f} M instr/s |")
-    print(f"\nCycles = instructions x CPI {cpi:g} (an assumed average; `silifc run --cpi`). Currents "
-          f"(docs/device.md, Power):")
-    for name, current in rows[0]["power"]["sources"].items():
-        print(f"- {name}: {current['ma']:g} mA: {current['source']}. Checked: {current['verified']}.")
-    regulators = {r["board"]: r["power"]["sources"]["cpu"]["ma"] for r in rows}
-    print("- CPU current by board regulator: " + ", ".join(f"{b} {ma:g} mA" for b, ma in regulators.items()))
+    print(f"\nCycles = instructions x CPI {cpi:g} (an assumed average; `silifc run --cpi`). \"No overrun below CPI\": "
+          f"the longest wake-up still fits one 4 ms buffer (256,000 cycles at 64 MHz) up to that CPI. Current = "
+          f"I_PDM + active x I_CPU (by the board's regulator) + asleep x I_sleep; microphone and board not included. "
+          f"Currents (docs/device.md, Power):")
+    for name, current in (("PDM", PDM), ("CPU, DC/DC (xiao, DK)", CPU_DCDC), ("CPU, LDO (Nano)", CPU_LDO),
+                          ("sleep", SLEEP)):
+        print(f"- {name}: {current.milliamps:g} mA: {current.source}. Checked: {current.verified}.")
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=1) + "\n")
     return 0 if all(r["passed"] for r in rows) else 1

@@ -225,8 +225,8 @@ def device_run_text(summary: dict, board) -> str:
     limit = summary["overrun_free_below_cpi"]
     lines.append(f"  time     {wakeup['mean']:,.0f} instructions per wake-up (exact; max {wakeup['max']:,d} = "
                  f"{100 * summary['max_wakeup_fraction_of_step']:.1f} % of a "
-                 f"{summary['budget_cycles_per_buffer']:,.0f}-cycle buffer at CPI {cpi:g}; no overrun below CPI "
-                 + (f"{limit:.1f}" if limit else "-") + ")")
+                 f"{summary['budget_cycles_per_buffer']:,.0f}-cycle buffer at CPI {cpi:g}; the longest fits a buffer "
+                 f"up to CPI " + (f"{limit:.1f}" if limit else "-") + ")")
     lines.append(f"           asleep {100 * summary['asleep_fraction']:.1f} % of {summary['emulated_seconds']:.2f} s "
                  f"at CPI {cpi:g} (cycles = instructions x CPI, an assumed average: --cpi; docs/device.md)")
     lines.append(f"  memory   flash {summary['flash_used']} B / {board.flash.size} (from 0x{board.flash.origin:X}), "

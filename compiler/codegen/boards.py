@@ -127,7 +127,7 @@ class Pin:
         return f"P{self.port}.{self.pin:02d}"
 
 
-# SoCs with a device application (templates/device/<soc>/) and an emulator model: pins per GPIO port.
+# SoCs with a device application (templates/device/) and an emulator (target/<soc>/): pins per GPIO port.
 DEVICE_SOCS = {"nrf52840": {"cpu": "cortex-m4", "port_pins": (32, 16)}}
 FLASH_METHODS = ("pyocd", "bossac", "uf2")
 # UARTE BAUDRATE values the nRF52840 register header defines (UARTE0__BAUDRATE__BAUDRATE__Baud<n>).
