@@ -11,7 +11,7 @@ import pytest
 from silifc.cli import main
 from silifc.codegen.boards import load_board
 from silifc.kws.audio.wav import read_wav
-from silifc.kws.device import build_device_firmware, compare, detection_score, write_device_project
+from silifc.kws.device import build_device_firmware, compare, detection_score, summarize, write_device_project
 from silifc.kws.model import bundled_path, load_kws_model
 from silifc.target.nrf52840.emulator import run_device_elf
 from silifc.target.uf2 import bin_to_uf2, uf2_to_bin
@@ -108,42 +108,43 @@ def test_emulated_nano_matches_listen_on_the_bundled_stream(model, stream_pcm):
     assert 0.5 < emulation.asleep_fraction < 0.99
     per_wakeup = np.asarray(emulation.awake_instructions[1:])
     assert per_wakeup.max() * emulation.cpi < 64e6 * 0.004      # every step finished within its buffer
+    power = summarize(model, board, emulation, comparison, "stream.wav", image)["power"]
+    assert power["regulator"] == "LDO" and power["sources"]["cpu"]["ma"] == 6.3   # no DC/DC inductor on the Nano
 
 
 @pytest.mark.firmware
-def test_silifc_run_on_a_device_board_reports_the_comparison(capsys):
-    status = main(["run", "kws_silif.pt", "--board", "nrf52840dk", "--wav", str(bundled_path("stream.wav")),
-                   "--json"])
-    report = json.loads(capsys.readouterr().out)
-    assert status == 0 and report["passed"] and report["same_as_reference"]
-    assert report["overruns"] == 0 and report["detections"] == report["reference"] and len(report["detections"]) == 5
-    assert 0.5 < report["asleep_fraction"] < 0.99
-    assert 0 < report["power"]["current_ma"] < 10 and report["power"]["days"] > 0
-    assert report["power"]["regulator"] == "DC/DC" and report["power"]["cpi"] == report["cpi"] == 1.5
-    assert report["pins"]["pdm_clk"] == "P0.30"
-    budget = 64e6 * 0.004
-    assert report["overrun_free_below_cpi"] == pytest.approx(budget / report["instructions_per_wakeup"]["max"])
-    assert report["overrun_free_below_cpi"] > 2 * report["cpi"]
-
-
-@pytest.mark.firmware
-def test_cpi_option_scales_the_time_model_and_power(tmp_path, capsys, stream_pcm):
-    """--cpi changes only the time model: the same lines, twice the awake time at twice the CPI."""
+def test_silifc_run_on_a_device_board_and_its_cpi_option(tmp_path, capsys, stream_pcm):
+    """silifc run --board <real board> --wav: the comparison with listen, and --cpi changing only the
+    time model (the same lines, twice the awake time at twice the CPI)."""
+    from silifc.cli.audio import device_run_text
     from silifc.kws.audio.wav import write_wav
 
     wav = tmp_path / "two_seconds.wav"
     write_wav(wav, stream_pcm[:32000], 16000)
     reports = {}
     for cpi in ("1.5", "3"):
-        status = main(["run", "kws_silif.pt", "--board", "nano33_ble_sense", "--wav", str(wav), "--cpi", cpi, "--json"])
+        status = main(["run", "kws_silif.pt", "--board", "nrf52840dk", "--wav", str(wav), "--cpi", cpi, "--json"])
         reports[float(cpi)] = json.loads(capsys.readouterr().out)
-        assert status == 0 and reports[float(cpi)]["cpi"] == float(cpi)
-    slow, fast = reports[3.0], reports[1.5]
-    assert slow["detections"] == fast["detections"] == fast["reference"] and slow["overruns"] == 0
-    assert (1 - slow["asleep_fraction"]) / (1 - fast["asleep_fraction"]) == pytest.approx(2.0, rel=0.02)
-    assert slow["power"]["current_ma"] > fast["power"]["current_ma"]
-    assert fast["power"]["regulator"] == "LDO"                   # the Nano's module has no DC/DC inductor
-    assert main(["run", "kws_silif.pt", "--board", "nano33_ble_sense", "--wav", str(wav), "--cpi", "0"]) == 2
+        assert status == 0 and reports[float(cpi)]["passed"] and reports[float(cpi)]["cpi"] == float(cpi)
+    report, slow = reports[1.5], reports[3.0]
+    assert report["same_as_reference"] and report["detections"] == report["reference"]
+    assert [line.split()[1] for line in report["detections"]] == ["yes", "left"]
+    assert report["overruns"] == 0 and report["buffers"] == report["reference_steps"] == 32000 // 64
+    assert report["pins"]["pdm_clk"] == "P0.30"
+    assert 0.5 < report["asleep_fraction"] < 0.99
+    assert 0 < report["power"]["current_ma"] < 10 and report["power"]["days"] > 0
+    assert report["power"]["regulator"] == "DC/DC" and report["power"]["cpi"] == 1.5
+    budget = 64e6 * 0.004
+    assert report["overrun_free_below_cpi"] == pytest.approx(budget / report["instructions_per_wakeup"]["max"])
+    assert report["overrun_free_below_cpi"] > 2 * report["cpi"]
+    assert slow["detections"] == report["detections"] and slow["overruns"] == 0
+    assert (1 - slow["asleep_fraction"]) / (1 - report["asleep_fraction"]) == pytest.approx(2.0, rel=0.02)
+    assert slow["power"]["current_ma"] > report["power"]["current_ma"]
+    text = device_run_text(slow, load_board("nrf52840dk"))
+    for needle in ("asleep", "at CPI 3", "overruns 0 (at CPI 3)", "the longest fits a buffer up to CPI",
+                   "not from the nRF52840 PS", "RESULT: same as the reference"):
+        assert needle in text, text
+    assert main(["run", "kws_silif.pt", "--board", "nrf52840dk", "--wav", str(wav), "--cpi", "0"]) == 2
     assert "not a plausible average number of cycles per instruction" in capsys.readouterr().err
     assert main(["run", "kws_silif.pt", "--board", "nrf52840", "--wav", str(wav), "--cpi", "2"]) == 2
     assert "applies only to a real board" in capsys.readouterr().err
@@ -179,14 +180,16 @@ def test_fault_handler_prints_the_pc_once_and_resets(model, stream_pcm):
 
 @pytest.mark.firmware
 def test_overruns_are_reported_never_silent(model, stream_pcm):
+    """At CPI 12 every step takes longer than its 4 ms buffer (about 30,000 instructions x 12 >
+    256,000 cycles): the firmware must count the lost buffers and say so."""
     board = load_board("nano33_ble_sense")
-    _, image = build_device_firmware(model, board, defines={"SILIFC_DEVICE_EXTRA_WORK": 60000})
-    emulation = run_device_elf(image.elf, stream_pcm[:16000])
+    _, image = build_device_firmware(model, board)
+    emulation = run_device_elf(image.elf, stream_pcm[:8000], cpi=12)
     reports = [line for line in emulation.lines if " overruns " in line]
     assert reports, emulation.uart
     counts = [int(line.split()[-1]) for line in reports]
     assert counts == sorted(counts) and counts[-1] > 10        # counted up, reported each time it grew
-    assert compare(model, model.listen(stream_pcm[:16000]), emulation).equal is False
+    assert compare(model, model.listen(stream_pcm[:8000]), emulation).equal is False
 
 
 @pytest.mark.unit
