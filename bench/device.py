@@ -50,7 +50,8 @@ def main() -> int:
             for name in BOARDS:
                 summary, _, _ = run_device_audio(model, load_board(name), str(path), cpi=args.cpi)
                 summary["stream"] = stream
-                summary["wav"] = path.name          # the temporary folder's name is not a result
+                summary["wav"] = path.name          # local folders are not results
+                summary["model"] = Path(summary["model"]).name
                 summary["artefacts"] = [Path(p).name for p in summary["artefacts"]]
                 rows.append(summary)
                 print(f"  {name:<20} {stream:<45} {'same' if summary['same_as_reference'] else 'DIFFERENT':<9} "
