@@ -1,9 +1,10 @@
 """Device firmware matrix: the bundled keyword model on every real board, in the emulated
 nRF52840, on the bundled stream and two synthesized streams (espeak-ng, held-out test voices),
 against `silifc listen`. Prints a table (instructions: exact; time, overruns and power: at the
-stated CPI, cycles = instructions x CPI).
+CPI of each stream, cycles = instructions x CPI, the CPI estimated by running the same keyword
+pipeline on that stream in QEMU with the Cortex-M4 cycle model unless --cpi is given).
 
-    python bench/device.py [--cpi 1.5] [--out bench/device.json] > bench/device.md
+    python bench/device.py [--cpi X] [--out bench/device.json] > bench/device.md
 """
 from __future__ import annotations
 
@@ -34,21 +35,22 @@ def make_streams(directory: Path) -> list[tuple[str, Path]]:
 
 def main() -> int:
     from silifc.codegen.boards import load_board
-    from silifc.kws.device import run_device_audio
+    from silifc.kws.device import pipeline_cpi, run_device_audio
     from silifc.kws.model import load_kws_model
-    from silifc.target.nrf52840.emulator import DEFAULT_CPI
     from silifc.target.nrf52840.power import CPU_DCDC, CPU_LDO, PDM, SLEEP
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cpi", type=float, default=DEFAULT_CPI, help=f"the time model's CPI (default {DEFAULT_CPI:g})")
+    parser.add_argument("--cpi", type=float, help="the time model's CPI (default: estimated per stream)")
     parser.add_argument("--out", help="write the results as JSON")
     args = parser.parse_args()
     model = load_kws_model()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for stream, path in make_streams(Path(tmp)):
+            cpi = args.cpi if args.cpi is not None else pipeline_cpi(model, path)
             for name in BOARDS:
-                summary, _, _ = run_device_audio(model, load_board(name), str(path), cpi=args.cpi)
+                summary, _, _ = run_device_audio(model, load_board(name), str(path), cpi=cpi)
+                summary["cpi_source"] = "given (--cpi)" if args.cpi is not None else "estimated (Cortex-M4 cycle model)"
                 summary["stream"] = stream
                 summary["wav"] = path.name          # local folders are not results
                 summary["model"] = Path(summary["model"]).name
@@ -56,22 +58,22 @@ def main() -> int:
                 rows.append(summary)
                 print(f"  {name:<20} {stream:<45} {'same' if summary['same_as_reference'] else 'DIFFERENT':<9} "
                       f"{len(summary['detections'])} detections, overruns {summary['overruns']}", file=sys.stderr)
-    cpi = args.cpi
-    print(f"# Device firmware matrix (python bench/device.py; emulated nRF52840; instructions exact, "
-          f"time and power at CPI {cpi:g})\n")
-    head = (f"| board | stream | detections (device = listen) | overruns at CPI {cpi:g} | flash B | RAM B "
-            f"| instr/wake-up mean (max) | no overrun below CPI | asleep at CPI {cpi:g} | current at CPI {cpi:g} "
-            f"| days on 100 mAh | emulation |")
+    print("# Device firmware matrix (python bench/device.py; emulated nRF52840; instructions exact, "
+          "time and power at the CPI of the row)\n")
+    head = ("| board | stream | detections (device = listen) | CPI | overruns | flash B | RAM B "
+            "| instr/wake-up mean (max) | no overrun below CPI | asleep | current "
+            "| days on 100 mAh | emulation |")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for r in rows:
         w = r["instructions_per_wakeup"]
         print(f"| {r['board']} | {r['stream']} | {'; '.join(r['detections']) or 'none'} "
-              f"({'same' if r['same_as_reference'] else 'DIFFERENT'}) | {r['overruns']} | {r['flash_used']} | "
+              f"({'same' if r['same_as_reference'] else 'DIFFERENT'}) | {r['cpi']:.3f} | {r['overruns']} | "
+              f"{r['flash_used']} | "
               f"{r['ram_used']} | {w['mean']:,.0f} ({w['max']:,}) | {r['overrun_free_below_cpi']:.1f} | "
               f"{100 * r['asleep_fraction']:.1f} % | {r['power']['current_ma']:.2f} mA ({r['power']['regulator']}) | "
               f"{r['power']['days']:.1f} | {r['emulated_instructions_per_second'] / 1e6:.1f} M instr/s |")
-    print(f"\nCycles = instructions x CPI {cpi:g} (an assumed average; `silifc run --cpi`). \"No overrun below CPI\": "
+    print(f"\nCycles = instructions x CPI; CPI {rows[0]['cpi_source']} (`silifc run --cpi` overrides). \"No overrun below CPI\": "
           f"the longest wake-up still fits one 4 ms buffer (256,000 cycles at 64 MHz) up to that CPI. Current = "
           f"I_PDM + active x I_CPU (by the board's regulator) + asleep x I_sleep; microphone and board not included. "
           f"Currents (docs/device.md, Power):")

@@ -266,3 +266,20 @@ def test_every_board_matches_listen_on_a_synthesized_stream(model, board_name, t
     emulation = run_device_elf(image.elf, stream.pcm)
     comparison = compare(model, model.listen(stream.pcm), emulation)
     assert comparison.equal and comparison.device_lines and comparison.overruns == 0
+
+
+@pytest.mark.firmware
+def test_default_cpi_is_the_cycle_model_estimate_of_the_pipeline(tmp_path, capsys, stream_pcm):
+    """Without --cpi the time model's CPI is estimated, not assumed: the keyword pipeline on the
+    same audio in QEMU with the Cortex-M4 cycle model, cycles over instructions of its phases."""
+    from silifc.kws.device import pipeline_cpi
+    from silifc.kws.audio.wav import write_wav
+    from silifc.kws.model import load_kws_model
+
+    wav = tmp_path / "one_second.wav"
+    write_wav(wav, stream_pcm[:16000], 16000)
+    assert main(["run", "kws_silif.pt", "--board", "nrf52840dk", "--wav", str(wav), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    estimated = pipeline_cpi(load_kws_model(), wav)
+    assert report["cpi"] == pytest.approx(estimated) and 1.1 < estimated < 2.0
+    assert report["cpi_source"].startswith("estimated") and report["power"]["cpi"] == pytest.approx(estimated)

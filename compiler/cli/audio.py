@@ -24,7 +24,6 @@ from ..kws.device import build_device_firmware, run_device_audio, write_device_p
 from ..kws.firmware import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware, write_audio_project
 from ..kws.model import kws_model_path, load_kws_model
 from ..kws.score import score_detections
-from ..target.nrf52840.emulator import DEFAULT_CPI
 from .common import add_quant_options, config_overrides, emit, say
 
 
@@ -216,7 +215,7 @@ def _run_device_audio(args, model, board) -> int:
     """A real board: its device firmware on the emulated nRF52840 vs the integer reference."""
     summary, _, _ = run_device_audio(model, board, args.wav, args.weights, args.prefix,
                                      progress=None if args.json else say,
-                                     cpi=DEFAULT_CPI if args.cpi is None else args.cpi,
+                                     cpi=args.cpi,
                                      synapses=getattr(args, "synapses", None) or "event")
     emit(args, summary, device_run_text(summary, board))
     return 0 if summary["passed"] else 1
@@ -242,7 +241,7 @@ def device_run_text(summary: dict, board) -> str:
                  f"{summary['budget_cycles_per_buffer']:,.0f}-cycle buffer at CPI {cpi:g}; the longest fits a buffer "
                  f"up to CPI " + (f"{limit:.1f}" if limit else "-") + ")")
     lines.append(f"           asleep {100 * summary['asleep_fraction']:.1f} % of {summary['emulated_seconds']:.2f} s "
-                 f"at CPI {cpi:g} (cycles = instructions x CPI, an assumed average: --cpi; docs/device.md)")
+                 f"at CPI {cpi:.2f} (cycles = instructions x CPI, {summary['cpi_source']}; docs/device.md)")
     lines.append(f"  memory   flash {summary['flash_used']} B / {board.flash.size} (from 0x{board.flash.origin:X}), "
                  f"RAM {summary['ram_used']} B / {board.ram.size} (incl. {board.stack_size} B stack)")
     lines.append("  " + summary["power"]["text"])

@@ -12,7 +12,6 @@ from ..codegen.renode import write_renode_files
 from ..errors import ConfigError
 from ..pipeline import Artifacts, run_pipeline
 from ..reference.int_ref import run_int
-from ..target.nrf52840.emulator import DEFAULT_CPI
 from ..target.profile import profile_run
 from . import audio
 from .common import add_model_options, add_quant_options, emit, load_counts, load_network, pipeline_options, say
@@ -177,8 +176,8 @@ def add_commands(sub) -> None:
     run.add_argument("--wav", help="run the keyword-spotting firmware on this 16 kHz mono WAV (detections, step-by-step "
                                    "comparison with the integer reference; docs/kws.md)")
     run.add_argument("--cpi", type=float,
-                     help=f"real boards with --wav: the emulated nRF52840's average Cortex-M4 cycles per instruction "
-                          f"(default {DEFAULT_CPI:g}, an assumption: docs/device.md); time asleep, overruns and "
-                          f"power follow from it")
+                     help="real boards with --wav: the emulated nRF52840's average Cortex-M4 cycles per instruction "
+                          "(default: estimated by running the same keyword pipeline in QEMU with the Cortex-M4 cycle "
+                          "model, docs/cycles.md); time asleep, overruns and power follow from it")
     run.add_argument("--json", action="store_true", help="machine-readable report")
     run.set_defaults(func=cmd_run)

@@ -28,13 +28,13 @@ from ..codegen.emit import CompileOptions, write_project
 from ..codegen.templates import render
 from ..target.cache import build_folder, cached_build
 from ..target.flash import FlashImage, flash_artefacts
-from ..target.nrf52840.emulator import DEFAULT_CPI, EmulationResult, run_device_elf
+from ..target.nrf52840.emulator import EmulationResult, run_device_elf
 from ..target.nrf52840.power import estimate_power
 from ..target.toolchain import build_firmware
 from .audio.wav import SAMPLE_RATE, read_wav
 from .detector import Detector
 from .firmware import audio_template_context, copy_frontend_runtime, write_hashed
-from .model import KwsModel, bundled_path
+from .model import KwsError, KwsModel, bundled_path
 from .stream import StreamTrace
 
 DEVICE_DIR = "device"
@@ -213,16 +213,48 @@ def summarize(model: KwsModel, board: Board, emulation: EmulationResult, compari
     }
 
 
+# The QEMU machine whose core (Cortex-M4, same flags) runs the keyword pipeline for the CPI estimate.
+CPI_STAND_IN_BOARD = "nrf52840"
+
+
+def pipeline_cpi(model: KwsModel, wav: str | Path, weights: str = "int8", prefix: str = "silifc",
+                 synapses: str = "event", progress=None) -> float:
+    """Estimated Cortex-M4 cycles per instruction of the keyword pipeline (front end, network,
+    detector) on this audio: the same C, built for the nrf52840 stand-in and run in QEMU with the
+    counting plugin's cycle model (docs/cycles.md). The device firmware adds only its PDM, UART and
+    sleep code around that pipeline, a small share of its instructions."""
+    from ..codegen.boards import load_board
+    from .firmware import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware
+
+    stand_in = load_board(CPI_STAND_IN_BOARD)
+    audio, image = build_audio_firmware(model, stand_in, weights, prefix, progress=progress, synapses=synapses)
+    if progress:
+        progress(f"estimating cycles per instruction: the keyword pipeline on {Path(wav).name} in QEMU "
+                 f"({stand_in.emulator.machine}, Cortex-M4 cycle model)")
+    run = run_audio_firmware(audio, image, model, wav)
+    if run.phase_cycles is None:
+        raise KwsError(f"board {CPI_STAND_IN_BOARD} has no cycle model: give --cpi")
+    instructions = sum(run.phase_instructions.get(phase, 0) for phase in PER_STEP_PHASES)
+    cycles = sum(run.phase_cycles.get(phase, 0) for phase in PER_STEP_PHASES)
+    return cycles / instructions
+
+
 def run_device_audio(model: KwsModel, board: Board, wav: str | Path, weights: str = "int8", prefix: str = "silifc",
-                     progress=None, cpi: float = DEFAULT_CPI,
+                     progress=None, cpi: float | None = None,
                      synapses: str = "event") -> tuple[dict, EmulationResult, FlashImage]:
-    """Build (cached), emulate at `cpi` cycles per instruction and compare with the reference;
-    returns (summary, emulation, image)."""
+    """Build (cached), emulate at `cpi` cycles per instruction (None: the pipeline's estimated CPI,
+    `pipeline_cpi`) and compare with the reference; returns (summary, emulation, image)."""
     pcm = read_wav(wav, SAMPLE_RATE)          # refuses a wrong format with a conversion hint, before building
     _, image = build_device_firmware(model, board, weights, prefix, progress=progress, synapses=synapses)
+    cpi_source = "given (--cpi)"
+    if cpi is None:
+        cpi = pipeline_cpi(model, wav, weights, prefix, synapses, progress)
+        cpi_source = "estimated: the keyword pipeline on this audio in QEMU, Cortex-M4 cycle model"
     if progress:
         progress(f"running {len(pcm) / SAMPLE_RATE:.2f} s of audio on the emulated nRF52840 ({board.name} firmware, "
                  f"CPI {cpi:g})")
     emulation = run_device_elf(image.elf, pcm, SAMPLE_RATE, cpi=cpi, clock_hz=board.clock_hz)
     comparison = compare(model, model.listen(pcm), emulation)
-    return summarize(model, board, emulation, comparison, str(wav), image), emulation, image
+    summary = summarize(model, board, emulation, comparison, str(wav), image)
+    summary["cpi_source"] = cpi_source
+    return summary, emulation, image
