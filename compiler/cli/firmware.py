@@ -10,7 +10,9 @@ import numpy as np
 from ..codegen.boards import load_board
 from ..codegen.renode import RENODE_PART, write_renode_files
 from ..io.files import check_result_path, remove_generated
-from ..kws.firmware import AUDIO_PART
+from ..kws.device import DEVICE_PART
+from ..kws.firmware import AUDIO_PART, FRONTEND_PART
+from ..errors import ConfigError
 from ..pipeline import Artifacts, run_pipeline
 from ..reference.int_ref import run_int
 from ..target.profile import budget_overrun, profile_run
@@ -40,7 +42,8 @@ def cmd_compile(args) -> int:
         renode_files = write_renode_files(project, quantized, counts[0])
     else:
         remove_generated(project.directory, RENODE_PART)      # an earlier compile for a Renode board
-    remove_generated(project.directory, AUDIO_PART)           # an earlier `compile --audio` into this folder
+    for part in (AUDIO_PART, DEVICE_PART, FRONTEND_PART):     # an earlier `compile --audio` into this folder
+        remove_generated(project.directory, part)
     seconds = time.perf_counter() - started
     report = {"model": str(path), "board": board.name, "output": str(project.directory), "prefix": args.prefix,
               "weights": args.weights, "synapses": args.synapses, "compile_seconds": round(seconds, 3),
@@ -65,6 +68,10 @@ def cmd_compile(args) -> int:
 
 
 def cmd_run(args) -> int:
+    if args.cpi is not None and (not args.wav or load_board(args.board).device is None):
+        raise ConfigError(f"--cpi sets the time model of the emulated nRF52840, so it applies only to a real board "
+                          f"with --wav (e.g. --board nano33_ble_sense --wav F); board {args.board} runs in QEMU, "
+                          f"which counts instructions exactly: drop --cpi")
     if args.wav:
         return audio.run_audio(args)
     if args.out:
@@ -191,5 +198,9 @@ def add_commands(sub) -> None:
     run.add_argument("--out", help="write firmware outputs to this .npz (same layout as silifc infer)")
     run.add_argument("--wav", help="run the keyword-spotting firmware on this 16 kHz mono WAV (detections, step-by-step "
                                    "comparison with the integer reference; docs/kws.md)")
+    run.add_argument("--cpi", type=float,
+                     help="real boards with --wav: the emulated nRF52840's average Cortex-M4 cycles per instruction "
+                          "(default: estimated by running the same keyword pipeline in QEMU with the Cortex-M4 cycle "
+                          "model, docs/cycles.md); time asleep, overruns and power follow from it")
     run.add_argument("--json", action="store_true", help="machine-readable report")
     run.set_defaults(func=cmd_run)

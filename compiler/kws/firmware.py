@@ -25,7 +25,8 @@ from .stream import REINIT_AT, REINIT_LIMIT, Detection, StreamTrace, time_ms
 AUDIO_MARKERS = ("audio_phase_input", "audio_phase_frontend", "audio_phase_network", "audio_phase_detect",
                  "audio_phase_output")
 PER_STEP_PHASES = ("audio_phase_frontend", "audio_phase_network", "audio_phase_detect")
-AUDIO_PART = "audio"              # its part of the project folder (io.files.write_generated)
+AUDIO_PART = "audio"              # the keyword app's part of a project folder (io.files.write_generated)
+FRONTEND_PART = "frontend"        # runtime/frontend, shared by the QEMU and the device app
 TRACE_MAGIC = 0x544B4C53  # "SLKT"
 EXIT_MESSAGES = {10: "bad command line", 11: "cannot open or read the WAV file",
                  12: "the WAV file is not 16 kHz mono 16-bit PCM", 13: "model error", 14: "cannot write the trace"}
@@ -48,13 +49,29 @@ def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str
     out_dir = Path(out_dir)
     options = CompileOptions(board=board, prefix=prefix, weights=weights, synapses=synapses)
     project = write_project(model.quantized, options, out_dir)
+    context = audio_template_context(model, board, prefix, "always-listening keyword app")
+    rendered = {f"audio/{name}": render(f"audio/{name}.j2", context)
+                for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")}
+    hasher = hashlib.sha256(project.digest.encode())
+    write_hashed(out_dir, rendered, hasher, AUDIO_PART)
+    frontend_dir, runtime_sources = copy_frontend_runtime(out_dir, hasher)
+    sources = (out_dir / "audio" / "main.c", out_dir / "audio" / "pcm_source_semihost.c",
+               *project.model_sources, *runtime_sources)
+    return AudioProject(directory=out_dir, project=project, sources=sources,
+                        include_dirs=(*project.include_dirs, frontend_dir, out_dir / "audio"),
+                        digest=hasher.hexdigest())
+
+
+def audio_template_context(model: KwsModel, board, prefix: str, what: str) -> dict:
+    """What the keyword-app templates (audio/ here, device/ in kws.device) render from:
+    front-end and detector constants, classes, the re-init thresholds; `what` goes into the
+    banner."""
     constants = design(model.frontend)
     scalars = [(name, value) for name, _, value in constants.c_fields() if not isinstance(value, tuple)]
     arrays = [(name, ctype, [list(value[i:i + 8]) for i in range(0, len(value), 8)])
               for name, ctype, value in constants.c_fields() if isinstance(value, tuple)]
-    context = {
-        "banner": banner(model.quantized.source, model.quantized.sha256, board.name, "always-listening keyword app",
-                         "silifc compile --audio"),
+    return {
+        "banner": banner(model.quantized.source, model.quantized.sha256, board.name, what, "silifc compile --audio"),
         "prefix": prefix, "PREFIX": prefix.upper(), "board": board, "cflags": " ".join(compiler_flags(board)),
         "classes": list(model.classes), "keywords": model.keywords, "n_classes": len(model.classes),
         "fe_scalars": scalars, "fe_arrays": arrays, "bands": constants.bands,
@@ -63,29 +80,30 @@ def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str
         "reinit_at": REINIT_AT, "reinit_limit": REINIT_LIMIT, "trace_magic": TRACE_MAGIC,
         "markers": AUDIO_MARKERS,
     }
-    rendered = {f"audio/{name}": render(f"audio/{name}.j2", context)
-                for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")}
-    hasher = hashlib.sha256(project.digest.encode())
-    generated = {}
+
+
+def write_hashed(out_dir: Path, rendered: dict[str, str | bytes], hasher, part: str) -> None:
+    """Writes each relative path -> text (or bytes) under out_dir as `part` of the folder
+    (io.files.write_generated: never over a file silifc did not write, stale files of the part
+    removed, unchanged files keep their time) and feeds path and content to `hasher`, in path
+    order (the build cache's digest)."""
     for relative in sorted(rendered):
-        generated[relative] = rendered[relative]
-        hasher.update(relative.encode() + b"\0" + rendered[relative].encode() + b"\0")
+        content = rendered[relative]
+        hasher.update(relative.encode() + b"\0" + (content.encode() if isinstance(content, str) else content) + b"\0")
+    write_generated(out_dir, rendered, part=part)
+
+
+def copy_frontend_runtime(out_dir: Path, hasher) -> tuple[Path, list[Path]]:
+    """Copies runtime_c/frontend into out_dir/runtime/frontend (its FRONTEND_PART, hashed);
+    returns the folder and its .c files."""
     frontend_dir = out_dir / "runtime" / "frontend"
-    runtime_sources = []
     root = files("silifc.runtime_c") / "frontend"
-    for entry in sorted(root.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith((".c", ".h")):
-            text = entry.read_text(encoding="utf-8")
-            generated[f"runtime/frontend/{entry.name}"] = text
-            hasher.update(entry.name.encode() + b"\0" + text.encode() + b"\0")
-            if entry.name.endswith(".c"):
-                runtime_sources.append(frontend_dir / entry.name)
-    write_generated(out_dir, generated, part=AUDIO_PART)
-    sources = (out_dir / "audio" / "main.c", out_dir / "audio" / "pcm_source_semihost.c",
-               *project.model_sources, *runtime_sources)
-    return AudioProject(directory=out_dir, project=project, sources=sources,
-                        include_dirs=(*project.include_dirs, frontend_dir, out_dir / "audio"),
-                        digest=hasher.hexdigest())
+    texts = {entry.name: entry.read_text(encoding="utf-8")
+             for entry in root.iterdir() if entry.name.endswith((".c", ".h"))}
+    for name in sorted(texts):
+        hasher.update(name.encode() + b"\0" + texts[name].encode() + b"\0")
+    write_generated(out_dir, {f"runtime/frontend/{name}": text for name, text in texts.items()}, part=FRONTEND_PART)
+    return frontend_dir, [frontend_dir / name for name in sorted(texts) if name.endswith(".c")]
 
 
 def build_audio_firmware(model: KwsModel, board, weights: str = "int8", prefix: str = "silifc",
