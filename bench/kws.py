@@ -146,7 +146,7 @@ def score_streams(model, streams, probabilities=None, detector=None):
 
 
 def _replay(model, p):
-    """The detector alone over stored per-step probabilities (streams shorter than 65 s: no re-init)."""
+    """The detector alone over stored per-step probabilities."""
     from silifc.kws.detector import NONE, Detector
     from silifc.kws.stream import Detection, StreamTrace, time_ms
 
@@ -155,9 +155,8 @@ def _replay(model, p):
     f = model.frontend
     detections = tuple(Detection(int(k), model.classes[k], t, time_ms(t, f.step_samples, f.sample_rate))
                        for t, k in enumerate(detected) if k != NONE)
-    return StreamTrace(counts=np.zeros((len(p), 0), np.int64), totals=np.cumsum(p, axis=0), detected=detected,
-                       restarts=np.zeros(len(p), np.int64), detections=detections, step_samples=f.step_samples,
-                       sample_rate=f.sample_rate)
+    return StreamTrace(counts=np.zeros((len(p), 0), np.int64), probabilities=np.asarray(p), detected=detected,
+                       detections=detections, step_samples=f.step_samples, sample_rate=f.sample_rate)
 
 
 def cmd_tune(args) -> None:

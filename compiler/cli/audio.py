@@ -72,7 +72,7 @@ def cmd_listen(args) -> int:
     if args.json:
         print(json.dumps({"model": str(model.path), "wav": args.wav, "engine": "int (host reference)",
                           "steps": trace.steps, "detections": [d.__dict__ for d in trace.detections],
-                          "restarts": int(trace.restarts.sum()), "score": score,
+                          "score": score,
                           "seconds": round(seconds, 2)}, indent=2))
     else:
         print(_model_line(model) + f"\nstream {args.wav}: {len(pcm) / SAMPLE_RATE:.2f} s, integer reference on the host")
@@ -97,8 +97,9 @@ def compile_audio(args) -> int:
               "compile_seconds": round(seconds, 3), "memory": plan.to_dict()}
     lines = [f"compiled {model.path} for {board.name} with the always-listening app into {audio.directory} "
              f"in {seconds:.2f} s", _model_line(model), "", plan.to_text(),
-             "audio/main.c: front end -> network -> detector per step; audio/pcm_source.h: the microphone hook "
-             "(emulator: WAV over semihosting)"]
+             f"kws/{args.prefix}_kws.h: the keyword pipeline as a library (front end -> network -> detector per step; "
+             f"CMake target {args.prefix}_kws); audio/main.c: its I/O in the emulator; audio/pcm_source.h: the "
+             "microphone hook (emulator: WAV over semihosting)"]
     if getattr(args, "build", False):
         _, image = build_audio_firmware(model, board, args.weights, args.prefix, work_dir=args.output,
                                         synapses=getattr(args, "synapses", None) or "event")
@@ -136,7 +137,7 @@ def run_audio(args) -> int:
     score_lines, score = _score_lines(firmware.trace, read_stream_events(args.wav), model)
     summary = {"model": str(model.path), "board": board.name, "wav": args.wav, "weights": args.weights,
                "steps": firmware.trace.steps, "detections": [d.__dict__ for d in firmware.trace.detections],
-               "restarts": int(firmware.trace.restarts.sum()), "bit_exact": bool(exact),
+               "bit_exact": bool(exact),
                "difference": None if exact else reference.first_difference(firmware.trace),
                "instructions_per_step": {"frontend": per_step["audio_phase_frontend"],
                                          "network": per_step["audio_phase_network"],
@@ -154,8 +155,8 @@ def run_audio(args) -> int:
         lines = [_model_line(model), f"firmware output ({board.name} in QEMU, {args.wav}):"]
         lines += ["  " + line for line in printed]
         lines += score_lines
-        lines.append(f"firmware vs integer reference: {firmware.trace.steps} steps, front-end counts, model totals "
-                     f"and detections " + ("all equal" if exact else
+        lines.append(f"firmware vs integer reference: {firmware.trace.steps} steps, front-end counts, per-step "
+                     f"probabilities and detections " + ("all equal" if exact else
                                            f"DIFFER ({reference.first_difference(firmware.trace)})"))
         if cycles is None:
             lines.append(f"  time     {total:,.0f} instructions per {model.step_ms:g} ms step; no cycle model for "
@@ -165,7 +166,7 @@ def run_audio(args) -> int:
                          f"per {model.step_ms:g} ms step = {100 * total_cycles / budget:.1f} % of {budget:,.0f} cycles "
                          f"at {board.clock_hz / 1e6:g} MHz (zero wait states: docs/cycles.md)")
         for name, label in (("audio_phase_frontend", "front end + events"), ("audio_phase_network", "network"),
-                            ("audio_phase_detect", "totals -> detector")):
+                            ("audio_phase_detect", "detector")):
             share = "" if cycles is None else f"  {cycles[name]:>9,.0f} cycles  {100 * cycles[name] / budget:5.1f} %"
             lines.append(f"           {label:<20} {per_step[name]:>9,.0f} instr{share}")
         lines.append(f"  memory   flash {firmware.flash_used} B / {board.flash.size}, RAM {firmware.ram_used} B / "

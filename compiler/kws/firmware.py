@@ -1,5 +1,12 @@
-"""The streaming keyword firmware (templates/audio/): generate, build (cached) and run it in
-QEMU on a WAV file; it writes a per-step trace that the host reference must equal."""
+"""The streaming keyword firmware: generate, build (cached) and run it in QEMU on a WAV file;
+it writes a per-step trace that the host reference must equal.
+
+`silifc compile --audio` adds to the model project
+    kws/<prefix>_kws.h, kws/<prefix>_kws.c   the keyword pipeline as library code (templates/kws/):
+                                             front end, network, detector and their constants
+    runtime/frontend/                        the front-end and detector runtime
+    audio/main.c, audio/pcm_source*          the emulator application: I/O only (templates/audio/)
+"""
 from __future__ import annotations
 
 import hashlib
@@ -21,12 +28,14 @@ from ..target.toolchain import build_firmware
 from .audio.frontend import design
 from .detector import NONE
 from .model import KwsError, KwsModel
-from .stream import REINIT_AT, REINIT_LIMIT, Detection, StreamTrace, time_ms
+from .stream import Detection, StreamTrace, time_ms
 
 AUDIO_MARKERS = ("audio_phase_input", "audio_phase_frontend", "audio_phase_network", "audio_phase_detect",
                  "audio_phase_output")
-PER_STEP_PHASES = ("audio_phase_frontend", "audio_phase_network", "audio_phase_detect")
+PER_STEP_PHASES = ("audio_phase_frontend", "audio_phase_network", "audio_phase_detect")  # called by the library
 TRACE_MAGIC = 0x544B4C53  # "SLKT"
+TRACE_VERSION = 2         # per step: counts (padded to 4 bytes), p [classes] int32, detected int32
+PROFILE_DEFINE = "SILIFC_KWS_PROFILE"   # the library calls PER_STEP_PHASES' markers
 EXIT_MESSAGES = {10: "bad command line", 11: "cannot open or read the WAV file",
                  12: "the WAV file is not 16 kHz mono 16-bit PCM", 13: "model error", 14: "cannot write the trace"}
 
@@ -40,31 +49,39 @@ class AudioProject:
     digest: str
 
 
-def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str = "silifc",
-                        weights: str = "int8", synapses: str = "event") -> AudioProject:
-    """The model project (codegen.write_project) plus audio/: the streaming app, the PCM
-    source for the emulator, the front-end and detector constants, and the front-end and
-    detector runtime (runtime/frontend/)."""
-    out_dir = Path(out_dir)
-    options = CompileOptions(board=board, prefix=prefix, weights=weights, synapses=synapses)
-    project = write_project(model.quantized, options, out_dir)
+def kws_context(model: KwsModel, board, prefix: str) -> dict:
+    """The values templates/kws/ and templates/audio/ are rendered with."""
     constants = design(model.frontend)
     scalars = [(name, value) for name, _, value in constants.c_fields() if not isinstance(value, tuple)]
     arrays = [(name, ctype, [list(value[i:i + 8]) for i in range(0, len(value), 8)])
               for name, ctype, value in constants.c_fields() if isinstance(value, tuple)]
-    context = {
+    check = hashlib.sha256(f"{prefix}|kws|{model.quantized.sha256}".encode()).digest()
+    return {
         "banner": banner(model.quantized.source, model.quantized.sha256, board.name, "always-listening keyword app",
                          "silifc compile --audio"),
         "prefix": prefix, "PREFIX": prefix.upper(), "board": board, "cflags": " ".join(compiler_flags(board)),
         "classes": list(model.classes), "keywords": model.keywords, "n_classes": len(model.classes),
-        "fe_scalars": scalars, "fe_arrays": arrays, "bands": constants.bands,
+        "fe_scalars": scalars, "fe_arrays": arrays, "bands": constants.bands, "counts_padded": -(-constants.bands // 4) * 4,
         "step_samples": constants.step_samples, "sample_rate": model.frontend.sample_rate,
         "step_ms": model.step_ms, "detector": model.params.c_fields(), "detector_config": model.detector,
-        "reinit_at": REINIT_AT, "reinit_limit": REINIT_LIMIT, "trace_magic": TRACE_MAGIC,
-        "markers": AUDIO_MARKERS,
+        "trace_magic": TRACE_MAGIC, "trace_version": TRACE_VERSION, "markers": AUDIO_MARKERS,
+        "step_markers": PER_STEP_PHASES, "kws_check": int.from_bytes(check[:4], "little") | 1,
     }
-    rendered = {f"audio/{name}": render(f"audio/{name}.j2", context)
-                for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")}
+
+
+def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str = "silifc",
+                        weights: str = "int8", synapses: str = "event") -> AudioProject:
+    """The model project (codegen.write_project) plus the keyword library (kws/), its runtime
+    (runtime/frontend/) and the emulator application (audio/)."""
+    out_dir = Path(out_dir)
+    options = CompileOptions(board=board, prefix=prefix, weights=weights, synapses=synapses,
+                             class_names=tuple(model.classes), audio=True)
+    project = write_project(model.quantized, options, out_dir)
+    context = kws_context(model, board, prefix)
+    rendered = {f"kws/{prefix}_kws.h": render("kws/kws.h.j2", context),
+                f"kws/{prefix}_kws.c": render("kws/kws.c.j2", context)}
+    rendered.update({f"audio/{name}": render(f"audio/{name}.j2", context)
+                     for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")})
     hasher = hashlib.sha256(project.digest.encode())
     for relative in sorted(rendered):
         write_if_changed(out_dir / relative, rendered[relative])
@@ -80,27 +97,23 @@ def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str
             if entry.name.endswith(".c"):
                 runtime_sources.append(frontend_dir / entry.name)
     sources = (out_dir / "audio" / "main.c", out_dir / "audio" / "pcm_source_semihost.c",
-               *project.model_sources, *runtime_sources)
+               out_dir / "kws" / f"{prefix}_kws.c", *project.model_sources, *runtime_sources)
     return AudioProject(directory=out_dir, project=project, sources=sources,
-                        include_dirs=(*project.include_dirs, frontend_dir, out_dir / "audio"),
+                        include_dirs=(*project.include_dirs, frontend_dir, out_dir / "kws", out_dir / "audio"),
                         digest=hasher.hexdigest())
 
 
 def build_audio_firmware(model: KwsModel, board, weights: str = "int8", prefix: str = "silifc",
-                         work_dir: str | Path | None = None, progress=None, reinit: tuple[int, int] | None = None,
-                         synapses: str = "event"):
-    """Generate and build the streaming firmware (cached on the generated files' digest).
-    reinit: other (idle threshold, hard limit) for the network re-init (tests), as -D defines."""
+                         work_dir: str | Path | None = None, progress=None, synapses: str = "event"):
+    """Generate and build the streaming firmware (cached on the generated files' digest)."""
     if work_dir is None:
         key = hashlib.sha256(f"audio|{model.quantized.sha256}|{board.name}|{weights}|{prefix}|"
-                             f"{model.calibration}|{reinit}|{synapses}".encode())
+                             f"{model.calibration}|{synapses}".encode())
         work_dir = build_folder(f"audio-{key.hexdigest()[:16]}")
     audio = write_audio_project(model, board, work_dir, prefix, weights, synapses)
-    defines = {} if reinit is None else {"KWS_REINIT_AT": reinit[0], "KWS_REINIT_LIMIT": reinit[1]}
-    digest = hashlib.sha256(f"{audio.digest}|{sorted(defines.items())}".encode()).hexdigest()
-    image = cached_build(work_dir, "audio", digest, board, progress=progress,
+    image = cached_build(work_dir, "audio", audio.digest, board, progress=progress,
                          build=lambda out: build_firmware(audio.sources, audio.include_dirs, board, out,
-                                                          defines=defines, name="audio"))
+                                                          defines={PROFILE_DEFINE: None}, name="audio"))
     return audio, image
 
 
@@ -128,11 +141,10 @@ class FirmwareStream:
 def decode_trace(data: bytes, bands: int, classes: tuple[str, ...], step_samples: int,
                   sample_rate: int) -> StreamTrace:
     magic, version, n_bands, n_classes = struct.unpack_from("<4I", data)
-    if magic != TRACE_MAGIC or version != 1 or n_bands != bands or n_classes != len(classes):
+    if magic != TRACE_MAGIC or version != TRACE_VERSION or n_bands != bands or n_classes != len(classes):
         raise KwsError(f"unexpected trace header {(hex(magic), version, n_bands, n_classes)}")
     padded = (bands + 3) // 4 * 4
-    record = np.dtype([("counts", np.uint8, padded), ("totals", "<i4", n_classes), ("detected", "<i4"),
-                       ("restart", "<i4")])
+    record = np.dtype([("counts", np.uint8, padded), ("probabilities", "<i4", n_classes), ("detected", "<i4")])
     body = data[16:]
     if len(body) % record.itemsize:
         raise KwsError(f"truncated trace: {len(body)} bytes is not a whole number of {record.itemsize}-byte steps")
@@ -140,9 +152,9 @@ def decode_trace(data: bytes, bands: int, classes: tuple[str, ...], step_samples
     detected = rows["detected"].astype(np.int64)
     detections = tuple(Detection(int(k), classes[int(k)], int(t), time_ms(int(t), step_samples, sample_rate))
                        for t, k in enumerate(detected) if k != NONE)
-    return StreamTrace(counts=rows["counts"][:, :bands].astype(np.int64), totals=rows["totals"].astype(np.int64),
-                       detected=detected, restarts=rows["restart"].astype(np.int64), detections=detections,
-                       step_samples=step_samples, sample_rate=sample_rate)
+    return StreamTrace(counts=rows["counts"][:, :bands].astype(np.int64),
+                       probabilities=rows["probabilities"].astype(np.int64), detected=detected,
+                       detections=detections, step_samples=step_samples, sample_rate=sample_rate)
 
 
 def run_audio_firmware(audio: AudioProject, image, model: KwsModel, wav: str | Path,

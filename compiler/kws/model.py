@@ -17,7 +17,7 @@ from ..pipeline import Artifacts, Options, run_pipeline
 from ..passes.quantize import DEFAULT_HEADROOM
 from .audio.frontend import FrontEnd, FrontEndConfig
 from .detector import DetectorConfig, DetectorParams
-from .stream import REINIT_AT, REINIT_LIMIT, StreamTrace, run_stream
+from .stream import StreamTrace, run_stream
 
 KWS_CLASSES = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go", "unknown", "silence")
 KWS_KEYWORDS = 10
@@ -61,10 +61,10 @@ class KwsModel:
     def counts(self, pcm) -> np.ndarray:
         return FrontEnd(self.frontend).process(pcm)
 
-    def listen(self, pcm, reinit: tuple[int, int] = (REINIT_AT, REINIT_LIMIT)) -> StreamTrace:
+    def listen(self, pcm) -> StreamTrace:
         """PCM (int16 [n], 16 kHz) -> the integer reference of the streaming firmware."""
         return run_stream(self.quantized, self.counts(pcm), self.params, self.classes,
-                          self.frontend.step_samples, self.frontend.sample_rate, reinit)
+                          self.frontend.step_samples, self.frontend.sample_rate)
 
 
 def kws_settings(meta: dict, n_inputs: int, n_classes: int) -> dict:
