@@ -25,8 +25,10 @@ RANKS = {
     "silifc.pipeline": 6,
     "silifc.train": 7,
     "silifc.kws": 8,
-    "silifc.cli": 9,
-    "silifc": 10,                 # the package itself: the public API
+    "silifc.plots": 9,            # matplotlib figures of the stages' results
+    "silifc.api": 10,             # the Python API: what the CLI calls
+    "silifc.cli": 11,
+    "silifc": 12,                 # the package itself: exports the API lazily
 }
 
 

@@ -66,9 +66,17 @@ def test_generated_banner_names_source_and_board():
             in rendered["model/kws_model.h"])
 
 
-@pytest.mark.parametrize("prefix", ["1abc", "Model", "int", "slf_x", "a-b", "x" * 40])
+@pytest.mark.parametrize("prefix", ["1abc", "Model", "int", "a-b", "x" * 40])
 def test_bad_prefix_is_refused(prefix):
     with pytest.raises(CodegenError, match="C identifier"):
+        check_prefix(prefix)
+
+
+@pytest.mark.parametrize("prefix", ["slf", "slf_x", "sh", "sh_mic"])
+def test_prefix_in_a_shipped_namespace_is_refused(prefix):
+    """`--prefix slf` used to be accepted and then fail to compile: <prefix>_readout_layer is the
+    runtime's type slf_readout_layer."""
+    with pytest.raises(CodegenError, match="clashes with the C that silifc ships"):
         check_prefix(prefix)
 
 

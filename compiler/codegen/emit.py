@@ -47,10 +47,22 @@ class CodegenError(SilifcError):
     pass
 
 
+# Namespaces of the C that silifc ships next to a model: the runtime (slf_, SLF_) and the board
+# shim (sh_, SH_). A model prefix inside one would make names like <prefix>_readout_layer clash
+# with the runtime's own (slf_readout_layer is a runtime type).
+RESERVED_PREFIXES = ("slf", "sh")
+
+
 def check_prefix(prefix: str) -> str:
-    if not _PREFIX.match(prefix) or prefix in _C_KEYWORDS or prefix.startswith("slf_"):
+    if not _PREFIX.match(prefix) or prefix in _C_KEYWORDS:
         raise CodegenError(f"--prefix {prefix!r} must be a lower-case C identifier (letters, digits, _; at most "
-                           "31 characters; not a C keyword; not starting with slf_, the runtime's namespace)")
+                           "31 characters; not a C keyword)")
+    for reserved in RESERVED_PREFIXES:
+        if prefix == reserved or prefix.startswith(reserved + "_"):
+            raise CodegenError(f"--prefix {prefix!r} clashes with the C that silifc ships: {reserved}_ is the "
+                               f"{'runtime' if reserved == 'slf' else 'board support'}'s namespace (e.g. "
+                               f"{prefix}_readout_layer would be generated); choose another prefix, e.g. 'model' or "
+                               "the product's name")
     return prefix
 
 
@@ -266,11 +278,8 @@ def plan_project(quantized: QuantNetwork, options: CompileOptions) -> MemoryPlan
     return plan
 
 
-def render_project(quantized: QuantNetwork, options: CompileOptions,
-                   plan: MemoryPlan | None = None) -> tuple[dict[str, str], MemoryPlan]:
-    """All generated text files of the project, by relative path (no runtime/skeleton copies).
-    plan: the project's plan_project() result, when already made."""
-    plan = plan if plan is not None else plan_project(quantized, options)
+def model_context(quantized: QuantNetwork, options: CompileOptions, plan: MemoryPlan) -> dict:
+    """The values every model template (model/, app/, project/, zephyr/, arduino/) is rendered with."""
     prefix, board = options.prefix, options.board
     names = layer_prefixes(quantized, prefix)
     fields = layer_fields(quantized)
@@ -302,6 +311,16 @@ def render_project(quantized: QuantNetwork, options: CompileOptions,
         "end_phase": f"{prefix}_phase_end", "board": board, "cflags": " ".join(compiler_flags(board)),
         "audio": options.audio,
     }
+    return context
+
+
+def render_project(quantized: QuantNetwork, options: CompileOptions,
+                   plan: MemoryPlan | None = None) -> tuple[dict[str, str], MemoryPlan]:
+    """All generated text files of the project, by relative path (no runtime/skeleton copies).
+    plan: the project's plan_project() result, when already made."""
+    plan = plan if plan is not None else plan_project(quantized, options)
+    context = model_context(quantized, options, plan)
+    prefix, names = options.prefix, layer_prefixes(quantized, options.prefix)
     rendered = {
         f"model/{prefix}_model.h": render("model/model.h.j2", context),
         f"model/{prefix}_model.c": render("model/model.c.j2", context),
@@ -320,19 +339,28 @@ def render_project(quantized: QuantNetwork, options: CompileOptions,
     return rendered, plan
 
 
-def _copy_runtime(destination: Path) -> list[Path]:
-    """Copies runtime_c/include and runtime_c/src; returns the .c files."""
+RUNTIME_PARTS = ("include", "src")
+
+
+def runtime_files() -> dict[str, str]:
+    """The C runtime's files by path relative to runtime_c/ (include/*.h, src/*.c and *.h)."""
     root = files("silifc.runtime_c")
-    sources = []
-    for part in ("include", "src"):
-        target = destination / part
-        target.mkdir(parents=True, exist_ok=True)
+    texts = {}
+    for part in RUNTIME_PARTS:
         for entry in sorted(root.joinpath(part).iterdir(), key=lambda e: e.name):
             if entry.name.endswith((".c", ".h")):
-                out = target / entry.name
-                write_if_changed(out, entry.read_text(encoding="utf-8"))
-                if entry.name.endswith(".c"):
-                    sources.append(out)
+                texts[f"{part}/{entry.name}"] = entry.read_text(encoding="utf-8")
+    return texts
+
+
+def _copy_runtime(destination: Path) -> list[Path]:
+    """Copies runtime_c/include and runtime_c/src; returns the .c files."""
+    sources = []
+    for relative, text in runtime_files().items():
+        out = destination / relative
+        write_if_changed(out, text)
+        if relative.endswith(".c"):
+            sources.append(out)
     return sources
 
 

@@ -69,37 +69,47 @@ def kws_context(model: KwsModel, board, prefix: str) -> dict:
     }
 
 
+def kws_library_files(model: KwsModel, board, prefix: str) -> dict[str, str]:
+    """The keyword pipeline as library code, by path in a project: kws/<prefix>_kws.{h,c} and
+    the front-end and detector runtime (runtime/frontend/)."""
+    context = kws_context(model, board, prefix)
+    texts = {f"kws/{prefix}_kws.h": render("kws/kws.h.j2", context),
+             f"kws/{prefix}_kws.c": render("kws/kws.c.j2", context)}
+    root = files("silifc.runtime_c") / "frontend"
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith((".c", ".h")):
+            texts[f"runtime/frontend/{entry.name}"] = entry.read_text(encoding="utf-8")
+    return texts
+
+
+def kws_compile_options(model: KwsModel, board, prefix: str = "silifc", weights: str = "int8",
+                        synapses: str = "event") -> CompileOptions:
+    """The model's compile options in a keyword project: its class names, the kws/ library."""
+    return CompileOptions(board=board, prefix=prefix, weights=weights, synapses=synapses,
+                          class_names=tuple(model.classes), audio=True)
+
+
 def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str = "silifc",
                         weights: str = "int8", synapses: str = "event") -> AudioProject:
     """The model project (codegen.write_project) plus the keyword library (kws/), its runtime
     (runtime/frontend/) and the emulator application (audio/)."""
     out_dir = Path(out_dir)
-    options = CompileOptions(board=board, prefix=prefix, weights=weights, synapses=synapses,
-                             class_names=tuple(model.classes), audio=True)
-    project = write_project(model.quantized, options, out_dir)
+    project = write_project(model.quantized, kws_compile_options(model, board, prefix, weights, synapses), out_dir)
     context = kws_context(model, board, prefix)
-    rendered = {f"kws/{prefix}_kws.h": render("kws/kws.h.j2", context),
-                f"kws/{prefix}_kws.c": render("kws/kws.c.j2", context)}
-    rendered.update({f"audio/{name}": render(f"audio/{name}.j2", context)
-                     for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")})
+    texts = kws_library_files(model, board, prefix)
+    texts.update({f"audio/{name}": render(f"audio/{name}.j2", context)
+                  for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")})
     hasher = hashlib.sha256(project.digest.encode())
-    for relative in sorted(rendered):
-        write_if_changed(out_dir / relative, rendered[relative])
-        hasher.update(relative.encode() + b"\0" + rendered[relative].encode() + b"\0")
-    frontend_dir = out_dir / "runtime" / "frontend"
-    runtime_sources = []
-    root = files("silifc.runtime_c") / "frontend"
-    for entry in sorted(root.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith((".c", ".h")):
-            text = entry.read_text(encoding="utf-8")
-            write_if_changed(frontend_dir / entry.name, text)
-            hasher.update(entry.name.encode() + b"\0" + text.encode() + b"\0")
-            if entry.name.endswith(".c"):
-                runtime_sources.append(frontend_dir / entry.name)
+    for relative in sorted(texts):
+        write_if_changed(out_dir / relative, texts[relative])
+        hasher.update(relative.encode() + b"\0" + texts[relative].encode() + b"\0")
+    library = [out_dir / relative for relative in sorted(texts)
+               if relative.startswith(("kws/", "runtime/frontend/")) and relative.endswith(".c")]
     sources = (out_dir / "audio" / "main.c", out_dir / "audio" / "pcm_source_semihost.c",
-               out_dir / "kws" / f"{prefix}_kws.c", *project.model_sources, *runtime_sources)
+               *project.model_sources, *library)
     return AudioProject(directory=out_dir, project=project, sources=sources,
-                        include_dirs=(*project.include_dirs, frontend_dir, out_dir / "kws", out_dir / "audio"),
+                        include_dirs=(*project.include_dirs, out_dir / "runtime" / "frontend", out_dir / "kws",
+                                      out_dir / "audio"),
                         digest=hasher.hexdigest())
 
 
