@@ -334,13 +334,14 @@ class CompiledModel:
         self._need_project("build")
         return run_pipeline(self.artifacts, self.options, until="build").image
 
-    def run(self, inputs=None, spikes: bool = False) -> FirmwareResult:
+    def run(self, inputs=None, spikes: bool = False, progress=None) -> FirmwareResult:
         """Build (cached) and run the firmware in QEMU on inputs, with exact instruction counts,
-        compared with the integer reference (every hidden spike too with spikes=True)."""
+        compared with the integer reference (every hidden spike too with spikes=True).
+        progress: called with (samples done, samples) while QEMU runs."""
         self._need_project("run")
         board = check_runnable(self.board)
         chosen = self.quantized.inputs(inputs)
-        options = dataclasses.replace(self.options, inputs=chosen.counts, record_spikes=spikes)
+        options = dataclasses.replace(self.options, inputs=chosen.counts, record_spikes=spikes, run_progress=progress)
         done = run_pipeline(self.artifacts, options, until="run")
         quantized = self.quantized.quantized
         reference = run_int(quantized, chosen.counts)

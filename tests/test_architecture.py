@@ -16,7 +16,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "compiler"
 # Lowest first. A module may import modules of a lower rank, and modules of its own group
 # (the same subpackage) as long as no cycle forms.
 RANKS = {
-    "silifc.version": 0, "silifc.errors": 0, "silifc.ir": 0,
+    "silifc.version": 0, "silifc.errors": 0, "silifc.ir": 0, "silifc.progress": 0,
     "silifc.io": 1,
     "silifc.reference": 2,
     "silifc.passes": 3,

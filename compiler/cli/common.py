@@ -8,6 +8,7 @@ import sys
 import warnings
 
 from .. import api
+from ..progress import Reporter
 from ..passes.quantize import DEFAULT_HEADROOM
 
 
@@ -16,8 +17,12 @@ def say(message: str) -> None:
     print(f"silifc: {message}", file=sys.stderr, flush=True)
 
 
-def progress(done: int, total: int) -> None:
-    print(f"\r  {done}/{total} samples", end="\n" if done == total else "", file=sys.stderr, flush=True)
+def progress(desc: str = "samples", unit: str = "sample", args=None) -> Reporter | None:
+    """A progress bar callback (done, total) for long work; None with --json (nothing on stderr
+    but errors and status lines)."""
+    if args is not None and getattr(args, "json", False):
+        return None
+    return Reporter(desc, unit)
 
 
 def config_overrides(args) -> dict:

@@ -5,7 +5,7 @@ from ..codegen.boards import load_board
 from ..codegen.emit import check_prefix
 from ..api import check_runnable
 from . import audio
-from .common import add_model_options, add_quant_options, emit, load_model, quantize, say
+from .common import add_model_options, add_quant_options, emit, load_model, progress, quantize, say
 
 
 def _board(args, run: bool = False):
@@ -17,12 +17,12 @@ def _board(args, run: bool = False):
 
 
 def cmd_compile(args) -> int:
-    if args.audio:
-        return audio.compile_audio(args)
     import time
 
     started = time.perf_counter()
     board = _board(args)
+    if args.audio:
+        return audio.compile_audio(args)
     model = load_model(args)
     compiled = quantize(args, model).compile(board=board, output=args.output, prefix=args.prefix,
                                              synapses=args.synapses, layout=args.layout, sample=args.input)
@@ -72,7 +72,7 @@ def cmd_run(args) -> int:
                                  progress=None if args.json else say)
     if not args.json:
         say(f"running {inputs.counts.shape[0]} samples x {inputs.counts.shape[1]} steps in QEMU ({board.emulator.machine})")
-    run = compiled.run(inputs, spikes=args.spikes)
+    run = compiled.run(inputs, spikes=args.spikes, progress=progress("QEMU", "sample", args))
     report, profile = run.report, run.profile
     budget = run.budget_cycles
     per_step = run.instructions_per_step
@@ -106,7 +106,7 @@ def cmd_run(args) -> int:
     if args.plot:
         from ..plots import plot_run
 
-        summary["plot"] = str(plot_run(run, args.plot, title=f"{model.path.name} on {board.name}"))
+        summary["plot"] = str(plot_run(run, args.plot, title=f"{model.path.name} on {board.name}").path)
     exact = run.bit_exact
     summary["bit_exact"] = exact
     if args.json:

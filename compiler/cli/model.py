@@ -6,7 +6,7 @@ from .common import add_model_options, add_quant_options, emit, load_model, prog
 
 def cmd_check(args) -> int:
     model = load_model(args)
-    check = quantize(args, model).check(args.input, progress=None if args.json else progress)
+    check = quantize(args, model).check(args.input, progress=progress("float64 and integer references", args=args))
     network = model.network
     arch = " -> ".join(str(w) for w in network.widths)
     kinds = "/".join(layer.kind for layer in network.layers)
@@ -20,7 +20,7 @@ def cmd_check(args) -> int:
     if args.plot:
         from ..plots import plot_check
 
-        payload["plot"] = str(plot_check(check, args.plot, title=model.path.name))
+        payload["plot"] = str(plot_check(check, args.plot, title=model.path.name).path)
         text += f"\nplot   {payload['plot']}"
     emit(args, payload, text)
     return 0
@@ -29,7 +29,7 @@ def cmd_check(args) -> int:
 def cmd_infer(args) -> int:
     model = load_model(args)
     inputs = model.inputs(args.input)
-    shown = None if args.json else progress
+    shown = progress(f"{args.engine} reference", args=args)
     if args.engine == "int":
         result = quantize(args, model).infer(inputs, progress=shown)
     else:

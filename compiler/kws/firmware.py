@@ -9,6 +9,7 @@ it writes a per-step trace that the host reference must equal.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import struct
 import tempfile
@@ -22,6 +23,7 @@ from ..codegen.boards import compiler_flags
 from ..codegen.emit import CompileOptions, write_project
 from ..codegen.templates import banner, render
 from ..io.files import write_if_changed
+from ..progress import FileWatch
 from ..target.cache import build_folder, cached_build
 from ..target.qemu import cycle_model_for, run_firmware
 from ..target.toolchain import build_firmware
@@ -168,14 +170,22 @@ def decode_trace(data: bytes, bands: int, classes: tuple[str, ...], step_samples
 
 
 def run_audio_firmware(audio: AudioProject, image, model: KwsModel, wav: str | Path,
-                       insn_limit: int | None = None, timeout: float = 1800) -> FirmwareStream:
-    """Run the streaming firmware in QEMU on a WAV file; returns its trace and costs."""
+                       insn_limit: int | None = None, timeout: float = 1800, progress=None) -> FirmwareStream:
+    """Run the streaming firmware in QEMU on a WAV file; returns its trace and costs.
+    progress: called with (steps done, steps) while QEMU runs (from the trace file)."""
     wav = Path(wav).resolve()
     with tempfile.TemporaryDirectory(prefix="silifc-audio-") as tmp:
         trace_path = Path(tmp) / "trace.bin"
-        run = run_firmware(image, image.board, args=[str(wav), str(trace_path)], insn_limit=insn_limit,
-                           timeout=timeout, markers=AUDIO_MARKERS, check=True,
-                           cycle_model=cycle_model_for(image.board))
+        watch = contextlib.nullcontext()
+        if progress is not None:
+            record = (model.frontend.bands + 3) // 4 * 4 + 4 * len(model.classes) + 4
+            total = max(0, (wav.stat().st_size - 44) // 2) // model.frontend.step_samples   # about: 16-bit mono
+            watch = FileWatch(trace_path, lambda data: max(0, len(data) - 16) // record,
+                              lambda done: progress(done, max(total, done)))
+        with watch:
+            run = run_firmware(image, image.board, args=[str(wav), str(trace_path)], insn_limit=insn_limit,
+                               timeout=timeout, markers=AUDIO_MARKERS, check=True,
+                               cycle_model=cycle_model_for(image.board))
         if run.exit_status != 0:
             raise KwsError(f"the streaming firmware stopped with status {run.exit_status} "
                            f"({EXIT_MESSAGES.get(run.exit_status, 'unknown')}):\n{run.stdout.strip()}")
