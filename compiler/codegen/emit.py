@@ -207,6 +207,12 @@ def check_class_names(names, n_classes: int) -> tuple[str, ...]:
     return names
 
 
+def _c_text(text: str) -> str:
+    """Text that can stand in a C string literal as it is: printable ASCII without quotes or
+    backslashes (anything else becomes '?'); for metadata such as the model's file name."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
+
+
 def context_check_word(quantized: QuantNetwork, prefix: str, plan: MemoryPlan) -> int:
     """<PREFIX>_CTX_CHECK: a word that differs between models and layouts, so that a context of
     another model (or of none) is refused with SLF_ERR_STATE."""
@@ -302,7 +308,7 @@ def model_context(quantized: QuantNetwork, options: CompileOptions, plan: Memory
         "max_event_count": quantized.layers[0].synapses.max_input_count,
         "time_step_ms": quantized.config.time_step_ms,
         "time_step_us": round(quantized.config.time_step_ms * 1000), "weight_bits": quantized.weight_bits,
-        "silifc_version": __version__, "model_file": Path(quantized.source).name if quantized.source else "",
+        "silifc_version": __version__, "model_file": _c_text(Path(quantized.source).name if quantized.source else ""),
         "model_sha256": quantized.sha256 or "", "class_names": check_class_names(options.class_names, quantized.n_classes),
         "statuses": [(name, meaning) for name, _, meaning in SLF_STATUSES],
         "ctx_check": context_check_word(quantized, prefix, plan),

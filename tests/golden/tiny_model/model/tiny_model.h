@@ -31,26 +31,26 @@ extern "C" {
 
 /* ---------------------------------------------------------------- model metadata */
 
-#define TINY_SILIFC_VERSION "0.1.0"     /* silifc that generated these files */
-#define TINY_MODEL_FILE "<state dict>"
-#define TINY_MODEL_SHA256 ""     /* sha256 of the model file ("" if it had none) */
-#define TINY_BOARD "nrf52840"                /* board the memory plan was checked against */
-#define TINY_N_INPUTS 6                   /* input channels: event indices 0 .. N_INPUTS - 1 */
-#define TINY_N_CLASSES 3                  /* readout classes */
-#define TINY_N_HIDDEN_LAYERS 2
-#define TINY_L0_WIDTH 5                  /* neurons of hidden layer 0 */
-#define TINY_L1_WIDTH 4                  /* neurons of hidden layer 1 */
-#define TINY_L0_RING_DEPTH 3             /* steps of input delay ring: 1 + largest synaptic delay of l0 */
-#define TINY_L1_RING_DEPTH 3             /* steps of input delay ring: 1 + largest synaptic delay of l1 */
-#define TINY_READOUT_RING_DEPTH 3             /* steps of input delay ring: 1 + largest synaptic delay of readout */
-#define TINY_TIME_STEP_US 4000             /* one step, in microseconds */
-#define TINY_MAX_EVENT_COUNT 27            /* events per input per step for which the input currents provably fit int32 */
-#define TINY_WEIGHT_BITS 8                  /* int8 weights */
-#define TINY_OUTPUT_FRAC_BITS 16            /* probabilities and totals are Q16: 65536 = 1.0 */
-#define TINY_READOUT_FRAC_BITS 26           /* readout state format Q5.26 */
-/* Initialiser of a `const char *names[TINY_N_CLASSES]`. */
+#define TINY_SILIFC_VERSION "0.1.0"            /* silifc that generated these files */
+#define TINY_MODEL_FILE "<state dict>"         /* the model file compiled */
+#define TINY_MODEL_SHA256 ""                   /* its sha256 ("" if it had none) */
+#define TINY_BOARD "nrf52840"                  /* the board the memory plan was checked against */
+#define TINY_N_INPUTS 6                        /* input channels: event indices 0 .. N_INPUTS - 1 */
+#define TINY_N_CLASSES 3                       /* readout classes */
+#define TINY_N_HIDDEN_LAYERS 2                 /* spiking layers before the readout */
+#define TINY_L0_WIDTH 5                        /* neurons of hidden layer 0 */
+#define TINY_L1_WIDTH 4                        /* neurons of hidden layer 1 */
+#define TINY_L0_RING_DEPTH 3                   /* steps: 1 + the largest synaptic delay into l0 */
+#define TINY_L1_RING_DEPTH 3                   /* steps: 1 + the largest synaptic delay into l1 */
+#define TINY_READOUT_RING_DEPTH 3              /* steps: 1 + the largest synaptic delay into readout */
+#define TINY_TIME_STEP_US 4000                 /* one step, in microseconds */
+#define TINY_MAX_EVENT_COUNT 27                /* events per input per step for which the input currents provably fit int32 */
+#define TINY_WEIGHT_BITS 8                     /* int8 weights */
+#define TINY_OUTPUT_FRAC_BITS 16               /* probabilities and totals are Q16: 65536 = 1.0 */
+#define TINY_READOUT_FRAC_BITS 26              /* readout state u is Q5.26 */
+#define TINY_CTX_BYTES 340                     /* bytes of RAM per context: sizeof(tiny_ctx) with 4-byte pointers */
+/* The class names, initialiser of a `const char *names[TINY_N_CLASSES]`. */
 #define TINY_CLASS_NAMES { "class0", "class1", "class2" }
-#define TINY_CTX_BYTES 340               /* sizeof(tiny_ctx) with 4-byte pointers (32-bit Arm, AAPCS) */
 
 /* ---------------------------------------------------------------- placement */
 
