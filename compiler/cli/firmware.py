@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from ..codegen.boards import load_board
-from ..codegen.emit import check_prefix
 from ..api import check_runnable
+from ..codegen.emit import check_prefix
+from ..errors import ConfigError
 from . import audio
 from .common import add_model_options, add_quant_options, emit, load_model, progress, quantize, say
 
@@ -61,8 +62,12 @@ def cmd_compile(args) -> int:
 
 
 def cmd_run(args) -> int:
+    if args.cpi is not None and (not args.wav or load_board(args.board).device is None):
+        raise ConfigError(f"--cpi sets the time model of the emulated nRF52840, so it applies only to a real board "
+                          f"with --wav (e.g. --board nano33_ble_sense --wav F); board {args.board} runs in QEMU, "
+                          f"which counts instructions exactly: drop --cpi")
     if args.wav:
-        _board(args, run=True)
+        _board(args, run=load_board(args.board).device is None)   # a real board runs in the emulated nRF52840
         return audio.run_audio(args)
     board = _board(args, run=True)
     model = load_model(args)
@@ -185,5 +190,9 @@ def add_commands(sub) -> None:
                                    "comparison with the integer reference; docs/kws.md)")
     run.add_argument("--plot", metavar="PNG", help="also draw the cycles (or instructions) per step over time with "
                                                    "the phases stacked, and the memory map by buffer, into this PNG")
+    run.add_argument("--cpi", type=float,
+                     help="real boards with --wav: the emulated nRF52840's average Cortex-M4 cycles per instruction "
+                          "(default: estimated by running the same keyword pipeline in QEMU with the Cortex-M4 cycle "
+                          "model, docs/cycles.md); time asleep, overruns and power follow from it")
     run.add_argument("--json", action="store_true", help="machine-readable report")
     run.set_defaults(func=cmd_run)

@@ -51,16 +51,16 @@ class AudioProject:
     digest: str
 
 
-def kws_context(model: KwsModel, board, prefix: str) -> dict:
-    """The values templates/kws/ and templates/audio/ are rendered with."""
+def audio_template_context(model: KwsModel, board, prefix: str, what: str = "always-listening keyword app") -> dict:
+    """What the keyword templates (kws/, audio/ here, device/ in kws.device) render from:
+    front-end and detector constants, classes, trace format, markers; `what` goes into the banner."""
     constants = design(model.frontend)
     scalars = [(name, value) for name, _, value in constants.c_fields() if not isinstance(value, tuple)]
     arrays = [(name, ctype, [list(value[i:i + 8]) for i in range(0, len(value), 8)])
               for name, ctype, value in constants.c_fields() if isinstance(value, tuple)]
     check = hashlib.sha256(f"{prefix}|kws|{model.quantized.sha256}".encode()).digest()
     return {
-        "banner": banner(model.quantized.source, model.quantized.sha256, board.name, "always-listening keyword app",
-                         "silifc compile --audio"),
+        "banner": banner(model.quantized.source, model.quantized.sha256, board.name, what, "silifc compile --audio"),
         "prefix": prefix, "PREFIX": prefix.upper(), "board": board, "cflags": " ".join(compiler_flags(board)),
         "classes": list(model.classes), "keywords": model.keywords, "n_classes": len(model.classes),
         "fe_scalars": scalars, "fe_arrays": arrays, "bands": constants.bands, "counts_padded": -(-constants.bands // 4) * 4,
@@ -74,7 +74,7 @@ def kws_context(model: KwsModel, board, prefix: str) -> dict:
 def kws_library_files(model: KwsModel, board, prefix: str) -> dict[str, str]:
     """The keyword pipeline as library code, by path in a project: kws/<prefix>_kws.{h,c} and
     the front-end and detector runtime (runtime/frontend/)."""
-    context = kws_context(model, board, prefix)
+    context = audio_template_context(model, board, prefix, "keyword spotting library")
     texts = {f"kws/{prefix}_kws.h": render("kws/kws.h.j2", context),
              f"kws/{prefix}_kws.c": render("kws/kws.c.j2", context)}
     root = files("silifc.runtime_c") / "frontend"
@@ -84,11 +84,25 @@ def kws_library_files(model: KwsModel, board, prefix: str) -> dict[str, str]:
     return texts
 
 
+def library_sources(out_dir: Path, texts: dict[str, str]) -> list[Path]:
+    """The .c files of kws_library_files() as written under out_dir."""
+    return [out_dir / relative for relative in sorted(texts)
+            if relative.startswith(("kws/", "runtime/frontend/")) and relative.endswith(".c")]
+
+
 def kws_compile_options(model: KwsModel, board, prefix: str = "silifc", weights: str = "int8",
                         synapses: str = "event") -> CompileOptions:
     """The model's compile options in a keyword project: its class names, the kws/ library."""
     return CompileOptions(board=board, prefix=prefix, weights=weights, synapses=synapses,
                           class_names=tuple(model.classes), audio=True)
+
+
+def write_hashed(out_dir: Path, rendered: dict[str, str], hasher) -> None:
+    """Writes each relative path -> text under out_dir (unchanged files keep their time) and
+    feeds path and text to `hasher`, in path order (the build cache's digest)."""
+    for relative in sorted(rendered):
+        write_if_changed(out_dir / relative, rendered[relative])
+        hasher.update(relative.encode() + b"\0" + rendered[relative].encode() + b"\0")
 
 
 def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str = "silifc",
@@ -97,18 +111,14 @@ def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str
     (runtime/frontend/) and the emulator application (audio/)."""
     out_dir = Path(out_dir)
     project = write_project(model.quantized, kws_compile_options(model, board, prefix, weights, synapses), out_dir)
-    context = kws_context(model, board, prefix)
+    context = audio_template_context(model, board, prefix)
     texts = kws_library_files(model, board, prefix)
     texts.update({f"audio/{name}": render(f"audio/{name}.j2", context)
                   for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")})
     hasher = hashlib.sha256(project.digest.encode())
-    for relative in sorted(texts):
-        write_if_changed(out_dir / relative, texts[relative])
-        hasher.update(relative.encode() + b"\0" + texts[relative].encode() + b"\0")
-    library = [out_dir / relative for relative in sorted(texts)
-               if relative.startswith(("kws/", "runtime/frontend/")) and relative.endswith(".c")]
+    write_hashed(out_dir, texts, hasher)
     sources = (out_dir / "audio" / "main.c", out_dir / "audio" / "pcm_source_semihost.c",
-               *project.model_sources, *library)
+               *project.model_sources, *library_sources(out_dir, texts))
     return AudioProject(directory=out_dir, project=project, sources=sources,
                         include_dirs=(*project.include_dirs, out_dir / "runtime" / "frontend", out_dir / "kws",
                                       out_dir / "audio"),
