@@ -54,7 +54,15 @@ def _save(figure, path: str | Path, series: dict) -> Plot:
     if path.suffix.lower() != ".png":
         raise PlotError(f"{path}: plots are PNG files; give a name ending in .png")
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png", dpi=DPI, metadata={"Software": "silifc"})
+    from io import BytesIO
+
+    from PIL import Image              # matplotlib's own dependency
+
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    # A 256-colour palette: a third of the bytes of the RGBA image, the same picture to the eye.
+    image = Image.open(buffer).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    image.save(path, format="PNG", optimize=True)
     return Plot(path=path, series=series)
 
 
