@@ -9,10 +9,12 @@ Algorithm:
     Event-driven layers whose sums provably fit int16 (quantize.lanes16_exact) accumulate
     through packed 16-bit lanes: one lane scratch in RAM serves all of them.
  2. The RAM buffers are the members of the model context `<prefix>_ctx` (one per instance,
-    allocated by the caller), in the struct's order: a check word, then every 4-byte
-    aligned member, then the uint16 spike lists, then the uint8 spike flags, so padding
-    can only come at the end (listed as a buffer of its own). The sum is
-    `<PREFIX>_CTX_BYTES`; the generated C refuses to compile if sizeof differs.
+    allocated by the caller), in the struct's order: a check word; the descriptors and the
+    readout's state, which every step addresses (first, so that their offsets fit one
+    Thumb-2 ADDW: a step costs what it cost with static buffers); the large 4-byte aligned
+    arrays; the uint16 spike lists; the uint8 spike flags. So padding can only come at the
+    end (listed as a buffer of its own). The sum is `<PREFIX>_CTX_BYTES`; the generated C
+    refuses to compile if sizeof differs.
  3. Sizes are those of the runtime's C types on 32-bit ARM EAPI (AAPCS: 4-byte pointers,
     int64 aligned to 8): the constants below; a firmware test compares every planned
     flash buffer with the symbol size in the linked ELF, and the context with its instance.
@@ -161,7 +163,7 @@ def layer_fields(quantized: QuantNetwork) -> list[str]:
 
 
 def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: str = "event") -> MemoryPlan:
-    flash, words, halfwords, bytes_ = [], [], [], []
+    flash, addressed, words, halfwords, bytes_ = [], [], [], [], []
     ctx = f"{prefix}_ctx"
     dense = synapses == "dense"
     for name, field, layer in zip(layer_prefixes(quantized, prefix), layer_fields(quantized), quantized.layers):
@@ -191,31 +193,31 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: st
             descriptors += DELAYS_DESCRIPTOR_BYTES
         flash.append(Buffer(f"{name}_descriptors", "flash", descriptors, "weight/delay/layer descriptors"))
         depth = syn.max_delay + 1
+        addressed.append(Buffer(f"{ctx}.{field}_ring", "ram", RING_DESCRIPTOR_BYTES, "ring descriptor"))
         words.append(Buffer(f"{ctx}.{field}_ring_slots", "ram", depth * n_out * 4,
                             f"int32 accumulators, {depth} slot(s) x {n_out}" + (" (delay ring)" if depth > 1 else "")))
-        words.append(Buffer(f"{ctx}.{field}_ring", "ram", RING_DESCRIPTOR_BYTES, "ring descriptor"))
         if kind == "readout":
-            words.append(Buffer(f"{ctx}.{field}_u", "ram", n_out * 4, "int32 readout state"))
-            words.append(Buffer(f"{ctx}.{field}_total", "ram", n_out * 4, "int32 decision accumulators (Q16)"))
+            addressed.append(Buffer(f"{ctx}.{field}_u", "ram", n_out * 4, "int32 readout state"))
+            addressed.append(Buffer(f"{ctx}.{field}_total", "ram", n_out * 4, "int32 decision accumulators (Q16)"))
         else:
+            addressed.append(Buffer(f"{ctx}.{field}_state", "ram", STATE_DESCRIPTOR_BYTES + SPIKE_LIST_BYTES,
+                                      "state and spike-list descriptors"))
             words.append(Buffer(f"{ctx}.{field}_cells", "ram", n_out * CELL_BYTES, LAYER_KINDS[kind].state))
-            words.append(Buffer(f"{ctx}.{field}_state", "ram", STATE_DESCRIPTOR_BYTES + SPIKE_LIST_BYTES,
-                                "state and spike-list descriptors"))
             halfwords.append(Buffer(f"{ctx}.{field}_spike_index", "ram", n_out * 2, "spike list (uint16 indices)"))
             bytes_.append(Buffer(f"{ctx}.{field}_spiked", "ram", n_out, "previous spikes (uint8)"))
     if dense:
         count = dense_scratch_words(quantized)
         words.append(Buffer(f"{ctx}.dense_scratch_words", "ram", 4 * count,
                             f"dense input vector, {count} words, shared by the layers"))
-        words.append(Buffer(f"{ctx}.dense_scratch", "ram", DENSE_SCRATCH_DESCRIPTOR_BYTES, "scratch descriptor"))
+        addressed.append(Buffer(f"{ctx}.dense_scratch", "ram", DENSE_SCRATCH_DESCRIPTOR_BYTES, "scratch descriptor"))
     lane_words = lanes16_scratch_size(quantized, synapses)
     if lane_words:
         words.append(Buffer(f"{ctx}.lanes16_scratch_words", "ram", 4 * lane_words,
                             f"packed int16 lane sums, {lane_words} words, shared by the 16-bit-lane layers"))
-        words.append(Buffer(f"{ctx}.lanes16_scratch", "ram", LANES16_SCRATCH_DESCRIPTOR_BYTES,
-                            "lane scratch descriptor"))
+        addressed.append(Buffer(f"{ctx}.lanes16_scratch", "ram", LANES16_SCRATCH_DESCRIPTOR_BYTES,
+                                  "lane scratch descriptor"))
     ram = [Buffer(f"{ctx}.check", "ram", CTX_CHECK_BYTES, "set by init: the context is ready"),
-           *words, *halfwords, *bytes_]
+           *addressed, *words, *halfwords, *bytes_]
     padding = -sum(b.bytes for b in ram) % CTX_ALIGN
     if padding:
         ram.append(Buffer(f"{ctx} (padding)", "ram", padding, f"the context's size is a multiple of {CTX_ALIGN}"))

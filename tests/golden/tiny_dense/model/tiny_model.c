@@ -16,20 +16,20 @@
  *   tiny_readout_neurons             flash       36  readout constants, 12 B per neuron
  *   tiny_readout_descriptors         flash       28  weight/delay/layer descriptors
  *   tiny_ctx.check                   ram          4  set by init: the context is ready
- *   tiny_ctx.l0_ring_slots           ram         20  int32 accumulators, 1 slot(s) x 5
  *   tiny_ctx.l0_ring                 ram         12  ring descriptor
- *   tiny_ctx.l0_cells                ram         40  int32 state pairs (u, w)
  *   tiny_ctx.l0_state                ram         16  state and spike-list descriptors
- *   tiny_ctx.l1_ring_slots           ram         16  int32 accumulators, 1 slot(s) x 4
  *   tiny_ctx.l1_ring                 ram         12  ring descriptor
- *   tiny_ctx.l1_cells                ram         32  int32 state pairs (Re z, Im z)
  *   tiny_ctx.l1_state                ram         16  state and spike-list descriptors
- *   tiny_ctx.readout_ring_slots      ram         12  int32 accumulators, 1 slot(s) x 3
  *   tiny_ctx.readout_ring            ram         12  ring descriptor
  *   tiny_ctx.readout_u               ram         12  int32 readout state
  *   tiny_ctx.readout_total           ram         12  int32 decision accumulators (Q16)
- *   tiny_ctx.dense_scratch_words     ram         32  dense input vector, 8 words, shared by the layers
  *   tiny_ctx.dense_scratch           ram          8  scratch descriptor
+ *   tiny_ctx.l0_ring_slots           ram         20  int32 accumulators, 1 slot(s) x 5
+ *   tiny_ctx.l0_cells                ram         40  int32 state pairs (u, w)
+ *   tiny_ctx.l1_ring_slots           ram         16  int32 accumulators, 1 slot(s) x 4
+ *   tiny_ctx.l1_cells                ram         32  int32 state pairs (Re z, Im z)
+ *   tiny_ctx.readout_ring_slots      ram         12  int32 accumulators, 1 slot(s) x 3
+ *   tiny_ctx.dense_scratch_words     ram         32  dense input vector, 8 words, shared by the layers
  *   tiny_ctx.l0_spike_index          ram         10  spike list (uint16 indices)
  *   tiny_ctx.l1_spike_index          ram          8  spike list (uint16 indices)
  *   tiny_ctx.l0_spiked               ram          5  previous spikes (uint8)
@@ -75,8 +75,14 @@ TINY_DEFINE_PHASE(tiny_phase_end)
         }                               \
     } while (0)
 
+#if defined(__GNUC__)
+#define TINY_NOINLINE __attribute__((noinline))
+#else
+#define TINY_NOINLINE
+#endif
+
 /* tiny_ctx.check of a context tiny_init() has set up (differs between models). */
-#define TINY_CTX_CHECK 0x52028141u
+#define TINY_CTX_CHECK 0x168A98EDu
 
 /* Every context is laid out as the memory plan says (checked where pointers are 4 bytes). */
 typedef char tiny_ctx_size_is_planned[(sizeof(void *) != 4 || sizeof(tiny_ctx) == TINY_CTX_BYTES) ? 1 : -1];
@@ -216,6 +222,21 @@ slf_status tiny_reset(tiny_ctx *ctx)
     return SLF_OK;
 }
 
+/* A step's outputs: the softmax that slf_accumulate_decision_q16 would add to the totals (the
+ * same integers), kept for the caller with the readout state and the running decision. Not
+ * inlined: step() keeps the small frame of a step without outputs. */
+TINY_NOINLINE static slf_status tiny_outputs(tiny_ctx *ctx, tiny_output *out)
+{
+    TINY_RETURN_IF_FAILED(slf_softmax_q16(ctx->readout_u, TINY_N_CLASSES, tiny_readout_layer.exp_mult,
+                                    tiny_readout_layer.exp_shift, out->probabilities));
+    for (uint16_t k = 0; k < TINY_N_CLASSES; k++) {
+        int32_t total = ctx->readout_total[k], p = out->probabilities[k]; /* total >= 0, 0 <= p <= 65536 */
+        ctx->readout_total[k] = total > INT32_MAX - p ? INT32_MAX : total + p;
+        out->readout[k] = ctx->readout_u[k];
+    }
+    return slf_decide_s32(ctx->readout_total, TINY_N_CLASSES, &out->decision);
+}
+
 slf_status tiny_step(tiny_ctx *ctx, const slf_event *events, uint16_t n_events, tiny_output *out)
 {
     if (ctx == 0 || (events == 0 && n_events != 0)) {
@@ -234,26 +255,15 @@ slf_status tiny_step(tiny_ctx *ctx, const slf_event *events, uint16_t n_events, 
     TINY_PHASE(tiny_l0_phase_neurons);
     TINY_RETURN_IF_FAILED(slf_silif_update_q31(&tiny_l0_layer, &ctx->l0_state, &ctx->l0_ring, &ctx->l0_spikes));
     TINY_PHASE(tiny_l1_phase_synapses);
-    TINY_RETURN_IF_FAILED(slf_dense_spikes_s8(&tiny_l1_weights, ctx->l0_spiked, &ctx->dense_scratch, &ctx->l1_ring));
+    TINY_RETURN_IF_FAILED(slf_dense_spikes_s8(&tiny_l1_weights, ctx->l0_state.spiked, &ctx->dense_scratch, &ctx->l1_ring));
     TINY_PHASE(tiny_l1_phase_neurons);
     TINY_RETURN_IF_FAILED(slf_csilif_update_q31(&tiny_l1_layer, &ctx->l1_state, &ctx->l1_ring, &ctx->l1_spikes));
     TINY_PHASE(tiny_readout_phase_synapses);
-    TINY_RETURN_IF_FAILED(slf_dense_spikes_s8(&tiny_readout_weights, ctx->l1_spiked, &ctx->dense_scratch, &ctx->readout_ring));
+    TINY_RETURN_IF_FAILED(slf_dense_spikes_s8(&tiny_readout_weights, ctx->l1_state.spiked, &ctx->dense_scratch, &ctx->readout_ring));
     TINY_PHASE(tiny_readout_phase_neurons);
     TINY_RETURN_IF_FAILED(slf_readout_update_q31(&tiny_readout_layer, ctx->readout_u, &ctx->readout_ring));
-    if (out == 0) {
-        TINY_RETURN_IF_FAILED(slf_accumulate_decision_q16(&tiny_readout_layer, ctx->readout_u, ctx->readout_total));
-    } else {
-        /* The same softmax slf_accumulate_decision_q16 adds, kept for the caller. */
-        TINY_RETURN_IF_FAILED(slf_softmax_q16(ctx->readout_u, TINY_N_CLASSES, tiny_readout_layer.exp_mult,
-                                        tiny_readout_layer.exp_shift, out->probabilities));
-        for (uint16_t k = 0; k < TINY_N_CLASSES; k++) {
-            int32_t total = ctx->readout_total[k], p = out->probabilities[k]; /* total >= 0, 0 <= p <= 65536 */
-            ctx->readout_total[k] = total > INT32_MAX - p ? INT32_MAX : total + p;
-            out->readout[k] = ctx->readout_u[k];
-        }
-        TINY_RETURN_IF_FAILED(slf_decide_s32(ctx->readout_total, TINY_N_CLASSES, &out->decision));
-    }
+    TINY_RETURN_IF_FAILED(out == 0 ? slf_accumulate_decision_q16(&tiny_readout_layer, ctx->readout_u, ctx->readout_total)
+                                     : tiny_outputs(ctx, out));
     TINY_PHASE(tiny_phase_end);
     return SLF_OK;
 }

@@ -90,20 +90,22 @@ extern "C" {
  * the functions below); their layout is the memory plan (memory_report.txt). */
 typedef struct {
     uint32_t check; /* tiny_init() sets it; the other functions refuse a context without it */
-    int32_t l0_ring_slots[TINY_L0_RING_DEPTH * TINY_L0_WIDTH];
+    /* what every step addresses first: small offsets, one instruction each */
     slf_delay_ring_s32 l0_ring;
-    slf_silif_cell l0_cells[TINY_L0_WIDTH];
     slf_silif_state l0_state;
     slf_spike_list l0_spikes;
-    int32_t l1_ring_slots[TINY_L1_RING_DEPTH * TINY_L1_WIDTH];
     slf_delay_ring_s32 l1_ring;
-    slf_csilif_cell l1_cells[TINY_L1_WIDTH];
     slf_csilif_state l1_state;
     slf_spike_list l1_spikes;
-    int32_t readout_ring_slots[TINY_READOUT_RING_DEPTH * TINY_N_CLASSES];
     slf_delay_ring_s32 readout_ring;
     int32_t readout_u[TINY_N_CLASSES];      /* Q5.26 */
     int32_t readout_total[TINY_N_CLASSES];  /* Q16, sum of the softmax since the last reset */
+    /* the buffers the descriptors point to */
+    int32_t l0_ring_slots[TINY_L0_RING_DEPTH * TINY_L0_WIDTH];
+    slf_silif_cell l0_cells[TINY_L0_WIDTH];
+    int32_t l1_ring_slots[TINY_L1_RING_DEPTH * TINY_L1_WIDTH];
+    slf_csilif_cell l1_cells[TINY_L1_WIDTH];
+    int32_t readout_ring_slots[TINY_READOUT_RING_DEPTH * TINY_N_CLASSES];
     uint16_t l0_spike_index[TINY_L0_WIDTH];
     uint16_t l1_spike_index[TINY_L1_WIDTH];
     uint8_t l0_spiked[TINY_L0_WIDTH];
