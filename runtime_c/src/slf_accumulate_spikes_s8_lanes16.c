@@ -158,10 +158,16 @@ static void slf_lanes_pass6(uint32_t *lanes, const int8_t *const *w, uint32_t nc
     }
 }
 
-static void slf_lanes_pass4(uint32_t *l, const int8_t *a, const int8_t *b, const int8_t *c, const int8_t *d,
-                            uint32_t nc, int first)
+static void slf_lanes_pass4(uint32_t *lanes, const int8_t *wa, const int8_t *wb, const int8_t *wc,
+                            const int8_t *wd, uint32_t nc_, int first)
 {
-    uint32_t t;
+    register uint32_t *l __asm__("r11") = lanes;
+    register const int8_t *a __asm__("r0") = wa;
+    register const int8_t *b __asm__("r1") = wb;
+    register const int8_t *c __asm__("r2") = wc;
+    register const int8_t *d __asm__("r3") = wd;
+    register uint32_t nc __asm__("r12") = nc_;
+    register uint32_t t __asm__("lr");
     if (first) {
         __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a") SLF_L16_ADD("b") SLF_L16_ADD("c") SLF_L16_ADD("d"),
                                       SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d"))
@@ -180,9 +186,13 @@ static void slf_lanes_pass4(uint32_t *l, const int8_t *a, const int8_t *b, const
     }
 }
 
-static void slf_lanes_pass2(uint32_t *l, const int8_t *a, const int8_t *b, uint32_t nc, int first)
+static void slf_lanes_pass2(uint32_t *lanes, const int8_t *wa, const int8_t *wb, uint32_t nc_, int first)
 {
-    uint32_t t;
+    register uint32_t *l __asm__("r11") = lanes;
+    register const int8_t *a __asm__("r0") = wa;
+    register const int8_t *b __asm__("r1") = wb;
+    register uint32_t nc __asm__("r12") = nc_;
+    register uint32_t t __asm__("lr");
     if (first) {
         __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a") SLF_L16_ADD("b"), SLF_L16_BACK("a") SLF_L16_BACK("b"))
                          : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [nc] "+r"(nc), [t] "=&r"(t)
@@ -198,9 +208,12 @@ static void slf_lanes_pass2(uint32_t *l, const int8_t *a, const int8_t *b, uint3
 }
 
 /* One input; never the first pass (lists of 3 or more spikes start with a pass of 2 or 4). */
-static void slf_lanes_pass1(uint32_t *l, const int8_t *a, uint32_t nc)
+static void slf_lanes_pass1(uint32_t *lanes, const int8_t *wa, uint32_t nc_)
 {
-    uint32_t t;
+    register uint32_t *l __asm__("r11") = lanes;
+    register const int8_t *a __asm__("r0") = wa;
+    register uint32_t nc __asm__("r12") = nc_;
+    register uint32_t t __asm__("lr");
     __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a"), SLF_L16_BACK("a"))
                      : [l] "+r"(l), [a] "+r"(a), [nc] "+r"(nc), [t] "=&r"(t)
                      :

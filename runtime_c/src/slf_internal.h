@@ -31,9 +31,10 @@
 #define SLF_IN_REGISTER(pointer) ((void)0)
 #endif
 
-/* Neuron-update loops in hand-allocated inline assembly (DSP path, optimised builds: they
- * use every register but r7, the frame pointer of unoptimised Thumb code). */
-#if SLF_USE_DSP && defined(__OPTIMIZE__) && defined(__GNUC__)
+/* Neuron-update loops in hand-allocated inline assembly (DSP path, every optimisation level:
+ * they use every register but r7, which Thumb code reserves as its frame pointer at -O0 and
+ * with -fno-omit-frame-pointer). */
+#if SLF_USE_DSP && defined(__GNUC__)
 #define SLF_NEURON_ASM 1
 #else
 #define SLF_NEURON_ASM 0

@@ -57,7 +57,8 @@ def run_host(exe: Path, cases: list, work: Path, name: str = "cases") -> case_mo
     return case_mod.check_results(cases, result_file.read_bytes())
 
 
-def build_firmware_driver(out_dir: Path, board_name: str, *, dsp: bool | None = None, small: bool = False):
+def build_firmware_driver(out_dir: Path, board_name: str, *, dsp: bool | None = None, small: bool = False,
+                          opt: str = "-O2", extra_cflags: tuple[str, ...] = ()):
     """The driver as firmware for `board_name`; dsp=False forces the portable path (SLF_USE_DSP=0)."""
     from silifc.board import load_board
     from silifc.emulator import build_firmware
@@ -67,8 +68,8 @@ def build_firmware_driver(out_dir: Path, board_name: str, *, dsp: bool | None = 
     if dsp is not None:
         defines["SLF_USE_DSP"] = int(dsp)
     image = build_firmware([*RUNTIME_SOURCES, *DRIVER_SOURCES, HARNESS / "driver_io_semihost.c"], [INCLUDE, HARNESS],
-                           board, out_dir, defines=defines, opt="-O2",
-                           extra_cflags=("-std=c99", "-Werror"), name=f"driver_{board_name}_{'dsp' if dsp else 'c'}")
+                           board, out_dir, defines=defines, opt=opt,
+                           extra_cflags=("-std=c99", "-Werror", *extra_cflags), name=f"driver_{board_name}_{'dsp' if dsp else 'c'}")
     return board, image
 
 
