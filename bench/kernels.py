@@ -37,11 +37,12 @@ def measure(board_name: str = "nrf52840", dsp: bool = True, out_dir: Path | None
     """Build and run the benchmark firmware; one Row per benchmark, in firmware order."""
     from silifc.board import load_board
     from silifc.emulator import build_firmware, run_firmware
+    from silifc.runtime_sources import runtime_sources
 
     board = load_board(board_name)
     with tempfile.TemporaryDirectory(prefix="slf-bench-") as tmp:
         work = Path(out_dir or tmp)
-        sources = [*sorted((RUNTIME / "src").glob("*.c")), RUNTIME / "bench" / "slf_bench.c"]
+        sources = [*runtime_sources(dsp, RUNTIME), RUNTIME / "bench" / "slf_bench.c"]
         image = build_firmware(sources, [RUNTIME / "include"], board, work, defines={"SLF_USE_DSP": int(dsp)},
                                opt="-O2", extra_cflags=("-std=c99", "-Werror"),
                                name=f"bench_{board_name}_{'dsp' if dsp else 'c'}")

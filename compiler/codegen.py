@@ -2,7 +2,8 @@
 
 Project layout (`silifc compile MODEL --board B -o DIR`):
     model/<prefix>_model.h, model/<prefix>_model.c   constants in flash, state in RAM, step()
-    runtime/include/*.h, runtime/src/*.c             the C runtime, copied
+    runtime/include, runtime/src                     the C runtime, copied (src/dsp and src/portable: the
+                                                     build compiles the board's path, runtime_sources.py)
     board/                                           startup, semihosting shim, linker scripts
     app/main.c                                       emulator test harness (SLFI in, SLFO out)
     Makefile, CMakeLists.txt                         bare-metal build / library for Zephyr etc.
@@ -32,6 +33,7 @@ from .memory import (MAX_SYNAPTIC_DELAY, SYNAPSE_CHOICES, MemoryPlan, check_fits
                      dense_scratch_words, dense_stride, lanes16_layers, lanes16_scratch_size, layer_prefixes,
                      plan_memory)
 from .quantize import LANES16_LIMIT, QuantNetwork, subset_sum_bound
+from .runtime_sources import COPIED_FOLDERS, runtime_root, runtime_sources
 
 WEIGHTS_PER_LINE = 16
 _PREFIX = re.compile(r"[a-z_][a-z0-9_]{0,30}\Z")
@@ -269,22 +271,24 @@ def render_project(quantized: QuantNetwork, options: CompileOptions) -> tuple[di
     return rendered, plan
 
 
-def _copy_runtime(destination: Path) -> list[Path]:
-    """Copies runtime_c/include and runtime_c/src; returns the .c files."""
-    root = files("silifc.runtime_c")
-    sources = []
-    for part in ("include", "src"):
-        target = destination / part
+def _copy_runtime(destination: Path, dsp: bool) -> list[Path]:
+    """Copies runtime_c/include and runtime_c/src (both paths: the Makefile and CMakeLists.txt
+    pick one) and removes the .c/.h files an older silifc left there; returns the .c files of the
+    board's path (runtime_sources.runtime_sources)."""
+    root = runtime_root()
+    for folder in COPIED_FOLDERS:
+        target = destination / folder
         target.mkdir(parents=True, exist_ok=True)
-        for entry in sorted(root.joinpath(part).iterdir(), key=lambda e: e.name):
-            if entry.name.endswith((".c", ".h")):
-                text = entry.read_text(encoding="utf-8")
-                out = target / entry.name
-                if not out.exists() or out.read_text(encoding="utf-8") != text:
-                    out.write_text(text, encoding="utf-8")
-                if entry.name.endswith(".c"):
-                    sources.append(out)
-    return sources
+        shipped = {entry.name: entry for entry in root.joinpath(folder).iterdir() if entry.name.endswith((".c", ".h"))}
+        for old in target.iterdir():
+            if old.is_file() and old.name.endswith((".c", ".h")) and old.name not in shipped:
+                old.unlink()
+        for name in sorted(shipped):
+            text = shipped[name].read_text(encoding="utf-8")
+            out = target / name
+            if not out.exists() or out.read_text(encoding="utf-8") != text:
+                out.write_text(text, encoding="utf-8")
+    return runtime_sources(dsp, destination)
 
 
 def write_project(quantized: QuantNetwork, options: CompileOptions, out_dir: str | Path) -> Project:
@@ -298,13 +302,15 @@ def write_project(quantized: QuantNetwork, options: CompileOptions, out_dir: str
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
         digest.update(relative.encode() + b"\0" + text.encode() + b"\0")
-    runtime_sources = _copy_runtime(out_dir / "runtime")
-    for source in runtime_sources + sorted((out_dir / "runtime" / "include").iterdir()):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    sources = _copy_runtime(out_dir / "runtime", options.board.has_dsp)
+    for folder in COPIED_FOLDERS:
+        for source in sorted((out_dir / "runtime" / folder).iterdir()):
+            if source.is_file():
+                digest.update(f"{folder}/{source.name}".encode() + b"\0" + source.read_bytes() + b"\0")
     skeleton = write_firmware_skeleton(options.board, out_dir / "board")
     prefix = options.prefix
     return Project(directory=out_dir, plan=plan, prefix=prefix,
-                   model_sources=(out_dir / "model" / f"{prefix}_model.c", *runtime_sources),
+                   model_sources=(out_dir / "model" / f"{prefix}_model.c", *sources),
                    app_source=out_dir / "app" / "main.c",
                    include_dirs=(out_dir / "model", out_dir / "runtime" / "include", skeleton.directory),
                    digest=digest.hexdigest())

@@ -3,7 +3,7 @@
 Firmware is a freestanding C program on the silifc skeleton (templates/firmware/): startup
 code, a semihosting shim for console, files and exit status, and linker scripts made from
 the board file. `run_firmware` runs it on the board's QEMU machine under the insncount TCG
-plugin (runtime_c/tools/insncount.c), which counts executed instructions exactly and stops
+plugin (tools/insncount.c), which counts executed instructions exactly and stops
 a runaway guest after an instruction budget.
 
 Exit-status contract between the skeleton and this module:
@@ -315,7 +315,7 @@ def ensure_insncount_plugin() -> Path:
     The file name carries a hash of the plugin sources and flags, so an updated silifc never
     runs a stale plugin and concurrent processes never see a half-written one.
     """
-    tools = files("silifc.runtime_c") / "tools"
+    tools = files("silifc.tools")
     texts = {name: (tools / name).read_bytes() for name in _PLUGIN_SOURCES}
     digest = hashlib.sha256()
     for name, text in texts.items():

@@ -12,13 +12,22 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from silifc import runtime_sources as runtime_files
+
 from . import cases as case_mod
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ROOT / "runtime_c"
 INCLUDE = RUNTIME / "include"
 HARNESS = Path(__file__).resolve().parent
-RUNTIME_SOURCES = tuple(sorted((RUNTIME / "src").glob("*.c")))
+
+
+def runtime_sources(dsp: bool) -> tuple[Path, ...]:
+    """The runtime's .c files for one path (src/ + src/dsp/ or src/portable/), from this checkout."""
+    return tuple(runtime_files.runtime_sources(dsp, RUNTIME))
+
+
+RUNTIME_SOURCES = runtime_sources(False)      # host builds: the portable path
 DRIVER_SOURCES = (HARNESS / "driver.c",)
 
 C99_WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
@@ -59,15 +68,17 @@ def run_host(exe: Path, cases: list, work: Path, name: str = "cases") -> case_mo
 
 def build_firmware_driver(out_dir: Path, board_name: str, *, dsp: bool | None = None, small: bool = False,
                           opt: str = "-O2", extra_cflags: tuple[str, ...] = ()):
-    """The driver as firmware for `board_name`; dsp=False forces the portable path (SLF_USE_DSP=0)."""
+    """The driver as firmware for `board_name`: the DSP path if the board has it (or dsp=True), else
+    (or with dsp=False) the portable path."""
     from silifc.board import load_board
     from silifc.emulator import build_firmware
 
     board = load_board(board_name)
+    dsp = board.has_dsp if dsp is None else dsp
     defines = dict(SMALL_DRIVER) if small else {}
-    if dsp is not None:
-        defines["SLF_USE_DSP"] = int(dsp)
-    image = build_firmware([*RUNTIME_SOURCES, *DRIVER_SOURCES, HARNESS / "driver_io_semihost.c"], [INCLUDE, HARNESS],
+    defines["SLF_USE_DSP"] = int(dsp)
+    image = build_firmware([*runtime_sources(dsp), *DRIVER_SOURCES, HARNESS / "driver_io_semihost.c"],
+                           [INCLUDE, HARNESS],
                            board, out_dir, defines=defines, opt=opt,
                            extra_cflags=("-std=c99", "-Werror", *extra_cflags), name=f"driver_{board_name}_{'dsp' if dsp else 'c'}")
     return board, image
