@@ -1,2 +1,2 @@
-"""Package data of silifc (tools/: host tools such as the QEMU instruction-counting plugin): found through
-importlib.resources."""
+"""Package data of silifc (tools/: host tools, e.g. insncount/, the QEMU instruction-counting plugin):
+found through importlib.resources."""

@@ -3,7 +3,7 @@
 Host builds use the system gcc (or $CC) with -std=c99 -Wall -Wextra -Werror -pedantic; the
 sanitizer build adds -fsanitize=address,undefined -fno-sanitize-recover=all. It is a
 standalone executable (no ctypes), so ASan needs no LD_PRELOAD. Firmware builds go through
-silifc.emulator.build_firmware and run in QEMU with silifc.emulator.run_firmware.
+silifc.target.toolchain.build_firmware and run in QEMU with silifc.target.toolchain.run_firmware.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from silifc import runtime_sources as runtime_files
+from silifc.codegen import runtime as runtime_files
 
 from . import cases as case_mod
 
@@ -70,8 +70,8 @@ def build_firmware_driver(out_dir: Path, board_name: str, *, dsp: bool | None = 
                           opt: str = "-O2", extra_cflags: tuple[str, ...] = ()):
     """The driver as firmware for `board_name`: the DSP path if the board has it (or dsp=True), else
     (or with dsp=False) the portable path."""
-    from silifc.board import load_board
-    from silifc.emulator import build_firmware
+    from silifc.codegen.boards import load_board
+    from silifc.target.toolchain import build_firmware
 
     board = load_board(board_name)
     dsp = board.has_dsp if dsp is None else dsp
@@ -86,7 +86,7 @@ def build_firmware_driver(out_dir: Path, board_name: str, *, dsp: bool | None = 
 
 def run_firmware_cases(board, image, cases: list, work: Path, name: str = "cases",
                        insn_limit: int = 20_000_000_000, timeout: float = 600) -> tuple[case_mod.Report, object]:
-    from silifc.emulator import run_firmware
+    from silifc.target.qemu import run_firmware
 
     work.mkdir(parents=True, exist_ok=True)
     case_file, result_file = (work / f"{name}.bin").resolve(), (work / f"{name}.out").resolve()
