@@ -14,7 +14,7 @@ from pathlib import Path
 
 from silifc.codegen import runtime as runtime_files
 
-from . import cases as case_mod
+from . import common as case_mod
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ROOT / "runtime_c"
@@ -28,13 +28,14 @@ def runtime_sources(dsp: bool) -> tuple[Path, ...]:
 
 
 RUNTIME_SOURCES = runtime_sources(False)      # host builds: the portable path
-DRIVER_SOURCES = (HARNESS / "driver.c",)
+DRIVER_SOURCES = tuple(HARNESS / name for name in ("driver.c", "driver_synapses.c", "driver_neurons.c",
+                                                  "driver_decision.c"))
 
 C99_WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
 SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
 
-# Firmware driver sizes per board RAM (see driver.c). The cases generated for a board stay inside.
-SMALL_DRIVER = {"RECORD_WORDS": 1024, "MAX_NEURONS": 48, "MAX_EVENTS": 48, "OUT_WORDS": 256}  # cases.SMALL_LIMITS
+# Firmware driver sizes per board RAM (see driver.h). The cases generated for a board stay inside.
+SMALL_DRIVER = {"RECORD_WORDS": 1024, "MAX_NEURONS": 48, "MAX_EVENTS": 48, "OUT_WORDS": 256}  # common.SMALL_LIMITS
 
 
 def host_cc() -> str | None:
@@ -98,3 +99,30 @@ def run_firmware_cases(board, image, cases: list, work: Path, name: str = "cases
     if run.exit_status != 0:
         raise RuntimeError(f"driver firmware exited with status {run.exit_status}:\n{run.stdout[-2000:]}")
     return case_mod.check_results(cases, result_file.read_bytes()), run
+
+
+class DriverBuilds:
+    """The driver builds a test session needs, each compiled once, on first use, under `root`:
+    host(sanitize) and firmware(board_name, dsp, small, opt, extra_cflags)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._built: dict = {}
+
+    def host(self, sanitize: bool = False) -> Path:
+        key = ("host", sanitize)
+        if key not in self._built:
+            self._built[key] = build_host_driver(self.root / ("host-asan" if sanitize else "host"), sanitize=sanitize,
+                                                 opt="-O1" if sanitize else "-O2")
+        return self._built[key]
+
+    def firmware(self, board_name: str, dsp: bool | None = None, small: bool = False, opt: str = "-O2",
+                 extra_cflags: tuple[str, ...] = ()):
+        """(board, image) of the firmware driver."""
+        key = ("firmware", board_name, dsp, small, opt, extra_cflags)
+        if key not in self._built:
+            name = "-".join([board_name, {None: "default", True: "dsp", False: "portable"}[dsp],
+                             "small" if small else "full", opt.lstrip("-"), *(f.lstrip("-") for f in extra_cflags)])
+            self._built[key] = build_firmware_driver(self.root / name, board_name, dsp=dsp, small=small, opt=opt,
+                                                     extra_cflags=extra_cflags)
+        return self._built[key]
