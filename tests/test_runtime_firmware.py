@@ -69,6 +69,8 @@ DSP_BUDGET = {
     "accumulate_events_s8 (32 events, count 1)": 1.65,
     "accumulate_spikes_s8_axonal (32 spikes, D=16)": 1.95,
     "accumulate_spikes_s8_delayed (32 spikes, D=16)": 7.8,
+    "accumulate_spikes_s8_delayed_u8 (32 spikes, D=16)": 7.8,
+    "accumulate_spikes_s8_delayed_u8 (32 spikes, 64 outputs, D=256)": 9.3,
     "silif_update_q31 (512 neurons)": 24.0,
     "csilif_update_q31 (512 neurons)": 21.0,
     "readout_update_q31 (35 classes)": 15.0,

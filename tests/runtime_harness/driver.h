@@ -45,7 +45,8 @@ enum {
     OP_DELAY_CHECK = 9,
     OP_LANES16_CHECK = 10,
     OP_NEURON_ERRORS = 11,
-    OP_DECISION_ERRORS = 12
+    OP_DECISION_ERRORS = 12,
+    OP_DELAY_U8_CHECK = 13
 };
 
 typedef struct {

@@ -17,6 +17,7 @@ static slf_status accumulate_step(uint32_t kind, const void *weights_data, const
     slf_weights_s16 w16;
     slf_axonal_delays axonal;
     slf_synaptic_delays synaptic;
+    slf_synaptic_delays_u8 bytes;
 
     w8.data = (const int8_t *)weights_data;
     w8.n_in = (uint16_t)n_in;
@@ -29,10 +30,14 @@ static slf_status accumulate_step(uint32_t kind, const void *weights_data, const
     synaptic.nibble = (const uint8_t *)delay_data;
     synaptic.n_in = (uint16_t)n_in;
     synaptic.n_out = (uint16_t)n_out;
+    bytes.delay = (const uint8_t *)delay_data;
+    bytes.n_in = (uint16_t)n_in;
+    bytes.n_out = (uint16_t)n_out;
     lanes.word = lane_words;
     lanes.n_words = (uint16_t)SLF_LANES16_SCRATCH_WORDS(n_out);
 
-    /* kind: bit 0 events, bits 1-2 delay mode, bit 3 int16 weights; 0x10 the 16-bit lane kernel */
+    /* kind: bit 0 events, bits 1-2 delay mode (none, axonal, 4-bit, byte), bit 3 int16 weights;
+     * 0x10 the 16-bit lane kernel */
     switch (kind) {
     case 0x0: return slf_accumulate_spikes_s8(&w8, list, ring);
     case 0x1: return slf_accumulate_events_s8(&w8, events, (uint16_t)n_events, ring);
@@ -40,12 +45,16 @@ static slf_status accumulate_step(uint32_t kind, const void *weights_data, const
     case 0x3: return slf_accumulate_events_s8_axonal(&w8, &axonal, events, (uint16_t)n_events, ring);
     case 0x4: return slf_accumulate_spikes_s8_delayed(&w8, &synaptic, list, ring);
     case 0x5: return slf_accumulate_events_s8_delayed(&w8, &synaptic, events, (uint16_t)n_events, ring);
+    case 0x6: return slf_accumulate_spikes_s8_delayed_u8(&w8, &bytes, list, ring);
+    case 0x7: return slf_accumulate_events_s8_delayed_u8(&w8, &bytes, events, (uint16_t)n_events, ring);
     case 0x8: return slf_accumulate_spikes_s16(&w16, list, ring);
     case 0x9: return slf_accumulate_events_s16(&w16, events, (uint16_t)n_events, ring);
     case 0xA: return slf_accumulate_spikes_s16_axonal(&w16, &axonal, list, ring);
     case 0xB: return slf_accumulate_events_s16_axonal(&w16, &axonal, events, (uint16_t)n_events, ring);
     case 0xC: return slf_accumulate_spikes_s16_delayed(&w16, &synaptic, list, ring);
     case 0xD: return slf_accumulate_events_s16_delayed(&w16, &synaptic, events, (uint16_t)n_events, ring);
+    case 0xE: return slf_accumulate_spikes_s16_delayed_u8(&w16, &bytes, list, ring);
+    case 0xF: return slf_accumulate_events_s16_delayed_u8(&w16, &bytes, events, (uint16_t)n_events, ring);
     case 0x10: return slf_accumulate_spikes_s8_lanes16(&w8, list, &lanes, ring);
     default: return (slf_status)99;
     }
@@ -66,6 +75,8 @@ static void run_accumulate(cursor *c)
         delays = take_bytes(c, n_in);
     } else if (delay_mode == 2u) {
         delays = take_bytes(c, n_in * ((n_out + 1u) / 2u));
+    } else if (delay_mode == 3u) {
+        delays = take_bytes(c, n_in * n_out);
     }
     ring.slots = (int32_t *)take_bytes(c, depth * n_out * 4u);
     ring.depth = (uint16_t)depth;
@@ -150,6 +161,18 @@ static void run_delay_check(cursor *c)
     put((uint32_t)slf_synaptic_delays_check(&delays, (uint16_t)depth));
 }
 
+/* n_in n_out depth | bytes -> status */
+static void run_delay_u8_check(cursor *c)
+{
+    slf_synaptic_delays_u8 delays;
+    uint32_t depth;
+    delays.n_in = (uint16_t)take(c);
+    delays.n_out = (uint16_t)take(c);
+    depth = take(c);
+    delays.delay = (const uint8_t *)take_bytes(c, (uint32_t)delays.n_in * delays.n_out);
+    put((uint32_t)slf_synaptic_delays_u8_check(&delays, (uint16_t)depth));
+}
+
 /* ---------------------------------------------------------------- invalid arguments */
 
 /* A fixed battery of invalid calls; every status is reported and nothing may be written
@@ -161,11 +184,13 @@ static void run_errors(void)
     static uint16_t idx[4];
     static uint8_t axonal_delay[4] = {0, 1, 2, 0};
     static uint8_t nibbles[4 * 4];
+    static uint8_t delay_bytes[4 * 8];
     slf_weights_s8 weights = {w8, 4, 8};
     slf_delay_ring_s32 ring = {slots + 1, 2, 8, 0};
     slf_spike_list list = {idx, 1, 4};
     slf_axonal_delays axonal = {axonal_delay, 4};
     slf_synaptic_delays synaptic = {nibbles, 4, 8};
+    slf_synaptic_delays_u8 bytes = {delay_bytes, 4, 8};
     slf_event ev[2] = {{0, 1}, {4, 1}};
     int32_t out[8];
     uint32_t i;
@@ -221,6 +246,18 @@ static void run_errors(void)
     ring.width = 8;
     put((uint32_t)slf_lanes16_weights_check_s8(NULL));                          /* NULL */
     put((uint32_t)slf_lanes16_weights_check_s8(&weights));                      /* OK */
+    idx[0] = 4;
+    put((uint32_t)slf_accumulate_spikes_s8_delayed_u8(&weights, &bytes, &list, &ring)); /* INDEX */
+    idx[0] = 2;
+    bytes.delay = NULL;
+    put((uint32_t)slf_accumulate_spikes_s8_delayed_u8(&weights, &bytes, &list, &ring)); /* NULL */
+    bytes.delay = delay_bytes;
+    bytes.n_out = 7;
+    put((uint32_t)slf_accumulate_events_s8_delayed_u8(&weights, &bytes, ev, 1, &ring)); /* SHAPE */
+    bytes.n_out = 8;
+    put((uint32_t)slf_synaptic_delays_u8_check(NULL, 2));                       /* NULL */
+    put((uint32_t)slf_synaptic_delays_u8_check(&bytes, 0));                     /* SHAPE: depth 0 */
+    put((uint32_t)slf_synaptic_delays_u8_check(&bytes, 1));                     /* OK: all zero */
     for (i = 0; i < 4u; i++) {
         guard_ok &= lanes_buf[i] == 0x5A5A5A5Au;
     }
@@ -239,6 +276,7 @@ int run_synapses_record(uint32_t op, cursor *c)
     switch (op) {
     case OP_ACCUMULATE: run_accumulate(c); return 1;
     case OP_DELAY_CHECK: run_delay_check(c); return 1;
+    case OP_DELAY_U8_CHECK: run_delay_u8_check(c); return 1;
     case OP_LANES16_CHECK: run_lanes16_check(c); return 1;
     case OP_SYNAPSE_ERRORS: run_errors(); return 1;
     default: return 0;

@@ -10,16 +10,19 @@ from silifc.passes.quantize import LANES16_LIMIT, subset_sum_bound
 from silifc.reference import int_ref
 
 from .common import (DEFAULT_LIMITS, ERR_CAPACITY, ERR_INDEX, ERR_NULL, ERR_PARAM, ERR_SHAPE, OK, OP_ACCUMULATE,
-                     OP_DELAY_CHECK, OP_LANES16_CHECK, OP_SYNAPSE_ERRORS, BatteryCase, Case, Limits, TooBig, compare,
-                     draw, packed, words, wrap16, wrap32)
+                     OP_DELAY_CHECK, OP_DELAY_U8_CHECK, OP_LANES16_CHECK, OP_SYNAPSE_ERRORS, BatteryCase, Case,
+                     Limits, TooBig, compare, draw, packed, words, wrap16, wrap32)
 
 # Accumulation kernel variants: (events?, delay mode, int16?) -> bits of `kind` in driver_synapses.c
-DELAY_MODES = ("none", "axonal", "synaptic")
+DELAY_MODES = ("none", "axonal", "synaptic", "synaptic_u8")
+_SUFFIX = {"none": "", "axonal": "_axonal", "synaptic": "_delayed", "synaptic_u8": "_delayed_u8"}
 ACCUMULATE_KERNELS = {
-    f"slf_accumulate_{'events' if ev else 'spikes'}_s{16 if wide else 8}{'' if mode == 'none' else '_' + ('axonal' if mode == 'axonal' else 'delayed')}":
+    f"slf_accumulate_{'events' if ev else 'spikes'}_s{16 if wide else 8}{_SUFFIX[mode]}":
         (ev | (DELAY_MODES.index(mode) << 1) | (wide << 3))
     for wide in (0, 1) for mode in DELAY_MODES for ev in (0, 1)
 }
+# ring depths for byte delays: around every power of two the kernels' delay mask changes at
+U8_DEPTH_EDGES = (1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 33, 64, 65, 128, 129, 255, 256)
 LANES16 = 0x10                  # slf_accumulate_spikes_s8_lanes16: spikes, int8, no delays, 16-bit lanes
 ACCUMULATE_KERNELS["slf_accumulate_spikes_s8_lanes16"] = LANES16
 
@@ -61,7 +64,11 @@ class AccumulateCase(Case):
         elif regime == "wrap":
             n_in = int(rng.integers(1, 9))
         depth = {"none": int(rng.integers(1, 4)), "axonal": int(rng.integers(1, 21)),
-                 "synaptic": int(rng.integers(1, 17))}[mode]
+                 "synaptic": int(rng.integers(1, 17)),
+                 "synaptic_u8": int(rng.choice([int(rng.integers(1, 17)), int(rng.integers(17, 257)),
+                                                int(rng.choice(U8_DEPTH_EDGES))]))}[mode]
+        if mode == "synaptic_u8":                          # room for the ring in the driver's record
+            n_out = max(1, min(n_out, lim.record_bytes // 8 // depth))
         head = int(rng.integers(depth))
         steps = int(rng.integers(1, 5))
 
@@ -100,6 +107,19 @@ class AccumulateCase(Case):
             if n_out & 1:
                 padded[:, n_out] = rng.integers(16, size=n_in)   # the unused nibble: any value
             delay_words = packed(padded[:, 0::2] | (padded[:, 1::2] << 4), np.uint8)
+        elif mode == "synaptic_u8":
+            delays = rng.integers(depth, size=(n_in, n_out))
+            if rng.random() < 0.2:
+                delays[:] = depth - 1                       # the longest delay everywhere
+            stored = delays.copy()
+            if depth < 256 and rng.random() < 0.15:
+                # Bytes >= depth (not checked per synapse) have a defined slot inside the ring:
+                # (head + (d & mask)) mod depth, mask = P - 1, P the power of two >= depth.
+                mask = (1 << (depth - 1).bit_length()) - 1
+                bad = rng.random((n_in, n_out)) < 0.3
+                stored[bad] = rng.integers(depth, 256, size=int(bad.sum()))
+                delays = np.where(bad, stored & mask, delays)
+            delay_words = packed(stored, np.uint8)
         initial = (rng.integers(-1000, 1000, size=(depth, n_out)) if rng.random() < 0.5
                    else np.zeros((depth, n_out), np.int64))
 
@@ -198,6 +218,26 @@ class Lanes16CheckCase(Case):
         return errors
 
 
+class DelayU8CheckCase(Case):
+    """slf_synaptic_delays_u8_check: every byte < depth (depth up to 256)."""
+
+    def __init__(self, rng, lim: Limits = DEFAULT_LIMITS):
+        n_in, n_out = min(int(rng.integers(1, 30)), lim.max_in), min(int(rng.integers(1, 40)), lim.max_n)
+        depth = int(rng.choice([int(rng.integers(1, 257)), int(rng.choice(U8_DEPTH_EDGES))]))
+        delays = rng.integers(depth, size=(n_in, n_out))
+        if rng.random() < 0.5:                              # one byte out of range
+            delays[int(rng.integers(n_in)), int(rng.integers(n_out))] = int(rng.integers(depth, 257))
+        delays = np.minimum(delays, 255)
+        self.expected = OK if delays.max() < depth else ERR_INDEX
+        super().__init__(OP_DELAY_U8_CHECK, "slf_synaptic_delays_u8_check",
+                         np.concatenate([words([n_in, n_out, depth]), packed(delays, np.uint8)]))
+
+    def check(self, reader):
+        errors = []
+        compare(errors, "status", [reader.i32()], [self.expected])
+        return errors
+
+
 class DelayCheckCase(Case):
     def __init__(self, rng, lim: Limits = DEFAULT_LIMITS):
         n_in, n_out = min(int(rng.integers(1, 30)), lim.max_in), min(int(rng.integers(1, 40)), lim.max_n)
@@ -221,12 +261,14 @@ class DelayCheckCase(Case):
 ERROR_BATTERY = [ERR_INDEX, ERR_INDEX, ERR_INDEX, ERR_INDEX, ERR_INDEX, ERR_SHAPE, ERR_SHAPE, ERR_SHAPE, ERR_NULL,
                  ERR_NULL, ERR_SHAPE, ERR_SHAPE,
                  ERR_INDEX, ERR_NULL, ERR_NULL, ERR_CAPACITY, ERR_SHAPE, ERR_NULL, OK,   # 16-bit lanes, its check
+                 ERR_INDEX, ERR_NULL, ERR_SHAPE, ERR_NULL, ERR_SHAPE, OK,               # byte delays, check
                  1, ERR_SHAPE, ERR_SHAPE]                                               # guards; ring take, init
 
 
 # Kernel and check functions every suite covers; each accumulation case also runs
 # slf_delay_ring_take_s32 after each step and slf_delay_ring_init_s32 at its end.
-KERNELS = (*ACCUMULATE_KERNELS, "slf_synaptic_delays_check", "slf_lanes16_weights_check_s8")
+KERNELS = (*ACCUMULATE_KERNELS, "slf_synaptic_delays_check", "slf_synaptic_delays_u8_check",
+           "slf_lanes16_weights_check_s8")
 
 
 def cases(rng, per_kernel: int, lim: Limits = DEFAULT_LIMITS) -> list[Case]:
@@ -235,6 +277,7 @@ def cases(rng, per_kernel: int, lim: Limits = DEFAULT_LIMITS) -> list[Case]:
     for label, kind in ACCUMULATE_KERNELS.items():
         out += [draw(lambda: AccumulateCase(rng, label, kind, lim)) for _ in range(per_kernel)]
     out += [DelayCheckCase(rng, lim) for _ in range(per_kernel)]
+    out += [DelayU8CheckCase(rng, lim) for _ in range(per_kernel)]
     out += [draw(lambda: Lanes16CheckCase(rng, lim)) for _ in range(per_kernel)]
     out.append(BatteryCase(OP_SYNAPSE_ERRORS, "invalid arguments (synapses)", ERROR_BATTERY))
     return out
