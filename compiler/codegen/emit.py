@@ -111,9 +111,9 @@ def _layer_context(index: int, name: str, layer, previous: str | None, scratch: 
     suffix = f"s{syn.weight_bits}"
     form = delay_form(syn)
     if syn.max_delay > MAX_SYNAPTIC_DELAY:
-        raise CodegenError(f"{name}: delays up to {syn.max_delay} steps; the runtime packs delays in 4 bits "
+        raise CodegenError(f"{name}: delays up to {syn.max_delay} steps; the runtime stores a delay in one byte "
                            f"(at most {MAX_SYNAPTIC_DELAY}). Retrain with --delays {MAX_SYNAPTIC_DELAY} or less")
-    variant = {"none": "", "axonal": "_axonal", "synaptic": "_delayed"}[form]
+    variant = {"none": "", "axonal": "_axonal", "synaptic": "_delayed", "synaptic_u8": "_delayed_u8"}[form]
     delay_arg = "" if form == "none" else f"&{name}_delays, "
     dense = scratch is not None
     if dense and previous is None:
@@ -128,6 +128,8 @@ def _layer_context(index: int, name: str, layer, previous: str | None, scratch: 
         call = f"slf_accumulate_spikes_{suffix}{variant}(&{name}_weights, {delay_arg}&{previous}_spikes, &{name}_ring)"
     if form == "synaptic":
         delay_rows = _rows(_pack_nibbles(syn.delays))
+    elif form == "synaptic_u8":
+        delay_rows = _rows(syn.delays)
     elif form == "axonal":
         delay_rows = _rows(syn.delays[:, 0].ravel())
     else:
