@@ -243,7 +243,7 @@ def test_run_audio_command(firmware_build, capsys):
     args.wav = str(WAV)                                      # `silifc run ... --wav` once cli_firmware has it
     assert run_audio(args) == 0
     out = capsys.readouterr().out
-    assert "RESULT: bit-exact" in out and "instructions per 4 ms step" in out
+    assert "RESULT: bit-exact" in out and "instructions, est." in out and "cycles per 4 ms step" in out
     args.json = True
     assert run_audio(args) == 0
     report = json.loads(capsys.readouterr().out)

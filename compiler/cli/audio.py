@@ -130,6 +130,9 @@ def run_audio(args) -> int:
     budget = board.clock_hz * model.step_ms / 1000.0
     per_step = {name: firmware.per_step(name) for name in PER_STEP_PHASES}
     total = sum(per_step.values())
+    cycles = None if firmware.phase_cycles is None else \
+        {name: firmware.cycles_per_step(name) for name in PER_STEP_PHASES}
+    total_cycles = None if cycles is None else sum(cycles.values())
     score_lines, score = _score_lines(firmware.trace, read_stream_events(args.wav), model)
     summary = {"model": str(model.path), "board": board.name, "wav": args.wav, "weights": args.weights,
                "steps": firmware.trace.steps, "detections": [d.__dict__ for d in firmware.trace.detections],
@@ -138,7 +141,12 @@ def run_audio(args) -> int:
                "instructions_per_step": {"frontend": per_step["audio_phase_frontend"],
                                          "network": per_step["audio_phase_network"],
                                          "detector": per_step["audio_phase_detect"], "total": total},
-               "real_time_budget": budget, "budget_fraction": total / budget,
+               "cycle_model": firmware.cycle_model,
+               "cycles_per_step": None if cycles is None else
+               {"frontend": cycles["audio_phase_frontend"], "network": cycles["audio_phase_network"],
+                "detector": cycles["audio_phase_detect"], "total": total_cycles},
+               # estimated cycles / budget cycles (docs/cycles.md); None without a cycle model
+               "real_time_budget": budget, "budget_fraction": None if cycles is None else total_cycles / budget,
                "flash_used": firmware.flash_used, "ram_used": firmware.ram_used, "score": score}
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -149,11 +157,17 @@ def run_audio(args) -> int:
         lines.append(f"firmware vs integer reference: {firmware.trace.steps} steps, front-end counts, model totals "
                      f"and detections " + ("all equal" if exact else
                                            f"DIFFER ({reference.first_difference(firmware.trace)})"))
-        lines.append(f"  time     {total:,.0f} instructions per {model.step_ms:g} ms step = {100 * total / budget:.1f} % "
-                     f"of {budget:,.0f} cycles at {board.clock_hz / 1e6:g} MHz (one instruction counted as one cycle)")
+        if cycles is None:
+            lines.append(f"  time     {total:,.0f} instructions per {model.step_ms:g} ms step; no cycle model for "
+                         f"{board.cpu}, so no share of the real-time budget (docs/cycles.md)")
+        else:
+            lines.append(f"  time     {total:,.0f} instructions, est. {total_cycles:,.0f} {firmware.cycle_model} cycles "
+                         f"per {model.step_ms:g} ms step = {100 * total_cycles / budget:.1f} % of {budget:,.0f} cycles "
+                         f"at {board.clock_hz / 1e6:g} MHz (zero wait states: docs/cycles.md)")
         for name, label in (("audio_phase_frontend", "front end + events"), ("audio_phase_network", "network"),
                             ("audio_phase_detect", "totals -> detector")):
-            lines.append(f"           {label:<20} {per_step[name]:>9,.0f}  {100 * per_step[name] / budget:5.1f} %")
+            share = "" if cycles is None else f"  {cycles[name]:>9,.0f} cycles  {100 * cycles[name] / budget:5.1f} %"
+            lines.append(f"           {label:<20} {per_step[name]:>9,.0f} instr{share}")
         lines.append(f"  memory   flash {firmware.flash_used} B / {board.flash.size}, RAM {firmware.ram_used} B / "
                      f"{board.ram.size} (incl. {board.stack_size} B stack)")
         lines.append("RESULT: " + ("bit-exact" if exact else "MISMATCH"))

@@ -74,8 +74,10 @@ def cmd_run(args) -> int:
     spike_mismatches = [int((a != b).sum()) for a, b in zip(firmware.spikes, reference.spikes)] if args.spikes else None
     budget = board.clock_hz * quantized.config.time_step_ms / 1000.0
     per_step = report.instructions_per_step
+    cycles_per_step = report.cycles_per_step            # None: no cycle model for this core
     layer_names = json.loads((project.directory / "memory_report.json").read_text())["layers"]
     profile = profile_run(report, quantized, counts, reference.spikes, args.synapses, layer_names)
+    max_cycles = int(profile.total_cycles.max()) if profile.has_cycles else None
     summary = {
         "model": str(path), "board": board.name, "weights": args.weights, "synapses": args.synapses,
         "input": source,
@@ -84,8 +86,13 @@ def cmd_run(args) -> int:
         "spike_mismatches": spike_mismatches,
         "flash_used": report.flash_used, "ram_used": report.ram_used,
         "instructions_per_step": per_step, "real_time_budget": budget,
-        "budget_fraction": per_step / budget,
+        "cycle_model": report.cycle_model, "cycles_per_step": cycles_per_step, "max_cycles_per_step": max_cycles,
+        # estimated cycles / budget cycles; None where the core has no cycle model
+        "budget_fraction": None if cycles_per_step is None else cycles_per_step / budget,
+        "budget_fraction_max": None if max_cycles is None else max_cycles / budget,
         "phases_per_step": {k: v / report.steps for k, v in report.phase_instructions.items()},
+        "phase_cycles_per_step": None if report.phase_cycles is None else
+        {k: v / report.steps for k, v in report.phase_cycles.items()},
         "max_instructions_per_step": int(profile.total.max()),
         "profile": profile.to_dict(),
         "decisions": firmware.decisions.tolist(),
@@ -108,9 +115,15 @@ def cmd_run(args) -> int:
             lines.append("  hidden spikes: " + ", ".join(f"layer {i}: {m} mismatches" for i, m in enumerate(spike_mismatches)))
         lines.append(f"  memory   flash {report.flash_used} B / {board.flash.size}, RAM {report.ram_used} B / "
                      f"{board.ram.size} (incl. {board.stack_size} B stack)")
-        lines.append(f"  time     {per_step:,.0f} instructions per step (max {profile.total.max():,d}) = "
-                     f"{100 * per_step / budget:.1f} % of {budget:,.0f} cycles ({quantized.config.time_step_ms:g} ms "
-                     f"at {board.clock_hz / 1e6:g} MHz, one instruction counted as one cycle); {args.synapses} synapses")
+        time = f"  time     {per_step:,.0f} instructions per step (max {profile.total.max():,d}); "
+        if cycles_per_step is None:
+            time += f"no cycle model for {board.cpu}, so no share of the real-time budget (docs/cycles.md)"
+        else:
+            time += (f"est. {cycles_per_step:,.0f} {report.cycle_model} cycles per step (max {max_cycles:,d}) = "
+                     f"{100 * cycles_per_step / budget:.1f} % of {budget:,.0f} cycles, max step "
+                     f"{100 * max_cycles / budget:.1f} % ({quantized.config.time_step_ms:g} ms at "
+                     f"{board.clock_hz / 1e6:g} MHz, zero wait states: docs/cycles.md)")
+        lines.append(time + f"; {args.synapses} synapses")
         if args.count:
             lines.append(f"  per-layer profile ({report.steps} steps; SOPs = non-zero presynaptic entries x fan-out):")
             lines.append(profile.to_text())
@@ -150,8 +163,9 @@ def add_commands(sub) -> None:
     run.add_argument("--synapses", choices=("event", "dense"), default="event",
                      help="event-driven (default) or the dense baseline, as for compile")
     run.add_argument("--count", action="store_true",
-                     help="print the per-layer profile: instructions per step (mean, max) of each layer's synapse "
-                          "and neuron phase, SOPs, instructions per SOP and per neuron update")
+                     help="print the per-layer profile: instructions and estimated cycles per step (mean, max) of "
+                          "each layer's synapse and neuron phase, SOPs, instructions and cycles per SOP and per "
+                          "neuron update")
     run.add_argument("--spikes", action="store_true", help="also compare every hidden spike")
     run.add_argument("--out", help="write firmware outputs to this .npz (same layout as silifc infer)")
     run.add_argument("--wav", help="run the keyword-spotting firmware on this 16 kHz mono WAV (detections, step-by-step "

@@ -16,7 +16,7 @@ from ..codegen.emit import CompileOptions, write_project
 from ..codegen.templates import banner, render
 from ..io.files import write_if_changed
 from ..target.cache import build_folder, cached_build
-from ..target.qemu import run_firmware
+from ..target.qemu import cycle_model_for, run_firmware
 from ..target.toolchain import build_firmware
 from .audio.frontend import design
 from .detector import NONE
@@ -112,9 +112,17 @@ class FirmwareStream:
     phase_instructions: dict     # marker -> instructions over the whole run
     flash_used: int
     ram_used: int
+    # marker -> estimated cycles over the whole run (docs/cycles.md); None without a cycle model
+    phase_cycles: dict | None = None
+    cycle_model: str | None = None
 
     def per_step(self, phase: str) -> float:
         return self.phase_instructions.get(phase, 0) / max(self.trace.steps, 1)
+
+    def cycles_per_step(self, phase: str) -> float | None:
+        if self.phase_cycles is None:
+            return None
+        return self.phase_cycles.get(phase, 0) / max(self.trace.steps, 1)
 
 
 def decode_trace(data: bytes, bands: int, classes: tuple[str, ...], step_samples: int,
@@ -144,12 +152,16 @@ def run_audio_firmware(audio: AudioProject, image, model: KwsModel, wav: str | P
     with tempfile.TemporaryDirectory(prefix="silifc-audio-") as tmp:
         trace_path = Path(tmp) / "trace.bin"
         run = run_firmware(image, image.board, args=[str(wav), str(trace_path)], insn_limit=insn_limit,
-                           timeout=timeout, markers=AUDIO_MARKERS, check=True)
+                           timeout=timeout, markers=AUDIO_MARKERS, check=True,
+                           cycle_model=cycle_model_for(image.board))
         if run.exit_status != 0:
             raise KwsError(f"the streaming firmware stopped with status {run.exit_status} "
                            f"({EXIT_MESSAGES.get(run.exit_status, 'unknown')}):\n{run.stdout.strip()}")
         trace = decode_trace(trace_path.read_bytes(), model.frontend.bands, model.classes,
                               model.frontend.step_samples, model.frontend.sample_rate)
     phases = {name: count.instructions for name, count in run.buckets.items() if name in AUDIO_MARKERS}
+    cycles = None if run.cycles is None else \
+        {name: count.cycles for name, count in run.buckets.items() if name in AUDIO_MARKERS}
     return FirmwareStream(trace=trace, stdout=run.stdout, instructions_total=run.instructions,
-                          phase_instructions=phases, flash_used=image.flash_used, ram_used=image.ram_used)
+                          phase_instructions=phases, flash_used=image.flash_used, ram_used=image.ram_used,
+                          phase_cycles=cycles, cycle_model=run.cycle_model)
