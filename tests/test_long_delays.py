@@ -9,34 +9,13 @@ import numpy as np
 import pytest
 
 from runtime_harness.checks import HAS_ARM
-from runtime_harness.projects import build_project, run_bit_exact
+from runtime_harness.projects import build_project, long_delay_model, run_bit_exact
 from silifc.cli import main
 from silifc.codegen.boards import load_board
 from silifc.codegen.emit import CodegenError, CompileOptions, plan_project, render_project
 from silifc.codegen.memory import MAX_SYNAPTIC_DELAY, ModelTooLargeError, delay_form
-from silifc.io.checkpoint import parse_state_dict
-from silifc.io.inputs import random_input
-from silifc.passes.fold import fold_network
-from silifc.passes.quantize import quantize_network
 from silifc.reference.int_ref import run_int
 from silifc.train.training import delay_ram_warning, parse_arch
-from synthetic import random_state_dict
-
-STEPS = 320          # longer than the longest delay, so that its contributions arrive
-
-
-def long_delay_model(max_delay=255, widths=(16, 24, 20, 4), kinds=("silif", "csilif"), seed=5, weight_bits=8):
-    """Byte delays up to max_delay on the input synapses, 4-bit delays (<= 15) on layer 1, none on the
-    readout (which then qualifies for 16-bit lanes)."""
-    import torch
-
-    state = random_state_dict(widths, kinds, seed=seed, max_delay=max_delay)
-    state["snn.1.delays"] = torch.remainder(state["snn.1.delays"], 16)
-    del state[f"snn.{len(widths) - 2}.delays"]
-    counts = random_input(widths[0], 2, STEPS, 0.05, 1, seed=seed)
-    quantized = quantize_network(fold_network(parse_state_dict(state)), calibration=counts, weight_bits=weight_bits)
-    return quantized, counts
-
 
 @pytest.fixture(scope="module")
 def model():

@@ -7,10 +7,15 @@ from pathlib import Path
 import numpy as np
 
 from silifc.codegen.boards import load_board
+from silifc.io.checkpoint import parse_state_dict
+from silifc.io.inputs import random_input
+from silifc.passes.fold import fold_network
+from silifc.passes.quantize import quantize_network
 from silifc.codegen.emit import CompileOptions, write_project
 from silifc.codegen.runtime import runtime_sources
 from silifc.target.firmware import run_model
 from silifc.target.toolchain import build_firmware
+from synthetic import random_state_dict
 
 
 def build_project(quantized, board_name: str, out_dir: Path, *, dsp: bool | None = None, opt: str = "-O2",
@@ -41,3 +46,20 @@ def run_bit_exact(project, image, quantized, counts, reference):
     report = run_model(project, image, quantized, counts, record_spikes=True)
     assert_bit_exact(report, reference)
     return report
+
+
+STEPS = 320          # longer than the longest delay of long_delay_model, so that its contributions arrive
+
+
+def long_delay_model(max_delay=255, widths=(16, 24, 20, 4), kinds=("silif", "csilif"), seed=5, weight_bits=8):
+    """Byte delays up to max_delay on the input synapses, 4-bit delays (<= 15) on layer 1, none on the
+    readout (which then qualifies for 16-bit lanes); max_delay = 0: no delays at all."""
+    import torch
+
+    state = random_state_dict(widths, kinds, seed=seed, max_delay=max_delay)
+    if max_delay:
+        state["snn.1.delays"] = torch.remainder(state["snn.1.delays"], 16)
+        del state[f"snn.{len(widths) - 2}.delays"]
+    counts = random_input(widths[0], 2, STEPS, 0.05, 1, seed=seed)
+    quantized = quantize_network(fold_network(parse_state_dict(state)), calibration=counts, weight_bits=weight_bits)
+    return quantized, counts
