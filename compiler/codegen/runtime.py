@@ -7,6 +7,8 @@ path, with SLF_USE_DSP set to match; src/internal/ holds private headers.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 from importlib.resources import files
 
 PATHS = ("dsp", "portable")
@@ -33,3 +35,16 @@ def runtime_sources(dsp: bool, root=None) -> list:
     root: runtime_c/ (a Path or Traversable; default: the installed one)."""
     src = (runtime_root() if root is None else root) / "src"
     return [*_c_files(src), *_c_files(src / path_name(dsp))]
+
+
+@functools.lru_cache(maxsize=1)
+def runtime_digest() -> str:
+    """sha256 over the installed runtime's copied files (COPIED_FOLDERS): part of the build-cache
+    key, so that two silifc versions sharing a cache never build in the same folder."""
+    digest = hashlib.sha256()
+    root = runtime_root()
+    for folder in COPIED_FOLDERS:
+        for entry in sorted(root.joinpath(folder).iterdir(), key=lambda e: e.name):
+            if entry.name.endswith((".c", ".h")):
+                digest.update(f"{folder}/{entry.name}".encode() + b"\0" + entry.read_bytes() + b"\0")
+    return digest.hexdigest()
