@@ -60,9 +60,11 @@
 #define SLF_L16_CLOBBERS "r4", "r5", "r6", "r8", "cc", "memory"
 
 /* Six inputs: 9 operands and the 4 lane registers take every register but r7 (the Thumb frame
- * pointer) and sp/pc. 40 instructions per 48 synaptic operations. The operands of every pass
- * are pinned to registers by hand: with 4 clobbered lane registers GCC's allocator found no
- * registers for 7 free operands at -O0 (hard-float ABI), -O3 and -fno-omit-frame-pointer. */
+ * pointer) and sp/pc. 40 instructions per 48 synaptic operations. The operands of the passes of
+ * 6 and 4 inputs are pinned to registers by hand: next to the 4 clobbered lane registers GCC's
+ * allocator found no registers for the 7 operands of the pass of 4 at -O0 (hard-float ABI, where
+ * it offers only r0-r6), -O3 and -fno-omit-frame-pointer. The passes of 2 and 1 (5 and 4
+ * operands) allocate at every level. */
 static void slf_lanes_pass6(uint32_t *lanes, const int8_t *const *w, uint32_t nc_, int first)
 {
     register uint32_t *l __asm__("r11") = lanes;
@@ -123,13 +125,9 @@ static void slf_lanes_pass4(uint32_t *lanes, const int8_t *wa, const int8_t *wb,
     }
 }
 
-static void slf_lanes_pass2(uint32_t *lanes, const int8_t *wa, const int8_t *wb, uint32_t nc_, int first)
+static void slf_lanes_pass2(uint32_t *l, const int8_t *a, const int8_t *b, uint32_t nc, int first)
 {
-    register uint32_t *l __asm__("r11") = lanes;
-    register const int8_t *a __asm__("r0") = wa;
-    register const int8_t *b __asm__("r1") = wb;
-    register uint32_t nc __asm__("r12") = nc_;
-    register uint32_t t __asm__("lr");
+    uint32_t t;
     if (first) {
         __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a") SLF_L16_ADD("b"), SLF_L16_BACK("a") SLF_L16_BACK("b"))
                          : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [nc] "+r"(nc), [t] "=&r"(t)
@@ -145,12 +143,9 @@ static void slf_lanes_pass2(uint32_t *lanes, const int8_t *wa, const int8_t *wb,
 }
 
 /* One input; never the first pass (lists of 3 or more spikes start with a pass of 2 or 4). */
-static void slf_lanes_pass1(uint32_t *lanes, const int8_t *wa, uint32_t nc_)
+static void slf_lanes_pass1(uint32_t *l, const int8_t *a, uint32_t nc)
 {
-    register uint32_t *l __asm__("r11") = lanes;
-    register const int8_t *a __asm__("r0") = wa;
-    register uint32_t nc __asm__("r12") = nc_;
-    register uint32_t t __asm__("lr");
+    uint32_t t;
     __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a"), SLF_L16_BACK("a"))
                      : [l] "+r"(l), [a] "+r"(a), [nc] "+r"(nc), [t] "=&r"(t)
                      :
