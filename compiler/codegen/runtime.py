@@ -11,7 +11,6 @@ import functools
 import hashlib
 from importlib.resources import files
 
-PATHS = ("dsp", "portable")
 # Folders of runtime_c/ that a generated project copies (both paths: its build picks one).
 COPIED_FOLDERS = ("include", "src", "src/internal", "src/dsp", "src/portable")
 
