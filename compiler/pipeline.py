@@ -22,6 +22,7 @@ import numpy as np
 from .codegen.boards import Board
 from .codegen.emit import CompileOptions, Project, plan_project, write_project
 from .codegen.memory import MemoryPlan
+from .codegen.runtime import runtime_digest
 from .errors import ConfigError
 from .ir import WEIGHT_FORMATS, FoldedNetwork, Network, QuantNetwork
 from .io.models import load_model
@@ -86,7 +87,7 @@ def _project_folder(artifacts: Artifacts, options: Options) -> Path:
         return Path(options.output)
     q = artifacts.quantized
     key = hashlib.sha256(f"{q.sha256}|{options.board.name}|{options.weights}|{options.prefix}|{q.headroom}|"
-                         f"{options.synapses}".encode())
+                         f"{options.synapses}|{runtime_digest()}".encode())
     return build_folder(key.hexdigest()[:20])
 
 

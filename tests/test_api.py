@@ -82,7 +82,9 @@ def test_arduino_layout(tmp_path):
     names = {p.relative_to(tmp_path / "lib").as_posix() for p in (tmp_path / "lib").rglob("*") if p.is_file()}
     assert {"library.properties", "src/timing_model.h", "src/timing_model.c", "src/silifc.h",
             "examples/timing_run/timing_run.ino", "memory_report.txt"} <= names
-    assert not any("/" in name[4:] for name in names if name.startswith("src/"))       # flat: Arduino's include path
+    flat = {name for name in names if name.startswith("src/") and "/" not in name[4:]}      # Arduino's include path
+    assert {"src/slf_common.h", "src/timing_model.h"} <= flat
+    assert "src/runtime/dsp/slf_silif_update_q31.c" in names and not any("/portable/" in name for name in names)
     with pytest.raises(silifc.api.ConfigError, match="default project layout"):
         compiled.build()
 

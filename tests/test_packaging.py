@@ -194,7 +194,7 @@ def test_zephyr_module_kconfig_cmake_and_sources(kws_project, tmp_path):
     assert (module / meta["build"]["kconfig"]).is_file() and (module / meta["build"]["cmake"] / "CMakeLists.txt").is_file()
     kconfig = kconfiglib.Kconfig(str(module / "zephyr" / "Kconfig"), warn_to_stderr=False)
     symbols = kconfig.syms
-    assert {"KWS_MODEL", "KWS_WEIGHTS_SECTION", "KWS_WEIGHTS_ALIGN", "KWS_PORTABLE_C", "KWS_KWS"} <= set(symbols)
+    assert {"KWS_MODEL", "KWS_WEIGHTS_SECTION", "KWS_WEIGHTS_ALIGN", "KWS_USE_DSP", "KWS_KWS"} <= set(symbols)
     assert symbols["KWS_KWS"].str_value == "n"                          # hidden until the model is enabled
     for name, value in (("KWS_MODEL", "y"), ("KWS_WEIGHTS_SECTION", ".extflash"), ("KWS_WEIGHTS_ALIGN", "16")):
         assert symbols[name].set_value(value), name
@@ -213,7 +213,7 @@ def test_zephyr_module_kconfig_cmake_and_sources(kws_project, tmp_path):
     includes = [Path(v) for k, v in listed if k == "include"]
     defines = [v for k, v in listed if k == "define"]
     assert {s.name for s in sources} >= {"kws_model.c", "kws_kws.c", "slf_frontend_step_s16.c", "slf_softmax_q16.c"}
-    assert defines == ['KWS_WEIGHTS_SECTION=".extflash"', "KWS_WEIGHTS_ALIGN=16"]
+    assert defines == ["SLF_USE_DSP=1", 'KWS_WEIGHTS_SECTION=".extflash"', "KWS_WEIGHTS_ALIGN=16"]   # Kconfig's defaults and choices
     (tmp_path / "zephyr_stdint.h").write_text(ZEPHYR_STDINT)
     objects = tmp_path / "objects"
     objects.mkdir()

@@ -2,7 +2,8 @@
 
 Project layout (`silifc compile MODEL --board B -o DIR`):
     model/<prefix>_model.h, model/<prefix>_model.c   constants in flash, state in RAM, step()
-    runtime/include/*.h, runtime/src/*.c             the C runtime, copied
+    runtime/include, runtime/src                     the C runtime, copied (src/dsp and src/portable: the
+                                                     build compiles the board's path, codegen/runtime.py)
     board/                                           startup, semihosting shim, linker scripts
     app/main.c                                       emulator test harness (SLFI in, SLFO out)
     Makefile                                         bare-metal build of the harness (make run)
@@ -18,7 +19,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ from .templates import banner, render
 from .memory import (MAX_SYNAPTIC_DELAY, SYNAPSE_CHOICES, MemoryPlan, check_fits, delay_form, dense_rows,
                      dense_scratch_words, dense_stride, lanes16_layers, lanes16_scratch_size, layer_fields,
                      layer_prefixes, plan_memory)
+from .runtime import COPIED_FOLDERS, path_name, runtime_root, runtime_sources
 
 WEIGHTS_PER_LINE = 16
 _PREFIX = re.compile(r"[a-z_][a-z0-9_]{0,30}\Z")
@@ -125,9 +126,9 @@ def _layer_context(index: int, name: str, field: str, layer, previous: str | Non
     suffix = f"s{syn.weight_bits}"
     form = delay_form(syn)
     if syn.max_delay > MAX_SYNAPTIC_DELAY:
-        raise CodegenError(f"{name}: delays up to {syn.max_delay} steps; the runtime packs delays in 4 bits "
+        raise CodegenError(f"{name}: delays up to {syn.max_delay} steps; the runtime stores a delay in one byte "
                            f"(at most {MAX_SYNAPTIC_DELAY}). Retrain with --delays {MAX_SYNAPTIC_DELAY} or less")
-    variant = {"none": "", "axonal": "_axonal", "synaptic": "_delayed"}[form]
+    variant = {"none": "", "axonal": "_axonal", "synaptic": "_delayed", "synaptic_u8": "_delayed_u8"}[form]
     source = "events" if previous is None else "spikes"
     if dense:
         kernel = f"slf_dense_{source}_s8"
@@ -139,6 +140,8 @@ def _layer_context(index: int, name: str, field: str, layer, previous: str | Non
                   "delays": form != "none"}
     if form == "synaptic":
         delay_rows = _rows(_pack_nibbles(syn.delays))
+    elif form == "synaptic_u8":
+        delay_rows = _rows(syn.delays)
     elif form == "axonal":
         delay_rows = _rows(syn.delays[:, 0].ravel())
     else:
@@ -345,29 +348,34 @@ def render_project(quantized: QuantNetwork, options: CompileOptions,
     return rendered, plan
 
 
-RUNTIME_PARTS = ("include", "src")
-
-
-def runtime_files() -> dict[str, str]:
-    """The C runtime's files by path relative to runtime_c/ (include/*.h, src/*.c and *.h)."""
-    root = files("silifc.runtime_c")
+def runtime_files(dsp: bool) -> dict[str, str]:
+    """The C runtime a build of one path needs, by path relative to runtime_c/: include/, the
+    shared kernels src/*.c, src/internal/ and src/dsp/ or src/portable/ (for layouts that compile
+    every file they hold, e.g. the Arduino library)."""
+    root = runtime_root()
     texts = {}
-    for part in RUNTIME_PARTS:
-        for entry in sorted(root.joinpath(part).iterdir(), key=lambda e: e.name):
+    for folder in ("include", "src", "src/internal", f"src/{path_name(dsp)}"):
+        for entry in sorted(root.joinpath(folder).iterdir(), key=lambda e: e.name):
             if entry.name.endswith((".c", ".h")):
-                texts[f"{part}/{entry.name}"] = entry.read_text(encoding="utf-8")
+                texts[f"{folder}/{entry.name}"] = entry.read_text(encoding="utf-8")
     return texts
 
 
-def _copy_runtime(destination: Path) -> list[Path]:
-    """Copies runtime_c/include and runtime_c/src; returns the .c files."""
-    sources = []
-    for relative, text in runtime_files().items():
-        out = destination / relative
-        write_if_changed(out, text)
-        if relative.endswith(".c"):
-            sources.append(out)
-    return sources
+def _copy_runtime(destination: Path, dsp: bool) -> list[Path]:
+    """Copies runtime_c/include and runtime_c/src (both paths: the Makefile and CMakeLists.txt
+    pick one) and removes the .c/.h files an older silifc left there; returns the .c files of the
+    board's path (codegen.runtime.runtime_sources)."""
+    root = runtime_root()
+    for folder in COPIED_FOLDERS:
+        target = destination / folder
+        target.mkdir(parents=True, exist_ok=True)
+        shipped = {entry.name: entry for entry in root.joinpath(folder).iterdir() if entry.name.endswith((".c", ".h"))}
+        for old in target.iterdir():
+            if old.is_file() and old.name.endswith((".c", ".h")) and old.name not in shipped:
+                old.unlink()
+        for name in sorted(shipped):
+            write_if_changed(target / name, shipped[name].read_text(encoding="utf-8"))
+    return runtime_sources(dsp, destination)
 
 
 def write_project(quantized: QuantNetwork, options: CompileOptions, out_dir: str | Path,
@@ -379,13 +387,15 @@ def write_project(quantized: QuantNetwork, options: CompileOptions, out_dir: str
         text = rendered[relative]
         write_if_changed(out_dir / relative, text)
         digest.update(relative.encode() + b"\0" + text.encode() + b"\0")
-    runtime_sources = _copy_runtime(out_dir / "runtime")
-    for source in runtime_sources + sorted((out_dir / "runtime" / "include").iterdir()):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    sources = _copy_runtime(out_dir / "runtime", options.board.has_dsp)
+    for folder in COPIED_FOLDERS:
+        for source in sorted((out_dir / "runtime" / folder).iterdir()):
+            if source.is_file():
+                digest.update(f"{folder}/{source.name}".encode() + b"\0" + source.read_bytes() + b"\0")
     skeleton = write_firmware_skeleton(options.board, out_dir / "board")
     prefix = options.prefix
     return Project(directory=out_dir, plan=plan, prefix=prefix,
-                   model_sources=(out_dir / "model" / f"{prefix}_model.c", *runtime_sources),
+                   model_sources=(out_dir / "model" / f"{prefix}_model.c", *sources),
                    app_source=out_dir / "app" / "main.c",
                    include_dirs=(out_dir / "model", out_dir / "runtime" / "include", skeleton.directory),
                    digest=digest.hexdigest())

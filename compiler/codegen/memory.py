@@ -38,7 +38,7 @@ from ..ir import LAYER_KINDS, QuantNetwork
 NEURON_RECORD_BYTES = {"silif": 24, "csilif": 16, "readout": 12}
 LAYER_DESCRIPTOR_BYTES = {"silif": 12, "csilif": 12, "readout": 16}
 WEIGHTS_DESCRIPTOR_BYTES = 8          # slf_weights_s8 / _s16: pointer + two uint16
-DELAYS_DESCRIPTOR_BYTES = 8           # slf_synaptic_delays (pointer + two uint16) / slf_axonal_delays (padded)
+DELAYS_DESCRIPTOR_BYTES = 8           # slf_synaptic_delays(_u8) (pointer + two uint16) / slf_axonal_delays (padded)
 RING_DESCRIPTOR_BYTES = 12            # slf_delay_ring_s32: pointer + three uint16, padded
 STATE_DESCRIPTOR_BYTES = 8            # slf_silif_state / slf_csilif_state: two pointers
 SPIKE_LIST_BYTES = 8                  # slf_spike_list: pointer + two uint16
@@ -52,7 +52,8 @@ CELL_BYTES = 8                        # slf_silif_cell / slf_csilif_cell: two in
 # Runtime code + step schedule + startup, measured on Cortex-M4 -O2 (~6 KB); the plan's
 # fit check uses this estimate; the link then checks the exact figure.
 CODE_ESTIMATE_BYTES = 8 * 1024
-MAX_SYNAPTIC_DELAY = 15               # 4-bit packed delays: 0..15 steps
+MAX_SYNAPTIC_DELAY = 255              # longest delay the runtime stores (one byte; ring depth <= 256)
+MAX_SYNAPTIC_DELAY_U4 = 15            # longest delay of the 4-bit per-synapse form (half the flash)
 
 
 class ModelTooLargeError(SilifcError):
@@ -65,6 +66,7 @@ class Buffer:
     section: str                  # "flash" or "ram"
     bytes: int
     what: str                     # one line for the report
+    ring_depth: int = 0           # slots of a delay ring's accumulators (0: not a ring)
 
 
 @dataclass(frozen=True)
@@ -112,13 +114,19 @@ def layer_prefixes(quantized: QuantNetwork, prefix: str) -> list[str]:
 
 
 def delay_form(synapses) -> str:
-    """'none', 'axonal' (one delay per presynaptic neuron) or 'synaptic' (4-bit per synapse)."""
+    """'none', 'axonal' (one byte per presynaptic neuron), 'synaptic' (4 bits per synapse, every
+    delay <= 15) or 'synaptic_u8' (a byte per synapse, delays up to 255)."""
     if synapses.max_delay == 0:
         return "none"
     delays = synapses.delays
     if (delays == delays[:, :1]).all():
         return "axonal"
-    return "synaptic"
+    return "synaptic" if synapses.max_delay <= MAX_SYNAPTIC_DELAY_U4 else "synaptic_u8"
+
+
+def ring_bytes(max_delay: int, n_out: int) -> int:
+    """RAM of a layer's delay ring: 1 + max_delay slots of n_out int32 accumulators."""
+    return 4 * (max_delay + 1) * n_out
 
 
 def dense_stride(n_in: int) -> int:
@@ -183,6 +191,9 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: st
         if form == "synaptic":
             flash.append(Buffer(f"{name}_delay_data", "flash", n_in * ((n_out + 1) // 2),
                                 f"4-bit synaptic delays [{n_in}][{(n_out + 1) // 2}], max {syn.max_delay}"))
+        elif form == "synaptic_u8":
+            flash.append(Buffer(f"{name}_delay_data", "flash", n_in * n_out,
+                                f"byte synaptic delays [{n_in}][{n_out}], max {syn.max_delay}"))
         elif form == "axonal":
             flash.append(Buffer(f"{name}_delay_data", "flash", n_in, f"axonal delays [{n_in}], max {syn.max_delay}"))
         flash.append(Buffer(f"{name}_neurons", "flash", n_out * NEURON_RECORD_BYTES[kind],
@@ -194,8 +205,9 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: st
         flash.append(Buffer(f"{name}_descriptors", "flash", descriptors, "weight/delay/layer descriptors"))
         depth = syn.max_delay + 1
         addressed.append(Buffer(f"{ctx}.{field}_ring", "ram", RING_DESCRIPTOR_BYTES, "ring descriptor"))
-        words.append(Buffer(f"{ctx}.{field}_ring_slots", "ram", depth * n_out * 4,
-                            f"int32 accumulators, {depth} slot(s) x {n_out}" + (" (delay ring)" if depth > 1 else "")))
+        words.append(Buffer(f"{ctx}.{field}_ring_slots", "ram", ring_bytes(syn.max_delay, n_out),
+                            f"int32 accumulators, {depth} slot(s) x {n_out}" + (" (delay ring)" if depth > 1 else ""),
+                            ring_depth=depth))
         if kind == "readout":
             addressed.append(Buffer(f"{ctx}.{field}_u", "ram", n_out * 4, "int32 readout state"))
             addressed.append(Buffer(f"{ctx}.{field}_total", "ram", n_out * 4, "int32 decision accumulators (Q16)"))
@@ -241,9 +253,17 @@ def check_fits(plan: MemoryPlan, weights: str) -> None:
     if ram_need > board.ram.size:
         over = ram_need - board.ram.size
         largest = max((b for b in plan.buffers if b.section == "ram"), key=lambda b: b.bytes)
+        hint = "use a model with fewer neurons or shorter delays, or a board with more RAM"
+        if largest.ring_depth > 1:
+            slot = largest.bytes // largest.ring_depth
+            fits = (largest.bytes - over) // slot - 1          # the longest delay its layer could keep
+            hint = (f"it is a delay ring of {largest.ring_depth} slots x {slot} bytes (delays up to "
+                    f"{largest.ring_depth - 1} steps); "
+                    + (f"with delays up to {fits} steps on that layer it would fit (silifc train --delays {fits}), "
+                       if fits >= 1 else "even without its delays the model would not fit; ")
+                    + "or use fewer neurons there, or a board with more RAM")
         problems.append(f"RAM: needs {ram_need} bytes (buffers {plan.ram_bytes} + stack {plan.stack_bytes}) but "
                         f"{board.name} has {board.ram.size}: over by {over} bytes (largest buffer {largest.name}, "
-                        f"{largest.bytes} bytes); use a model with fewer neurons or shorter delays, or a board "
-                        "with more RAM")
+                        f"{largest.bytes} bytes); {hint}")
     if problems:
         raise ModelTooLargeError(f"model does not fit board {board.name}:\n  " + "\n  ".join(problems))

@@ -1,9 +1,11 @@
 """Packagings of a compiled model besides the default project (codegen.emit.write_project,
 which is also a plain-CMake library and a Zephyr module):
 
-* the Arduino library layout (`silifc compile --layout arduino`): library.properties, every
-  source and header flat in src/ (the Arduino build adds only src/ to the include path and
-  compiles it recursively), an example sketch, and the memory report.
+* the Arduino library layout (`silifc compile --layout arduino`): library.properties, an
+  example sketch, the memory report, and src/: the Arduino build compiles every source under
+  it and adds only src/ to the include path, so the model, the public runtime headers and any
+  extra files (the keyword library) lie flat in src/, and the runtime's sources of the board's
+  path in src/runtime/ with their own relative includes (internal/, dsp/ or portable/).
 """
 from __future__ import annotations
 
@@ -35,15 +37,17 @@ def write_arduino_library(quantized: QuantNetwork, options: CompileOptions, out_
     plan = plan if plan is not None else plan_project(quantized, options)
     context = model_context(quantized, options, plan)
     prefix = options.prefix
-    parts = [(f"{prefix}_model.h", render("model/model.h.j2", context)),
-             (f"{prefix}_model.c", render("model/model.c.j2", context))]
-    parts += list(runtime_files().items()) + list((extra_files or {}).items())
+    parts = [(f"src/{prefix}_model.h", render("model/model.h.j2", context)),
+             (f"src/{prefix}_model.c", render("model/model.c.j2", context))]
+    for name, text in runtime_files(options.board.has_dsp).items():
+        parts.append((f"src/{PurePosixPath(name).name}" if name.startswith("include/") else f"src/runtime/{name[4:]}",
+                      text))
+    parts += [(f"src/{PurePosixPath(name).name}", text) for name, text in (extra_files or {}).items()]
     files: dict[str, str] = {}
     for name, text in parts:
-        flat = f"src/{PurePosixPath(name).name}"
-        if flat in files and files[flat] != text:
-            raise CodegenError(f"the Arduino layout keeps every source in src/, and two of them are named {flat[4:]}")
-        files[flat] = text
+        if name in files and files[name] != text:
+            raise CodegenError(f"the Arduino layout would hold two different files {name}")
+        files[name] = text
     files["library.properties"] = render("arduino/library.properties.j2", context)
     example = f"examples/{prefix}_run/{prefix}_run.ino"
     files[example] = render("arduino/example.ino.j2", context)
