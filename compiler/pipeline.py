@@ -47,6 +47,7 @@ class Options:
     inputs: np.ndarray | None = None              # run: [B, T, inputs] counts
     record_spikes: bool = False                   # run: also read back every hidden spike
     progress: Callable[[str], None] | None = field(default=None, compare=False)   # messages on long work
+    run_progress: Callable[[int, int], None] | None = field(default=None, compare=False)  # run: (samples done, samples)
 
     @property
     def weight_bits(self) -> int:
@@ -103,7 +104,8 @@ STAGES: tuple[Stage, ...] = (
           "model sources, runtime copy, board files, build files"),
     Stage("build", "image", lambda a, o: build_project(a.project, o.progress),
           "arm-none-eabi-gcc, cached on the generated files' digest"),
-    Stage("run", "report", lambda a, o: run_model(a.project, a.image, a.quantized, o.inputs, o.record_spikes),
+    Stage("run", "report", lambda a, o: run_model(a.project, a.image, a.quantized, o.inputs, o.record_spikes,
+                                                  progress=o.run_progress),
           "the firmware in QEMU on the inputs, with exact instruction counts"),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)

@@ -41,10 +41,12 @@ def test_compiler_keeps_4_bit_delays_when_they_fit_and_bytes_beyond(model):
     sizes = {b.name: b.bytes for b in plan.buffers}
     assert sizes["silifc_l0_delay_data"] == 16 * 24                 # one byte per synapse
     assert sizes["silifc_l1_delay_data"] == 24 * 10                 # two per byte
-    assert sizes["silifc_l0_ring_slots"] == 4 * (first.max_delay + 1) * 24
-    source = render_project(quantized, CompileOptions(board=load_board("nrf52840")))[0]["model/silifc_model.c"]
+    assert sizes["silifc_ctx.l0_ring_slots"] == 4 * (first.max_delay + 1) * 24
+    rendered = render_project(quantized, CompileOptions(board=load_board("nrf52840")))[0]
+    source, header = rendered["model/silifc_model.c"], rendered["model/silifc_model.h"]
     assert "slf_accumulate_events_s8_delayed_u8(&silifc_l0_weights, &silifc_l0_delays" in source
-    assert "slf_synaptic_delays_u8_check(&silifc_l0_delays, " + str(first.max_delay + 1) in source
+    assert "slf_synaptic_delays_u8_check(&silifc_l0_delays, SILIFC_L0_RING_DEPTH)" in source
+    assert f"#define SILIFC_L0_RING_DEPTH {first.max_delay + 1} " in header
     assert "slf_accumulate_spikes_s8_delayed(&silifc_l1_weights" in source
 
 
@@ -74,7 +76,7 @@ def test_plan_refuses_a_delay_ring_that_does_not_fit_and_says_which_delays_would
         plan_project(quantized, CompileOptions(board=board))
     message = str(error.value)
     depth = quantized.layers[0].synapses.max_delay + 1
-    assert "silifc_l0_ring_slots" in message and f"delay ring of {depth} slots x 1200 bytes" in message
+    assert "silifc_ctx.l0_ring_slots" in message and f"delay ring of {depth} slots x 1200 bytes" in message
     fits = int(message.split("silifc train --delays ")[1].split(")")[0])
     plan_project(clipped(quantized, fits), CompileOptions(board=board))           # that many fits ...
     with pytest.raises(ModelTooLargeError):

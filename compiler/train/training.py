@@ -40,6 +40,7 @@ from ..errors import ConfigError, InputDataError
 from ..ir import LAYER_KINDS, ModelConfig
 from ..io.inputs import check_dataset
 from ..io.native import KINDS, ModelSpec, save_native
+from ..progress import bar
 from ..reference.nn import build_module
 
 DELAY_PLACEMENTS = ("all", "hidden", "first")
@@ -251,23 +252,32 @@ def deployable(model, spec: ModelSpec, weight_bits: int | None = None, calibrati
 # ---------------------------------------------------------------- progress
 
 class Progress:
-    """A one-line progress bar on a terminal; one line per epoch otherwise."""
+    """A progress bar per epoch on a terminal (tqdm: batches, loss); one line per epoch always."""
 
     def __init__(self, stream=None, enabled: bool = True):
         self.stream = stream or sys.stderr
         self.enabled = enabled
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._bar = None
+        self._label = None
 
     def batch(self, label: str, done: int, total: int, loss: float):
-        if self.enabled and self.tty:
-            width = 24
-            filled = int(width * done / max(total, 1))
-            self.stream.write(f"\r{label} |{'#' * filled}{'.' * (width - filled)}| {done}/{total} loss {loss:.3f}")
-            self.stream.flush()
+        if not self.enabled:
+            return
+        if self._bar is None or self._label != label:
+            self._close()
+            self._bar, self._label = bar(total, label, "batch", stream=self.stream), label
+        self._bar.set_postfix_str(f"loss {loss:.3f}", refresh=False)
+        self._bar.update(done - self._bar.n)
+
+    def _close(self):
+        if self._bar is not None:
+            self._bar.close()
+        self._bar = self._label = None
 
     def epoch(self, line: str):
+        self._close()
         if self.enabled:
-            self.stream.write(("\r\033[K" if self.tty else "") + line + "\n")
+            self.stream.write(line + "\n")
             self.stream.flush()
 
 
