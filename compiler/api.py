@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .codegen.boards import Board, list_boards, load_board
-from .codegen.emit import CompileOptions, Project
+from .codegen.emit import Project
 from .codegen.memory import MemoryPlan
 from .codegen.package import LAYOUTS, ArduinoLibrary, write_arduino_library
 from .codegen.renode import RenodeFiles, write_renode_files

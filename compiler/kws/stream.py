@@ -26,7 +26,7 @@ import numpy as np
 from ..reference import fixedpoint as fx
 from ..reference import int_ref
 from .audio.wav import SAMPLE_RATE
-from .detector import NONE, PROB_ONE, Detector, DetectorParams
+from .detector import NONE, Detector, DetectorParams
 
 
 @dataclass(frozen=True)
