@@ -58,7 +58,7 @@ def _fnv(values) -> int:
 
 @needs_cmake
 def test_keyword_firmware_from_the_cmake_library_and_a_short_main(kws_model, kws_project, tmp_path):
-    """The user's main.c (tests/data/user_app/kws_main.c, 46 lines with comments) on the kws_kws
+    """The user's main.c (tests/data/user_app/kws_main.c, 40 lines with comments) on the kws_kws
     CMake target, cross-compiled with the shipped toolchain file: the same detections as the
     integer reference, and every step's probabilities (a checksum over all of them)."""
     from silifc.kws.audio.wav import read_wav

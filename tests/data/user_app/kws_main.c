@@ -1,7 +1,6 @@
-/* A keyword spotter built on the generated library (silifc compile MODEL --audio --prefix kws):
- * 16 kHz PCM in, detections out. Audio: audio/pcm_source.h (in the emulator, a WAV file). */
+/* Keyword spotter on `silifc compile MODEL --audio --prefix kws`; PCM from audio/pcm_source.h. */
 #include <stdint.h>
-
+#include <string.h>
 #include "kws_kws.h"
 #include "pcm_source.h"
 #include "semihost.h"
@@ -10,17 +9,12 @@ static kws_kws_ctx kws;
 static kws_kws_result result;
 static int16_t pcm[KWS_KWS_STEP_SAMPLES];
 static char command_line[256];
-
 int main(void)
 {
-    char *wav = command_line; /* the command line's second word */
     if (sh_cmdline(command_line, sizeof command_line) != 0)
         return 10;
-    while (*wav != ' ' && *wav != '\0')
-        wav++;
-    while (*wav == ' ')
-        wav++;
-    if (slf_pcm_source_open(wav) != SLF_PCM_OK)
+    const char *wav = strchr(command_line, ' '); /* the WAV file is the command line's second word */
+    if (wav == NULL || slf_pcm_source_open(wav + strspn(wav, " ")) != SLF_PCM_OK)
         return 11;
     slf_status status = kws_kws_init(&kws);
     uint32_t steps = 0, checksum = 2166136261u; /* FNV-1a over every step's probabilities */
