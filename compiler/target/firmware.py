@@ -9,8 +9,8 @@ silifc.target.profile turns a run into the per-layer profile.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -19,11 +19,12 @@ from .cache import cached_build
 from .qemu import EmulatorError, cycle_model_for, run_firmware
 from .stack import StackUsage
 from .toolchain import FirmwareImage, build_firmware
-from .harness import decode_output, encode_events
+from .harness import complete_samples, decode_output, encode_events
 from ..io.files import temp_folder
 from ..errors import InputDataError
 from ..io.inputs import check_counts, check_event_limit
 from ..ir import QuantNetwork
+from ..progress import FileWatch
 from ..reference.results import RunResult
 
 # Exit statuses of the test harness (templates/app/main.c.j2); 13 prints the slf_status.
@@ -85,8 +86,9 @@ def build_project(project: Project, progress=None) -> FirmwareImage:
 
 def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, counts: np.ndarray,
               record_spikes: bool = False, insn_limit: int = 20_000_000_000, timeout: float = 1800,
-              trace: bool = True) -> FirmwareRunReport:
-    """trace: also count every step's phases (FirmwareRunReport.step_phase_instructions)."""
+              trace: bool = True, progress=None) -> FirmwareRunReport:
+    """trace: also count every step's phases (FirmwareRunReport.step_phase_instructions).
+    progress: called with (samples done, samples) while QEMU runs (from the result file)."""
     counts = check_counts(counts, "input", single_sample_ok=False)
     if counts.shape[2] != quantized.n_inputs:
         raise InputDataError(f"input: {counts.shape[2]} channels per step; the model takes {quantized.n_inputs} "
@@ -96,8 +98,12 @@ def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, c
     with temp_folder("run") as tmp:
         (tmp / "in.slfi").write_bytes(encode_events(counts))
         args = [str(tmp / "in.slfi"), str(tmp / "out.slfo")] + (["spikes"] if record_spikes else [])
-        run = run_firmware(image, image.board, args=args, insn_limit=insn_limit, timeout=timeout,
-                           markers=project.phases, trace=trace, cycle_model=cycle_model_for(image.board))
+        samples = counts.shape[0]
+        watch = FileWatch(tmp / "out.slfo", lambda data: complete_samples(data, counts.shape[1], len(widths)),
+                          lambda done: progress(done, samples)) if progress else contextlib.nullcontext()
+        with watch:
+            run = run_firmware(image, image.board, args=args, insn_limit=insn_limit, timeout=timeout,
+                               markers=project.phases, trace=trace, cycle_model=cycle_model_for(image.board))
         if run.exit_status != 0:
             raise EmulatorError(f"the firmware stopped with status {run.exit_status} "
                                 f"({HARNESS_EXIT_MESSAGES.get(run.exit_status, 'unknown')}):\n{run.stdout.strip()}")

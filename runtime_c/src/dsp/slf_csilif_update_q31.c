@@ -1,7 +1,9 @@
-/* slf_csilif_update_q31: one C-SiLIF step for a layer. Contract: include/slf_neurons.h. */
-#include "slf_internal.h"
+/* slf_csilif_update_q31, Cortex-M DSP version: one C-SiLIF step for a layer. Contract:
+ * include/slf_neurons.h; portable reference: portable/slf_csilif_update_q31.c. */
+#include "../internal/slf_checks.h"
+#include "../internal/slf_ring.h"
+#include "slf_dsp.h"
 
-#if SLF_NEURON_ASM
 /* The DSP loop of slf_csilif_update_q31 in hand-allocated registers; registers as in
  * slf_silif_update_q31.c, two neurons per iteration: 19.5 instructions per neuron. Returns the
  * end of the spike list. n >= 1. */
@@ -58,19 +60,17 @@ static uint16_t *slf_csilif_loop_dsp(const slf_csilif_neuron *p, slf_csilif_cell
         : "r0", "r1", "r2", "r3", "r4", "r5", "lr", "cc", "memory");
     return rout;
 }
-#endif
 
 slf_status slf_csilif_update_q31(const slf_csilif_layer *layer, slf_csilif_state *state,
                                  slf_delay_ring_s32 *input, slf_spike_list *spikes)
 {
     const slf_csilif_neuron *restrict p;
-    const slf_csilif_neuron *end;
     slf_csilif_cell *restrict cell;
     uint8_t *restrict spiked;
     int32_t *restrict acc;
     uint16_t *restrict out;
     int32_t threshold;
-    uint32_t n, i;
+    uint32_t n;
     slf_status status;
 
     if (layer == NULL || state == NULL) {
@@ -83,36 +83,15 @@ slf_status slf_csilif_update_q31(const slf_csilif_layer *layer, slf_csilif_state
     }
 
     p = layer->neuron;
-    end = p + n;
     cell = state->cell;
     spiked = state->spiked;
     acc = slf_ring_head(input);
     out = spikes->index;
     threshold = layer->threshold;
-#if SLF_NEURON_ASM
     if (n != 0u) {
         out = slf_csilif_loop_dsp(p, cell, spiked, acc, out, n, threshold);
-        slf_zero_s32(acc, n);
+        slf_zero_s32_dsp(acc, n);
     }
-    (void)end;
-    (void)i;
-#else
-    for (i = 0; p != end; i++, p++, cell++, spiked++, acc++) {
-        int32_t current = slf_mla_wrap(p->bias, *acc, p->mult);
-        int32_t zi = cell->zi;
-        /* Reset by Θ on the real part before the rotation, so it leaks into Im z too. */
-        int32_t reset = slf_mls_wrap(cell->zr, *spiked, threshold);
-        int32_t zr_new = slf_dmac(current, slf_r32_sub(slf_r32(reset, p->k_re), zi, p->k_im));
-        int32_t zi_new = slf_dmac(0, slf_r32_add(slf_r32(reset, p->k_im), zi, p->k_re));
-        uint32_t fire = slf_greater(zr_new, threshold);
-        *acc = 0;
-        cell->zr = zr_new;
-        cell->zi = zi_new;
-        *spiked = (uint8_t)fire;
-        *out = (uint16_t)i; /* branch-free: overwritten unless this neuron fired */
-        out += fire;
-    }
-#endif
     spikes->count = (uint16_t)(out - spikes->index);
     slf_ring_advance(input);
     return SLF_OK;

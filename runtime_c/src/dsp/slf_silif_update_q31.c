@@ -1,10 +1,12 @@
-/* slf_silif_update_q31: one SiLIF step for a layer. Contract: include/slf_neurons.h. */
-#include "slf_internal.h"
+/* slf_silif_update_q31, Cortex-M DSP version: one SiLIF step for a layer. Contract:
+ * include/slf_neurons.h; portable reference: portable/slf_silif_update_q31.c. */
+#include "../internal/slf_checks.h"
+#include "../internal/slf_ring.h"
+#include "slf_dsp.h"
 
-#if SLF_NEURON_ASM
 /* The DSP loop of slf_silif_update_q31 in hand-allocated registers (GCC spills otherwise):
- * the same operations as the portable loop below, in the same order (proofs in
- * slf_internal.h at slf_r32_add). r0-r5 scratch, r6 records, r8 cells, r9 spike flags,
+ * the same operations as the portable reference, in the same order (exactness of the products:
+ * internal/slf_arith.h at slf_r32_add, dsp/slf_arith_dsp.h). r0-r5 scratch, r6 records, r8 cells, r9 spike flags,
  * r10 accumulators (read only: the caller zeroes the slot afterwards), r11 spike list,
  * r12 = index i in the low half and the iterations left in the high half (carry out ends
  * the loop), lr = threshold. Two neurons per iteration: 45 instructions, 22.5 per neuron.
@@ -66,19 +68,17 @@ static uint16_t *slf_silif_loop_dsp(const slf_silif_neuron *p, slf_silif_cell *c
         : "r0", "r1", "r2", "r3", "r4", "r5", "lr", "cc", "memory");
     return rout;
 }
-#endif
 
 slf_status slf_silif_update_q31(const slf_silif_layer *layer, slf_silif_state *state, slf_delay_ring_s32 *input,
                                 slf_spike_list *spikes)
 {
     const slf_silif_neuron *restrict p;
-    const slf_silif_neuron *end;
     slf_silif_cell *restrict cell;
     uint8_t *restrict spiked;
     int32_t *restrict acc;
     uint16_t *restrict out;
     int32_t threshold;
-    uint32_t n, i;
+    uint32_t n;
     slf_status status;
 
     if (layer == NULL || state == NULL) {
@@ -91,39 +91,15 @@ slf_status slf_silif_update_q31(const slf_silif_layer *layer, slf_silif_state *s
     }
 
     p = layer->neuron;
-    end = p + n;
     cell = state->cell;
     spiked = state->spiked;
     acc = slf_ring_head(input);
     out = spikes->index;
     threshold = layer->threshold;
-#if SLF_NEURON_ASM
     if (n != 0u) {
         out = slf_silif_loop_dsp(p, cell, spiked, acc, out, n, threshold);
-        slf_zero_s32(acc, n);
+        slf_zero_s32_dsp(acc, n);
     }
-    (void)end;
-    (void)i;
-#else
-    for (i = 0; p != end; i++, p++, cell++, spiked++, acc++) {
-        int32_t current = slf_mla_wrap(p->bias, *acc, p->mult);
-        int32_t s = *spiked;
-        int32_t u = cell->u;
-        /* Order of the authors' code: w sees the un-reset u; u is reset before the leak
-         * and then uses the new w. Reordering changes spikes. */
-        int32_t w_new = slf_dmac(s * p->jump, slf_r32_add(slf_r32(cell->w, p->k_beta), u, p->k_a));
-        int32_t reset = slf_mls_wrap(u, s, threshold);
-        int32_t u_new = slf_dmac(current, slf_r32_add(slf_r32(reset, p->k_alpha), w_new,
-                                                      (int32_t)((uint32_t)p->k_alpha - 0x80000000u)));
-        uint32_t fire = slf_greater(u_new, threshold);
-        *acc = 0;
-        cell->u = u_new;
-        cell->w = w_new;
-        *spiked = (uint8_t)fire;
-        *out = (uint16_t)i; /* branch-free: overwritten unless this neuron fired */
-        out += fire;
-    }
-#endif
     spikes->count = (uint16_t)(out - spikes->index);
     slf_ring_advance(input);
     return SLF_OK;

@@ -1,17 +1,8 @@
-/* slf_accumulate_spikes_s8_lanes16: hidden-layer spikes x int8 weights, summed in packed
- * 16-bit lanes, -> ring slot `head`. Contract: include/slf_synapses.h.
+/* slf_accumulate_spikes_s8_lanes16, Cortex-M DSP version: hidden-layer spikes x int8 weights,
+ * summed in packed 16-bit lanes, -> ring slot `head`. Contract: include/slf_synapses.h; why the
+ * lanes are exact: internal/slf_lanes16.h; portable reference: portable/.
  *
- * Why 16 bits are exact. Every lane operation is an addition modulo 2^16, so the lane ends
- * up holding S_i mod 2^16, S_i = sum_k q[index[k]][i], whatever the order of the additions
- * and however often a partial sum wrapped on the way. Sign-extending it gives S_i itself
- * whenever -32768 <= S_i <= 32767. With distinct indices (0/1 spikes, no delays: each input
- * adds its column at most once per step) S_i is a subset sum of column i's weights, so
- * -N_i <= S_i <= P_i with P_i = sum_j max(q_ij, 0) and N_i = sum_j max(-q_ij, 0); the
- * compiler (quantize.subset_sum_bound) and slf_lanes16_weights_check_s8 require
- * max(P_i, N_i) <= 32767 for every i. Then the slot receives the exact int32 sum of
- * slf_accumulate_spikes_s8 (docs/fixed-point.md, "16-bit lane accumulation").
- *
- * DSP path (blocks of 8 outputs, 4 lane words each):
+ * Blocks of 8 outputs, 4 lane words each:
  *   lane word 0 = outputs (0, 2), 1 = (1, 3), 2 = (4, 6), 3 = (5, 7), low half first:
  *   SXTAB16 adds bytes 0 and 2 of a weight word to the halves of a lane word, and with
  *   ROR #8 bytes 1 and 3. Per input and block: 2 LDR + 4 SXTAB16; six inputs share one
@@ -24,65 +15,10 @@
  *   only its last r outputs are widened. Layers narrower than 8 sum each output over the
  *   spike list (modulo 2^16 too, so both paths give the same integers for every input).
  */
-#include "slf_internal.h"
-
-/* sext16(x mod 2^16), without an implementation-defined conversion */
-SLF_INLINE int32_t slf_sext16(uint32_t x)
-{
-    return (int32_t)((x & 0xFFFFu) ^ 0x8000u) - 0x8000;
-}
-
-#if !SLF_USE_DSP
-/* ---------------------------------------------------------------- portable path
- * Lane word k holds outputs 2k (low half) and 2k + 1 (high half). */
-
-/* Sum of weight i over n_cols (1, 2 or 4; a constant after inlining) columns: |sum| <= 512. */
-SLF_INLINE uint32_t slf_lanes_sum_c(const int8_t *wa, const int8_t *wb, const int8_t *wc, const int8_t *wd,
-                                    uint32_t n_cols, uint32_t i)
-{
-    int32_t sum = wa[i];
-    if (n_cols >= 2u) {
-        sum += wb[i];
-    }
-    if (n_cols == 4u) {
-        sum += wc[i] + wd[i];
-    }
-    return (uint32_t)sum;
-}
-
-/* lanes = (first ? 0 : lanes) + n_cols columns, each half modulo 2^16. */
-SLF_INLINE void slf_lanes_pass_c(uint32_t *lanes, const int8_t *wa, const int8_t *wb, const int8_t *wc,
-                                 const int8_t *wd, uint32_t n_cols, int first, uint32_t n)
-{
-    uint32_t i;
-    for (i = 0; i + 2u <= n; i += 2u) {
-        uint32_t old = first ? 0u : *lanes;
-        uint32_t lo = slf_lanes_sum_c(wa, wb, wc, wd, n_cols, i);
-        uint32_t hi = slf_lanes_sum_c(wa, wb, wc, wd, n_cols, i + 1u);
-        /* the low half's carry must not reach the high half: add the halves apart */
-        *lanes++ = ((old + lo) & 0xFFFFu) | ((old & 0xFFFF0000u) + (hi << 16));
-    }
-    if (i < n) {
-        uint32_t old = first ? 0u : *lanes;
-        *lanes = (old + slf_lanes_sum_c(wa, wb, wc, wd, n_cols, i)) & 0xFFFFu;
-    }
-}
-
-SLF_INLINE void slf_lanes_widen_c(int32_t *acc, const uint32_t *lanes, uint32_t n)
-{
-    uint32_t i;
-    for (i = 0; i + 2u <= n; i += 2u) {
-        uint32_t pair = *lanes++;
-        acc[i] = slf_wrap_add(acc[i], slf_sext16(pair));
-        acc[i + 1u] = slf_wrap_add(acc[i + 1u], slf_sext16(pair >> 16));
-    }
-    if (i < n) {
-        acc[i] = slf_wrap_add(acc[i], slf_sext16(*lanes));
-    }
-}
-
-#else
-/* ---------------------------------------------------------------- DSP path */
+#include "../internal/slf_columns.h"
+#include "../internal/slf_lanes16.h"
+#include "../internal/slf_ring.h"
+#include "slf_dsp.h"
 
 /* One input into the 4 lane words r4, r5, r6, r8 of a block: its 8 weights are 2 words. */
 #define SLF_L16_ADD(w)                         \
@@ -124,8 +60,11 @@ SLF_INLINE void slf_lanes_widen_c(int32_t *acc, const uint32_t *lanes, uint32_t 
 #define SLF_L16_CLOBBERS "r4", "r5", "r6", "r8", "cc", "memory"
 
 /* Six inputs: 9 operands and the 4 lane registers take every register but r7 (the Thumb frame
- * pointer) and sp/pc; they are assigned by hand (GCC's allocator may give up). 40 instructions
- * per 48 synaptic operations. */
+ * pointer) and sp/pc. 40 instructions per 48 synaptic operations. The operands of the passes of
+ * 6 and 4 inputs are pinned to registers by hand: next to the 4 clobbered lane registers GCC's
+ * allocator found no registers for the 7 operands of the pass of 4 at -O0 (hard-float ABI, where
+ * it offers only r0-r6), -O3 and -fno-omit-frame-pointer. The passes of 2 and 1 (5 and 4
+ * operands) allocate at every level. */
 static void slf_lanes_pass6(uint32_t *lanes, const int8_t *const *w, uint32_t nc_, int first)
 {
     register uint32_t *l __asm__("r11") = lanes;
@@ -158,10 +97,16 @@ static void slf_lanes_pass6(uint32_t *lanes, const int8_t *const *w, uint32_t nc
     }
 }
 
-static void slf_lanes_pass4(uint32_t *l, const int8_t *a, const int8_t *b, const int8_t *c, const int8_t *d,
-                            uint32_t nc, int first)
+static void slf_lanes_pass4(uint32_t *lanes, const int8_t *wa, const int8_t *wb, const int8_t *wc,
+                            const int8_t *wd, uint32_t nc_, int first)
 {
-    uint32_t t;
+    register uint32_t *l __asm__("r11") = lanes;
+    register const int8_t *a __asm__("r0") = wa;
+    register const int8_t *b __asm__("r1") = wb;
+    register const int8_t *c __asm__("r2") = wc;
+    register const int8_t *d __asm__("r3") = wd;
+    register uint32_t nc __asm__("r12") = nc_;
+    register uint32_t t __asm__("lr");
     if (first) {
         __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a") SLF_L16_ADD("b") SLF_L16_ADD("c") SLF_L16_ADD("d"),
                                       SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d"))
@@ -231,8 +176,6 @@ static void slf_lanes_widen(int32_t *acc, const uint32_t *l, uint32_t blocks)
                      : SLF_ACC_CLOBBERS);
 }
 
-#endif /* !SLF_USE_DSP */
-
 slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const slf_spike_list *spikes,
                                             const slf_lanes16_scratch *scratch, slf_delay_ring_s32 *ring)
 {
@@ -244,14 +187,7 @@ slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const
     int first = 1;
     slf_status status;
 
-    if (weights == NULL || spikes == NULL || scratch == NULL || ring == NULL || weights->data == NULL ||
-        scratch->word == NULL) {
-        return SLF_ERR_NULL;
-    }
-    status = slf_check_spike_input(ring, weights->n_out, spikes, weights->n_in);
-    if (status == SLF_OK && scratch->n_words < SLF_LANES16_SCRATCH_WORDS(weights->n_out)) {
-        status = SLF_ERR_CAPACITY;
-    }
+    status = slf_check_lanes16(weights, spikes, scratch, ring);
     if (status != SLF_OK) {
         return status;
     }
@@ -273,7 +209,6 @@ slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const
         return SLF_OK;
     }
 #define SLF_COLUMN(m) (data + (size_t)index[m] * n_out)
-#if SLF_USE_DSP
     if (n_out >= 8u) {
         uint32_t full = n_out >> 3, r = n_out & 7u, p;
         uint32_t nc = ((full - 1u) << 16) | (r != 0u ? 8u - r : 0u);
@@ -319,22 +254,6 @@ slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const
         }
         *acc = slf_wrap_add(*acc, slf_sext16(sum));
     }
-#else
-    for (k = 0; k + 4u <= count; k += 4u) {
-        slf_lanes_pass_c(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), SLF_COLUMN(k + 2u), SLF_COLUMN(k + 3u), 4u,
-                         first, n_out);
-        first = 0;
-    }
-    if (k + 2u <= count) {
-        slf_lanes_pass_c(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), NULL, NULL, 2u, first, n_out);
-        k += 2u;
-        first = 0;
-    }
-    if (k < count) {
-        slf_lanes_pass_c(lanes, SLF_COLUMN(k), NULL, NULL, NULL, 1u, first, n_out);
-    }
-    slf_lanes_widen_c(acc, lanes, n_out);
-#endif
 #undef SLF_COLUMN
     return SLF_OK;
 }

@@ -1,15 +1,18 @@
-/* slf_dense_spikes_s8: dense 0/1 spike vector x offset-binary int8 weights -> ring slot `head`.
- * Contract: include/slf_dense.h.
+/* slf_dense_spikes_s8, Cortex-M DSP version: dense 0/1 spike vector x offset-binary int8 weights
+ * -> ring slot `head`. Contract: include/slf_dense.h; portable reference: portable/.
  *
- * DSP path. With x_j in {0, 1} and u_ij = q_ij + 128, let m_j = 255 x_j (a byte mask).
+ * With x_j in {0, 1} and u_ij = q_ij + 128, let m_j = 255 x_j (a byte mask).
  * USADA8 sums |u_ij - m_j| over four bytes: u_ij where x_j = 0 and 255 - u_ij where x_j = 1.
  * Over a padded row (padding inputs are 0) that is
  *     acc_i = row_sum_i + 255 P - 2 U_i,   P = sum_j x_j,   U_i = sum_j x_j u_ij,
  * so sum_j x_j q_ij = U_i - 128 P = (row_sum_i - P - acc_i) / 2, exactly (the numerator is
  * even). One USADA8 does 4 MACs without unpacking or masking the weights; an LDM brings 4
  * weights of 4 rows and each mask word serves 4 rows: 13 instructions per 32 MACs.
+ * A weight table that is not word aligned goes through the portable rows (same integers).
  */
-#include "slf_internal.h"
+#include "../internal/slf_dense_rows.h"
+#include "../internal/slf_ring.h"
+#include "slf_dsp.h"
 
 slf_status slf_dense_spikes_s8(const slf_dense_weights_s8 *weights, const uint8_t *spiked,
                                const slf_dense_scratch *scratch, slf_delay_ring_s32 *ring)
@@ -35,8 +38,6 @@ slf_status slf_dense_spikes_s8(const slf_dense_weights_s8 *weights, const uint8_
     }
     data = weights->data;
     acc = slf_ring_head(ring);
-
-#if SLF_DENSE_USAD_DSP
     if (((uintptr_t)data & 3u) == 0u && n_in != 0u) {
         uint32_t *mask = scratch->word;
         const int32_t *row_sum = weights->row_sum;
@@ -59,7 +60,7 @@ slf_status slf_dense_spikes_s8(const slf_dense_weights_s8 *weights, const uint8_
         }
         for (i = 0; i < n_out; i += 4u) {
             uint32_t r, rows = n_out - i < 4u ? n_out - i : 4u;
-            slf_dense_block_usad(block, data + (size_t)i * stride, mask, stride / 8u);
+            slf_internal_dense_block_usad(block, data + (size_t)i * stride, mask, stride / 8u);
             for (r = 0; r < rows; r++) {
                 int32_t twice = (int32_t)((uint32_t)row_sum[i + r] - pop - (uint32_t)block[r]);
                 acc[i + r] = slf_wrap_add(acc[i + r], twice >> 1);
@@ -67,16 +68,6 @@ slf_status slf_dense_spikes_s8(const slf_dense_weights_s8 *weights, const uint8_
         }
         return SLF_OK;
     }
-#endif
-    /* Portable path: the plain dense product over the blocked layout. */
-    for (i = 0; i < n_out; i++) {
-        const uint8_t *row = data + (size_t)(i >> 2) * 4u * stride + (i & 3u) * 4u;
-        uint32_t sum = 0;
-        for (j = 0; j < n_in; j++) {
-            uint32_t x = spiked[j] & 1u;
-            sum += x * (uint32_t)((int32_t)row[(j >> 2) * 16u + (j & 3u)] - 128);
-        }
-        acc[i] = slf_wrap_add(acc[i], (int32_t)sum);
-    }
+    slf_dense_spikes_rows(acc, data, spiked, n_in, n_out, stride);
     return SLF_OK;
 }

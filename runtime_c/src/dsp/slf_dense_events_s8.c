@@ -1,12 +1,8 @@
-/* slf_dense_events_s8: input events scattered into a dense count vector x offset-binary int8
- * weights -> ring slot `head`. Contract: include/slf_dense.h.
+/* slf_dense_events_s8, Cortex-M DSP version: input events scattered into a dense count vector x
+ * offset-binary int8 weights -> ring slot `head`. Contract: include/slf_dense.h; the count
+ * vector: internal/slf_dense_rows.h; portable reference: portable/.
  *
- * The counts c_j go into the first stride / 2 scratch words as 16-bit halves, in the order the DSP loop wants them:
- * word 2g holds (c_4g, c_4g+2) and word 2g+1 holds (c_4g+1, c_4g+3) (low half first). Both
- * paths then compute acc_i = sum_j h_j u_ij modulo 2^32, h_j the half read as int16, and
- * add acc_i - 128 C, C = sum of the event counts: with u = q + 128 that is sum_j c_j q_ij.
- *
- * DSP path, two ways to the same integers, chosen per call:
+ * Two ways to the same integers, chosen per call:
  *  - every c_j <= 3 (most steps of spoken-word input): the counts are split into bit planes
  *    c_j = x0_j + 2 x1_j (one plane when every c_j <= 1), and each 0/1 plane goes through
  *    the USADA8 loop of slf_dense_spikes_s8 (13 instructions per 32 MACs per plane):
@@ -15,10 +11,12 @@
  *    which SMLAD multiplies with the two count words: 4 MACs in 4 instructions per row; one
  *    LDM brings 4 weights of 4 rows and each count pair serves 4 rows: 38 instructions per
  *    32 MACs, whatever the counts.
+ * A weight table that is not word aligned goes through the portable rows (same integers).
  */
-#include "slf_internal.h"
+#include "../internal/slf_dense_rows.h"
+#include "../internal/slf_ring.h"
+#include "slf_dsp.h"
 
-#if SLF_DENSE_USAD_DSP
 /* acc[r] = sum over 8 * pairs inputs of h_j u_rj for the 4 rows of one block (modulo 2^32).
  * w: the block's bytes (word aligned), x: count words, two per 4 inputs. r0 (acc) is saved
  * on the stack so that all 14 other registers hold accumulators, weights and counts. */
@@ -62,15 +60,13 @@ __attribute__((naked, noinline)) static void slf_dense_block_smlad(int32_t *acc 
         "pop    {r4-r11, pc}\n\t");
 #undef SLF_DENSE_SMLAD_GROUP
 }
-#endif
-
 slf_status slf_dense_events_s8(const slf_dense_weights_s8 *weights, const slf_event *events, uint16_t n_events,
                                const slf_dense_scratch *scratch, slf_delay_ring_s32 *ring)
 {
     const uint8_t *data;
     uint32_t *x;
     int32_t *acc;
-    uint32_t n_in, n_out, stride, words, total = 0, i, j, k;
+    uint32_t n_in, n_out, stride, words, total128 = 0, i, k;
     slf_status status;
 
     if (weights == NULL || scratch == NULL || ring == NULL || weights->data == NULL || weights->row_sum == NULL
@@ -90,25 +86,23 @@ slf_status slf_dense_events_s8(const slf_dense_weights_s8 *weights, const slf_ev
     if (scratch->n_words < SLF_DENSE_EVENTS_SCRATCH_WORDS(n_in)) {
         return SLF_ERR_CAPACITY;
     }
-    words = stride / 2u; /* the count vector; the DSP path keeps two bit-plane masks after it */
+    words = stride / 2u; /* the count vector; the bit-plane masks follow it */
     data = weights->data;
     acc = slf_ring_head(ring);
 
+    /* the count vector (slf_dense_counts, written out: GCC allocates this kernel's registers
+     * better so) */
     x = scratch->word;
     for (k = 0; k < words; k++) {
         x[k] = 0;
     }
     for (k = 0; k < n_events; k++) {
-        /* input j -> half (j & ~3) | (j & 1) << 1 | (j >> 1) & 1 of the count vector */
-        uint32_t half;
-        j = events[k].index;
-        half = (j & ~3u) | ((j & 1u) << 1) | ((j >> 1) & 1u);
+        uint32_t half = slf_dense_half(events[k].index);
         x[half >> 1] += (uint32_t)events[k].count << (16u * (half & 1u));
-        total += events[k].count;
+        total128 += events[k].count;
     }
-    total *= 128u;
+    total128 *= 128u;
 
-#if SLF_DENSE_USAD_DSP
     if (((uintptr_t)data & 3u) == 0u && n_in != 0u) {
         int32_t block[4];
         uint32_t any = 0;
@@ -131,14 +125,14 @@ slf_status slf_dense_events_s8(const slf_dense_weights_s8 *weights, const slf_ev
             }
             for (i = 0; i < n_out; i += 4u) {
                 uint32_t r, rows = n_out - i < 4u ? n_out - i : 4u;
-                slf_dense_block_usad(block, data + (size_t)i * stride, mask, stride / 8u);
+                slf_internal_dense_block_usad(block, data + (size_t)i * stride, mask, stride / 8u);
                 for (r = 0; r < rows; r++) {
                     /* 2 * sum_j x0_j q_ij, exact */
                     uint32_t twice = (uint32_t)row_sum[i + r] - pop[0] - (uint32_t)block[r];
                     acc[i + r] = slf_wrap_add(acc[i + r], (int32_t)twice >> 1);
                 }
                 if (planes == 2u) {
-                    slf_dense_block_usad(block, data + (size_t)i * stride, mask + groups, stride / 8u);
+                    slf_internal_dense_block_usad(block, data + (size_t)i * stride, mask + groups, stride / 8u);
                     for (r = 0; r < rows; r++) {
                         /* 2 * sum_j x1_j q_ij is the plane's weight 2 times its half-sum */
                         uint32_t twice = (uint32_t)row_sum[i + r] - pop[1] - (uint32_t)block[r];
@@ -152,22 +146,11 @@ slf_status slf_dense_events_s8(const slf_dense_weights_s8 *weights, const slf_ev
             uint32_t r, rows = n_out - i < 4u ? n_out - i : 4u;
             slf_dense_block_smlad(block, data + (size_t)i * stride, x, stride / 8u);
             for (r = 0; r < rows; r++) {
-                acc[i + r] = slf_wrap_add(acc[i + r], (int32_t)((uint32_t)block[r] - total));
+                acc[i + r] = slf_wrap_add(acc[i + r], (int32_t)((uint32_t)block[r] - total128));
             }
         }
         return SLF_OK;
     }
-#endif
-    /* Portable path: the same sums, one row at a time. */
-    for (i = 0; i < n_out; i++) {
-        const uint8_t *row = data + (size_t)(i >> 2) * 4u * stride + (i & 3u) * 4u;
-        uint32_t sum = 0;
-        for (j = 0; j < n_in; j++) {
-            uint32_t half = (j & ~3u) | ((j & 1u) << 1) | ((j >> 1) & 1u);
-            int32_t h = (int16_t)(uint16_t)(x[half >> 1] >> (16u * (half & 1u)));
-            sum += (uint32_t)h * row[(j >> 2) * 16u + (j & 3u)];
-        }
-        acc[i] = slf_wrap_add(acc[i], (int32_t)(sum - total));
-    }
+    slf_dense_events_rows(acc, data, x, n_in, n_out, stride, total128);
     return SLF_OK;
 }
