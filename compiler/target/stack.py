@@ -47,18 +47,27 @@ class StackUsage:
         return cls(data["bytes"], tuple(data["path"]), tuple(data["not_counted"]), data.get("reason", ""))
 
 
+def _function_name(title: str) -> str:
+    """gcc titles a static function "<source path>:<name>": keep the file's name, not the
+    folder (a build folder says nothing to the user and differs between builds)."""
+    source, colon, name = title.rpartition(":")
+    return f"{Path(source).name}:{name}" if colon else title
+
+
 def parse_call_graphs(texts) -> tuple[dict[str, int | None], dict[str, set[str]]]:
     """(frame bytes per function (None: no or unbounded frame), callees per function) of .ci texts.
     A name defined in several files (static functions) keeps its largest frame."""
     frames: dict[str, int | None] = {}
     calls: dict[str, set[str]] = {}
     for text in texts:
-        for name, label in _NODE.findall(text):
+        for title, label in _NODE.findall(text):
+            name = _function_name(title)
             match = _FRAME.search(label)
             size = None if match is None or match[2] == "dynamic" else int(match[1])
             if size is not None or name not in frames:
                 frames[name] = max(size, frames.get(name) or 0) if size is not None else frames.get(name)
         for source, target in _EDGE.findall(text):
+            source, target = _function_name(source), _function_name(target)
             calls.setdefault(source, set()).add(target)
             frames.setdefault(target, None)
     return frames, calls
