@@ -207,12 +207,16 @@ def _write_locked(root: Path, wanted: dict[str, bytes], part: str, regenerable: 
     owned = _in_cache(root)
     parts = _read_manifest(root) or {}
     owner = {rel: name for name, entry in parts.items() for rel in entry["files"]}
-    previous = parts.get(part, {"regenerable": regenerable, "files": {}})["files"]
+    previous = dict(parts.get(part, {"regenerable": regenerable, "files": {}})["files"])
+    for rel in sorted(wanted):
+        if owner.get(rel, part) != part:
+            # Another part wrote it (an older silifc grouped the files differently): this part
+            # takes it over with that record, so an edit of the user's is still recognised.
+            previous[rel] = parts[owner[rel]]["files"].pop(rel)
+            if not parts[owner[rel]]["files"]:
+                del parts[owner[rel]]
     foreign, edited, to_write = [], [], []
     for rel, data in sorted(wanted.items()):
-        if owner.get(rel, part) != part:
-            raise OutputFolderError(f"{root / rel}: written by silifc's {owner[rel]!r} files, now also wanted by "
-                                    f"{part!r} (an internal conflict: please report it)")
         path = root / rel
         for parent in PurePosixPath(rel).parents:
             if str(parent) != "." and (root / parent).exists() and not (root / parent).is_dir():
