@@ -16,6 +16,8 @@ class RunResult:
     output_scale: float = 1.0     # outputs / output_scale is the float-comparable value
     # Largest |value| seen per layer and state variable (float units), for headroom reports.
     state_ranges: dict = field(default_factory=dict)
+    # The last layer's output at every step [B, T, classes] (spiking networks from NIR), else None.
+    output_trace: np.ndarray | None = None
 
     @property
     def outputs_float(self) -> np.ndarray:
