@@ -34,6 +34,13 @@ def _model_path(value: str) -> Path:
     return path
 
 
+def _is_nir(path: Path) -> bool:
+    """A NIR graph (compiler/nir_import.py) rather than a checkpoint."""
+    from .nir_import import is_nir_file
+
+    return path.exists() and is_nir_file(path)
+
+
 def _progress(done: int, total: int) -> None:
     print(f"\r  {done}/{total} samples", end="\n" if done == total else "", file=sys.stderr, flush=True)
 
@@ -79,6 +86,10 @@ def cmd_check(args) -> int:
     from .quantize import quantize_network
 
     path = _model_path(args.model)
+    if _is_nir(path):
+        from .cli_nir import cmd_check_nir
+
+        return cmd_check_nir(args, path)
     network = load_model(path, _config_overrides(args))
     folded = fold_network(network)
     quantized = quantize_network(folded, _calibration(args, network), WEIGHT_CHOICES[args.weights], args.headroom)
@@ -107,6 +118,10 @@ def cmd_infer(args) -> int:
     from .quantize import quantize_network
 
     path = _model_path(args.model)
+    if _is_nir(path):
+        from .cli_nir import cmd_infer_nir
+
+        return cmd_infer_nir(args, path)
     network = load_model(path, _config_overrides(args))
     counts, labels, source = _load_counts(args, network)
     if args.engine == "float":
@@ -268,7 +283,12 @@ def _add_train_parser(sub) -> None:
 
 
 def _add_model_options(parser) -> None:
-    parser.add_argument("model", help="checkpoint (.pth) or the name of a bundled model")
+    parser.add_argument("model", help="checkpoint (.pth), NIR graph (.nir) or the name of a bundled model")
+    parser.add_argument("--nir-dialect", choices=("snntorch", "norse", "nir"),
+                        help="NIR graphs: the simulator whose discretization to reproduce, when the file's metadata "
+                             "does not name it (docs/nir.md)")
+    parser.add_argument("--dt", type=float, help="NIR graphs: seconds per step (default: the file's metadata, else "
+                                                 "the dialect's: snntorch 1e-4, norse 1e-3)")
     parser.add_argument("--spatial-bin", type=int, help="raw channels per input (default 5: 700 -> 140)")
     parser.add_argument("--time-step-ms", type=float, help="duration of one step (default 4.0)")
     parser.add_argument("--nb-steps", type=int, help="time bins for HDF5 event lists (default 300)")
