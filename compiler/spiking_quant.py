@@ -182,9 +182,10 @@ def population_update(v, j, s, current, pop: QuantPopulation):
 
 
 def output_q16(v, frac_bits: int):
-    """v in Q(31-F).F -> Q16 (arithmetic shift; exact when F <= 16)."""
+    """v in Q(31-F).F -> Q16: arithmetic right shift for F >= 16, else a left shift saturated to int32."""
     shift = frac_bits - fx.OUTPUT_FRAC_BITS
-    return (np.asarray(v, np.int64) >> shift) if shift >= 0 else np.asarray(v, np.int64) << -shift
+    v = np.asarray(v, np.int64)
+    return (v >> shift) if shift >= 0 else fx.sat32(v << -shift)
 
 
 def _record(ranges, name, values, frac_bits):
