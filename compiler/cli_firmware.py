@@ -37,6 +37,12 @@ def cmd_compile(args) -> int:
         from .cli_audio import compile_audio
 
         return compile_audio(args)
+    from . import cli
+
+    if cli._is_nir(cli._model_path(args.model)):
+        from .cli_nir import cmd_compile_nir
+
+        return cmd_compile_nir(args, cli._model_path(args.model))
     started = time.perf_counter()
     board, path, network, quantized = _prepare(args)
     options = CompileOptions(board=board, prefix=args.prefix, weights=args.weights, synapses=args.synapses)
@@ -86,6 +92,10 @@ def cmd_run(args) -> int:
         from .cli_audio import run_audio
 
         return run_audio(args)
+    if cli._is_nir(cli._model_path(args.model)):
+        from .cli_nir import cmd_run_nir
+
+        return cmd_run_nir(args, cli._model_path(args.model))
 
     board, path, network, quantized = _prepare(args)
     check_synapses(quantized, args.synapses, args.weights)

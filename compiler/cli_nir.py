@@ -137,3 +137,99 @@ def cmd_infer_nir(args, path) -> int:
         lines.append(f"wrote {args.out} (outputs, decisions, spikes_l<k>)")
     cli._emit(args, report, "\n".join(lines))
     return 0
+
+
+def cmd_compile_nir(args, path) -> int:
+    import time
+
+    from . import cli
+    from .board import load_board
+    from .codegen import CompileOptions
+    from .codegen_spiking import build_spiking_firmware, write_spiking_project
+
+    started = time.perf_counter()
+    board = load_board(args.board)
+    network = load_spiking(args, path)
+    quantized = quantize_from_args(args, network)
+    options = CompileOptions(board=board, prefix=args.prefix, weights=args.weights, synapses=args.synapses)
+    project = write_spiking_project(quantized, options, args.output)
+    seconds = time.perf_counter() - started
+    report = {"model": str(path), "board": board.name, "output": str(project.directory), "prefix": args.prefix,
+              "weights": args.weights, "dialect": network.dialect, "dt": network.dt,
+              "compile_seconds": round(seconds, 3), "memory": project.plan.to_dict()}
+    lines = [f"compiled {path} ({network.meta['chosen']}) for {board.name} into {project.directory} in {seconds:.2f} s",
+             *describe(quantized), "", project.plan.to_text()]
+    if args.build:
+        _, image = build_spiking_firmware(quantized, board, args.weights, args.prefix, work_dir=args.output)
+        report["linked"] = {"flash_used": image.flash_used, "ram_used": image.ram_used}
+        lines.append(f"linked firmware {image.elf}: flash {image.flash_used} B of {board.flash.size}, "
+                     f"RAM {image.ram_used} B of {board.ram.size} (with stack)")
+    lines.append(f"build with: make -C {project.directory}   (or add it to a CMake/Zephyr build: CMakeLists.txt)")
+    cli._emit(args, report, "\n".join(lines))
+    return 0
+
+
+def describe(quantized) -> list[str]:
+    from .spiking_quant import describe_formats
+
+    return ["  " + line for line in describe_formats(quantized)]
+
+
+def cmd_run_nir(args, path) -> int:
+    import json
+
+    from . import cli
+    from .board import load_board
+    from .codegen_spiking import build_spiking_firmware, run_spiking_model
+    from .spiking_quant import run_spiking_int
+
+    board = load_board(args.board)
+    network = load_spiking(args, path)
+    quantized = quantize_from_args(args, network)
+    counts, labels, source = cli._load_counts(args, network)
+    say = None if args.json else (lambda m: print(f"silifc: {m}", file=__import__("sys").stderr, flush=True))
+    project, image = build_spiking_firmware(quantized, board, args.weights, args.prefix, progress=say)
+    if say:
+        say(f"running {counts.shape[0]} samples x {counts.shape[1]} steps in QEMU ({board.emulator.machine})")
+    report = run_spiking_model(project, image, quantized, counts, record_spikes=True)
+    reference = run_spiking_int(quantized, counts)
+    firmware = report.result
+    output_match = np.all(firmware.outputs == reference.outputs, axis=1)
+    decision_match = firmware.decisions == reference.decisions
+    spike_mismatches = [int((a != b).sum()) for a, b in zip(firmware.spikes, reference.spikes)]
+    budget = board.clock_hz * network.dt
+    per_step = report.instructions_per_step
+    per_phase = {k: v / report.steps for k, v in report.phase_instructions.items()}
+    exact = bool(output_match.all() and decision_match.all() and not any(spike_mismatches))
+    summary = {"model": str(path), "board": board.name, "weights": args.weights, "dialect": network.dialect,
+               "dt": network.dt, "input": source, "samples": int(counts.shape[0]), "steps": int(counts.shape[1]),
+               "outputs_equal": int(output_match.sum()), "decisions_equal": int(decision_match.sum()),
+               "spike_mismatches": spike_mismatches, "spikes_compared": [int(s.size) for s in reference.spikes],
+               "flash_used": report.flash_used, "ram_used": report.ram_used,
+               "instructions_per_step": per_step, "max_instructions_per_step": int(report.step_instructions.max()),
+               "phases_per_step": per_phase, "real_time_budget": budget, "budget_fraction": per_step / budget,
+               "decisions": firmware.decisions.tolist(), "bit_exact": exact}
+    if labels is not None:
+        summary["accuracy"] = float((firmware.decisions == labels).mean())
+    if args.out:
+        firmware.save(args.out)
+        summary["out"] = args.out
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        samples = counts.shape[0]
+        lines = [f"firmware vs integer reference on {source} ({network.meta['chosen']})",
+                 f"  outputs  {output_match.sum()}/{samples} samples bit-exact, decisions {decision_match.sum()}/{samples}",
+                 "  spikes   " + ", ".join(f"layer {i}: {m} mismatches of {n}" for i, (m, n) in
+                                          enumerate(zip(spike_mismatches, summary["spikes_compared"]))),
+                 f"  memory   flash {report.flash_used} B / {board.flash.size}, RAM {report.ram_used} B / {board.ram.size}",
+                 f"  time     {per_step:,.0f} instructions per step (max {summary['max_instructions_per_step']:,d}) = "
+                 f"{100 * per_step / budget:.2f} % of {budget:,.0f} cycles ({network.dt * 1e3:g} ms at "
+                 f"{board.clock_hz / 1e6:g} MHz, one instruction counted as one cycle)"]
+        if args.count:
+            lines += [f"    {name:<28} {value:10,.0f}" for name, value in per_phase.items()]
+        if labels is not None:
+            lines.append(f"  accuracy {100 * summary['accuracy']:.2f} %")
+        lines.append("RESULT: " + ("bit-exact" if exact else "MISMATCH"))
+        print("\n".join(lines))
+    return 0 if exact else 1

@@ -1,0 +1,115 @@
+"""NIR models through the whole chain: integer reference vs float, firmware in QEMU vs the
+integer reference (outputs and every spike), and the commands on .nir files."""
+import json
+
+import numpy as np
+import pytest
+
+import nir_producers as producers
+from silifc.board import load_board
+from silifc.cli import main
+from silifc.codegen_spiking import build_spiking_firmware, run_spiking_model
+from silifc.nir_import import load_nir
+from silifc.spiking_quant import quantize_spiking, run_spiking_int
+from silifc.spiking_ref import run_spiking_float
+
+BUILDERS = {"snntorch": producers.snntorch_network, "norse": producers.norse_network}
+DEFAULT = [("snntorch", "recurrent", 8), ("snntorch", "synaptic", 16), ("norse", "cuba", 8),
+           ("norse", "iaf", 16)]
+ALL = [(p, k, bits) for p, kinds in (("snntorch", ("leaky", "synaptic", "recurrent", "rsynaptic")),
+                                     ("norse", ("lifbox", "cuba", "iaf", "recurrent")))
+       for k in kinds for bits in (8, 16)]
+SLOW = [case for case in ALL if case not in DEFAULT]
+
+
+def _firmware_case(producer, kind, bits, tmp_path):
+    counts = producers.fixed_input(samples=3, steps=60)
+    path, _, _ = BUILDERS[producer](kind, tmp_path, counts)
+    quantized = quantize_spiking(load_nir(path, dialect=producer), weight_bits=bits)
+    reference = run_spiking_int(quantized, counts)
+    project, image = build_spiking_firmware(quantized, load_board("nrf52840"), f"int{bits}",
+                                            work_dir=tmp_path / "build")
+    firmware = run_spiking_model(project, image, quantized, counts).result
+    assert np.array_equal(firmware.outputs, reference.outputs)
+    assert np.array_equal(firmware.decisions, reference.decisions)
+    assert len(firmware.spikes) == len(reference.spikes) > 0
+    for got, want in zip(firmware.spikes, reference.spikes):
+        assert want.any() and np.array_equal(got, want)
+
+
+@pytest.mark.firmware
+@pytest.mark.parametrize("producer,kind,bits", DEFAULT, ids=[f"{p}-{k}-int{b}" for p, k, b in DEFAULT])
+def test_firmware_equals_integer_reference(producer, kind, bits, tmp_path):
+    _firmware_case(producer, kind, bits, tmp_path)
+
+
+@pytest.mark.firmware
+@pytest.mark.slow
+@pytest.mark.parametrize("producer,kind,bits", SLOW, ids=[f"{p}-{k}-int{b}" for p, k, b in SLOW])
+def test_firmware_equals_integer_reference_all(producer, kind, bits, tmp_path):
+    _firmware_case(producer, kind, bits, tmp_path)
+
+
+@pytest.mark.unit
+def test_int16_integer_reference_follows_the_float_reference(tmp_path):
+    """int16 weights: at most 0.1 % of the spikes differ from the float64 reference and every decision agrees."""
+    counts = producers.fixed_input()
+    for producer, kind in (("snntorch", "rsynaptic"), ("norse", "recurrent"), ("norse", "cuba")):
+        network = load_nir(BUILDERS[producer](kind, tmp_path, counts)[0], dialect=producer)
+        reference = run_spiking_float(network, counts)
+        result = run_spiking_int(quantize_spiking(network, weight_bits=16), counts)
+        for got, want in zip(result.spikes, reference.spikes):
+            assert (got != want).mean() <= 1e-3
+        assert np.array_equal(result.decisions, reference.decisions)
+
+
+@pytest.mark.unit
+def test_integrator_is_exact(tmp_path):
+    """I/IF neurons add without a decay product: the integer v is the exact running sum of the
+    integer drive (acc * mult + bias), with no rounding at any step."""
+    import nir
+
+    w = np.array([[0.25, 0.5]])
+    graph = nir.NIRGraph(nodes={"in": nir.Input(input_type=np.array([2])), "fc": nir.Linear(weight=w),
+                                "i": nir.I(r=np.ones(1)), "out": nir.Output(output_type=np.array([1]))},
+                         edges=[("in", "fc"), ("fc", "i"), ("i", "out")], type_check=False)
+    nir.write(tmp_path / "i.nir", graph)
+    network = load_nir(tmp_path / "i.nir", dialect="norse")
+    counts = producers.fixed_input(samples=2, steps=50, n_in=2)
+    quantized = quantize_spiking(network, weight_bits=8)
+    result = run_spiking_int(quantized, counts)
+    syn = quantized.populations[0].synapses
+    exact = np.cumsum((counts @ syn.weights) * syn.mult + syn.bias, axis=1)
+    np.testing.assert_array_equal(result.output_trace, exact)
+    assert np.abs(exact / 2 ** quantized.populations[0].frac_bits - np.cumsum(counts @ w.T, axis=1)).max() < 0.05
+
+
+@pytest.mark.unit
+def test_check_and_infer_take_nir(tmp_path, capsys):
+    counts = producers.fixed_input()
+    path, spikes, _ = producers.snntorch_network("leaky", tmp_path, counts)
+    np.save(tmp_path / "x.npy", counts)
+    assert main(["check", str(path), "--nir-dialect", "snntorch", "--input", str(tmp_path / "x.npy"),
+                 "--weights", "int16", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["kinds"] == ["lif", "lif"] and report["dialect"] == "snntorch"
+    assert report["decision_agreement"] == 1.0 and report["layers"][0]["flip_rate"] <= 1e-3
+    out = tmp_path / "r.npz"
+    assert main(["infer", str(path), "--nir-dialect", "snntorch", "--input", str(tmp_path / "x.npy"),
+                 "--engine", "float", "--out", str(out), "--json"]) == 0
+    capsys.readouterr()
+    with np.load(out) as saved:
+        assert np.array_equal(saved["spikes_l0"], spikes[0]) and np.array_equal(saved["spikes_l1"], spikes[1])
+    assert main(["check", str(path)]) == 2
+    assert "--nir-dialect snntorch|norse|nir" in capsys.readouterr().err
+
+
+@pytest.mark.firmware
+def test_run_command_on_nir(tmp_path, capsys):
+    counts = producers.fixed_input(samples=2, steps=40)
+    path, _, _ = producers.norse_network("recurrent", tmp_path, counts)
+    np.save(tmp_path / "x.npy", counts)
+    status = main(["run", str(path), "--nir-dialect", "norse", "--input", str(tmp_path / "x.npy"), "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert status == 0 and summary["bit_exact"] and summary["spike_mismatches"] == [0, 0]
+    assert summary["instructions_per_step"] > 0
