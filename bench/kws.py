@@ -49,7 +49,7 @@ def _torch_one_thread():
 
 
 def dataset():
-    from silifc.audio.dataset import make_kws_dataset
+    from silifc.kws.audio.dataset import make_kws_dataset
 
     return make_kws_dataset(progress=lambda text: print(text, file=sys.stderr))
 
@@ -69,9 +69,9 @@ def annotate(path: Path, detector: dict | None = None) -> None:
     """Add meta["kws"] to a native model (weights untouched)."""
     import torch
 
-    from silifc.audio.dataset import KwsSpec
-    from silifc.kws import DetectorConfig
-    from silifc.native import read_native, save_native
+    from silifc.kws.audio.dataset import KwsSpec
+    from silifc.kws.detector import DetectorConfig
+    from silifc.io.native import read_native, save_native
 
     _, spec, meta = read_native(path)
     state = torch.load(path, weights_only=True)["state_dict"]
@@ -106,8 +106,8 @@ def cmd_train(args) -> None:
 
 def make_streams(split: str, count: int, first_seed: int):
     """Streams of held-out voices: 5 random keywords and one other word each."""
-    from silifc.audio.dataset import KEYWORDS, UNKNOWN_WORDS, KwsSpec
-    from silifc.audio.stream import make_keyword_stream
+    from silifc.kws.audio.dataset import KEYWORDS, UNKNOWN_WORDS, KwsSpec
+    from silifc.kws.audio.labelled_streams import make_keyword_stream
 
     voices = KwsSpec().voices(split)
     streams = []
@@ -128,7 +128,7 @@ def score_streams(model, streams, probabilities=None, detector=None):
     (with `probabilities`, the stored per-step softmax of each stream: the detector alone)."""
     import dataclasses
 
-    from silifc.kws import score_detections
+    from silifc.kws.score import score_detections
 
     if detector is not None:
         model = dataclasses.replace(model, detector=detector)
@@ -147,12 +147,13 @@ def score_streams(model, streams, probabilities=None, detector=None):
 
 def _replay(model, p):
     """The detector alone over stored per-step probabilities (streams shorter than 65 s: no re-init)."""
-    from silifc.kws import NONE, Detection, Detector, StreamTrace, _time_ms
+    from silifc.kws.detector import NONE, Detector
+    from silifc.kws.stream import Detection, StreamTrace, time_ms
 
     detector = Detector(model.params)
     detected = np.array([detector.step(row) for row in p])
     f = model.frontend
-    detections = tuple(Detection(int(k), model.classes[k], t, _time_ms(t, f.step_samples, f.sample_rate))
+    detections = tuple(Detection(int(k), model.classes[k], t, time_ms(t, f.step_samples, f.sample_rate))
                        for t, k in enumerate(detected) if k != NONE)
     return StreamTrace(counts=np.zeros((len(p), 0), np.int64), totals=np.cumsum(p, axis=0), detected=detected,
                        restarts=np.zeros(len(p), np.int64), detections=detections, step_samples=f.step_samples,
@@ -160,7 +161,9 @@ def _replay(model, p):
 
 
 def cmd_tune(args) -> None:
-    from silifc.kws import DetectorConfig, load_kws_model, step_probabilities
+    from silifc.kws.detector import DetectorConfig
+    from silifc.kws.model import load_kws_model
+    from silifc.kws.stream import step_probabilities
 
     _torch_one_thread()
     path = MODELS / f"kws_{args.kind}.pt"
@@ -183,7 +186,7 @@ def cmd_tune(args) -> None:
 
 
 def cmd_wav(args) -> None:
-    from silifc.audio.stream import make_keyword_stream
+    from silifc.kws.audio.labelled_streams import make_keyword_stream
 
     stream = make_keyword_stream(path=MODELS / "stream.wav", **DEMO_STREAM)
     print(f"wrote {MODELS / 'stream.wav'}: {len(stream.pcm) / 16000:.2f} s, "
@@ -193,13 +196,14 @@ def cmd_wav(args) -> None:
 # ---------------------------------------------------------------- evaluation
 
 def accuracies(kind: str, firmware: bool) -> dict:
-    from silifc.board import load_board
-    from silifc.firmware import build_model_firmware, run_model
-    from silifc.float_ref import run_float
-    from silifc.fold import fold_network
-    from silifc.int_ref import run_int
-    from silifc.kws import load_kws_model
-    from silifc.native import load_model
+    from silifc.codegen.boards import load_board
+    from silifc.pipeline import build_model_firmware
+    from silifc.target.firmware import run_model
+    from silifc.reference.float_ref import run_float
+    from silifc.passes.fold import fold_network
+    from silifc.reference.int_ref import run_int
+    from silifc.kws.model import load_kws_model
+    from silifc.io.models import load_model
     from silifc.pipeline import run_batched
 
     x, y = dataset().load("test")
@@ -222,8 +226,9 @@ def accuracies(kind: str, firmware: bool) -> dict:
 
 
 def cmd_evaluate(args) -> None:
-    from silifc.board import load_board
-    from silifc.kws import PER_STEP_PHASES, build_audio_firmware, load_kws_model, run_audio_firmware
+    from silifc.codegen.boards import load_board
+    from silifc.kws.firmware import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware
+    from silifc.kws.model import load_kws_model
 
     _torch_one_thread()
     results = {"accuracy": [], "streams": {}}
@@ -244,16 +249,19 @@ def cmd_evaluate(args) -> None:
     board = load_board("nrf52840")
     audio, image = build_audio_firmware(model, board)
     firmware = run_audio_firmware(audio, image, model, MODELS / "stream.wav")
-    from silifc.audio.wav import read_wav
+    from silifc.kws.audio.wav import read_wav
 
     reference = model.listen(read_wav(MODELS / "stream.wav"))
     budget = board.clock_hz * model.step_ms / 1000
     results["demo_stream"] = {
         "lines": firmware.stdout.strip().splitlines(), "bit_exact": reference.equal(firmware.trace),
         "per_step": {name: firmware.per_step(name) for name in PER_STEP_PHASES},
+        "cycles_per_step": {name: firmware.cycles_per_step(name) for name in PER_STEP_PHASES},
+        "cycle_model": firmware.cycle_model,
         "budget": budget, "flash_used": firmware.flash_used, "ram_used": firmware.ram_used}
-    total = sum(results["demo_stream"]["per_step"].values())
-    results["demo_stream"]["budget_fraction"] = total / budget
+    # estimated Cortex-M4 cycles against the budget (docs/cycles.md)
+    total_cycles = sum(results["demo_stream"]["cycles_per_step"].values())
+    results["demo_stream"]["budget_fraction"] = total_cycles / budget
     print(json.dumps(results["demo_stream"], indent=1))
     out = ROOT / "bench" / "kws.json"
     out.write_text(json.dumps(results, indent=1) + "\n")
