@@ -21,11 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 def main(argv=None) -> int:
     import nir_producers as producers
-    from silifc.board import load_board
-    from silifc.codegen_spiking import build_spiking_firmware, run_spiking_model
-    from silifc.nir_import import load_nir
-    from silifc.spiking_quant import quantize_spiking, run_spiking_int
-    from silifc.spiking_ref import run_spiking_float
+    from silifc.codegen.boards import load_board
+    from silifc.pipeline import Artifacts, Options, run_pipeline
+    from silifc.reference.float_ref import run_float
+    from silifc.reference.int_ref import run_int
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="also write the table to this markdown file")
@@ -42,24 +41,27 @@ def main(argv=None) -> int:
                                        ("norse", ("lifbox", "cuba", "iaf", "recurrent"), producers.norse_network)):
             for kind in kinds:
                 path, spikes, _ = build(kind, tmp, counts)
-                network = load_nir(path, dialect=producer)
-                reference = run_spiking_float(network, counts)
+                folded = run_pipeline(path, Options(config_overrides={"nir_dialect": producer}), until="fold")
+                network = folded.folded
+                reference = run_float(network, counts)
                 mismatches = [int((a != b).sum()) for a, b in zip(spikes, reference.spikes)]
                 flips, exact, cost = {}, [], None
                 for bits in (8, 16):
-                    quantized = quantize_spiking(network, weight_bits=bits)
-                    result = run_spiking_int(quantized, counts)
+                    options = Options(weights=f"int{bits}", board=board, inputs=counts, record_spikes=True,
+                                      output=Path(tmp) / f"{producer}-{kind}-{bits}")
+                    done = run_pipeline(Artifacts(source=path, network=folded.network, folded=network), options,
+                                        until="run")
+                    result = run_int(done.quantized, counts)
                     flips[bits] = "/".join(f"{100 * (a != b).mean():.3f}" for a, b in zip(result.spikes, reference.spikes))
-                    project, image = build_spiking_firmware(quantized, board, f"int{bits}",
-                                                            work_dir=Path(tmp) / f"{producer}-{kind}-{bits}")
-                    report = run_spiking_model(project, image, quantized, counts)
+                    report = done.report
                     fw = report.result
                     exact.append(bool(np.array_equal(fw.outputs, result.outputs) and
                                       all(np.array_equal(a, b) for a, b in zip(fw.spikes, result.spikes))))
                     if bits == 8:
                         cost = (report.instructions_per_step, int(report.step_instructions.max()),
                                 report.flash_used, report.ram_used)
-                row = (f"| {producer} | {kind} | {'/'.join(network.kinds)} | {mismatches} | {flips[8]} | {flips[16]} | "
+                kinds = "/".join(layer.kind for layer in network.layers)
+                row = (f"| {producer} | {kind} | {kinds} | {mismatches} | {flips[8]} | {flips[16]} | "
                        f"{'yes' if exact[0] else 'NO'}, {'yes' if exact[1] else 'NO'} | {cost[0]:,.0f} ({cost[1]:,}) | "
                        f"{cost[2]:,} / {cost[3]:,} |")
                 rows.append(row)

@@ -1,9 +1,9 @@
-"""Small networks built, simulated and exported by real NIR producers (test-only extras:
-`pip install .[nir-producers]`, see pyproject.toml). Each builder returns
+"""Small networks built, simulated and exported by real NIR producers (test-only: installed by
+scripts/setup.sh from tests/requirements-nir.txt). Each builder returns
 (graph file, the producer's spikes per spiking layer [B, T, N], the producer's last-layer
 output [B, T, N]) for a fixed input of event counts [B, T, C].
 
-Used by tests/test_nir_producers.py and bench/nir.py.
+Used by tests/test_nir_*.py and bench/nir_roundtrip.py.
 """
 from __future__ import annotations
 
@@ -13,6 +13,14 @@ import numpy as np
 
 B, T = 6, 80                        # samples, steps of the fixed input
 N_IN, N_HIDDEN, N_OUT = 12, 16, 5
+
+
+def load_folded(path, dialect=None, dt=None):
+    """A NIR graph as silifc runs it: loaded (dialect and dt as options would give them) and folded."""
+    from silifc.io.models import load_model
+    from silifc.passes.fold import fold_network
+
+    return fold_network(load_model(path, {"nir_dialect": dialect, "nir_dt": dt}))
 
 
 def fixed_input(seed: int = 0, samples: int = B, steps: int = T, n_in: int = N_IN, rate: float = 0.25):

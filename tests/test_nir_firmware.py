@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 import nir_producers as producers
-from silifc.board import load_board
 from silifc.cli import main
-from silifc.codegen_spiking import build_spiking_firmware, run_spiking_model
-from silifc.nir_import import load_nir
-from silifc.spiking_quant import quantize_spiking, run_spiking_int
-from silifc.spiking_ref import run_spiking_float
+from silifc.codegen.boards import load_board
+from silifc.passes.quantize import quantize_network
+from silifc.pipeline import Options, run_pipeline
+from silifc.reference.float_ref import run_float
+from silifc.reference.int_ref import run_int
 
 BUILDERS = {"snntorch": producers.snntorch_network, "norse": producers.norse_network}
 DEFAULT = [("snntorch", "recurrent", 8), ("snntorch", "synaptic", 16), ("norse", "cuba", 8),
@@ -25,11 +25,11 @@ SLOW = [case for case in ALL if case not in DEFAULT]
 def _firmware_case(producer, kind, bits, tmp_path):
     counts = producers.fixed_input(samples=3, steps=60)
     path, _, _ = BUILDERS[producer](kind, tmp_path, counts)
-    quantized = quantize_spiking(load_nir(path, dialect=producer), weight_bits=bits)
-    reference = run_spiking_int(quantized, counts)
-    project, image = build_spiking_firmware(quantized, load_board("nrf52840"), f"int{bits}",
-                                            work_dir=tmp_path / "build")
-    firmware = run_spiking_model(project, image, quantized, counts).result
+    options = Options(weights=f"int{bits}", config_overrides={"nir_dialect": producer}, board=load_board("nrf52840"),
+                      output=tmp_path / "build", inputs=counts, record_spikes=True)
+    done = run_pipeline(path, options, until="run")
+    reference = run_int(done.quantized, counts)
+    firmware = done.report.result
     assert np.array_equal(firmware.outputs, reference.outputs)
     assert np.array_equal(firmware.decisions, reference.decisions)
     assert len(firmware.spikes) == len(reference.spikes) > 0
@@ -55,9 +55,9 @@ def test_int16_integer_reference_follows_the_float_reference(tmp_path):
     """int16 weights: at most 0.1 % of the spikes differ from the float64 reference and every decision agrees."""
     counts = producers.fixed_input()
     for producer, kind in (("snntorch", "rsynaptic"), ("norse", "recurrent"), ("norse", "cuba")):
-        network = load_nir(BUILDERS[producer](kind, tmp_path, counts)[0], dialect=producer)
-        reference = run_spiking_float(network, counts)
-        result = run_spiking_int(quantize_spiking(network, weight_bits=16), counts)
+        network = producers.load_folded(BUILDERS[producer](kind, tmp_path, counts)[0], dialect=producer)
+        reference = run_float(network, counts)
+        result = run_int(quantize_network(network, weight_bits=16), counts)
         for got, want in zip(result.spikes, reference.spikes):
             assert (got != want).mean() <= 1e-3
         assert np.array_equal(result.decisions, reference.decisions)
@@ -74,14 +74,14 @@ def test_integrator_is_exact(tmp_path):
                                 "i": nir.I(r=np.ones(1)), "out": nir.Output(output_type=np.array([1]))},
                          edges=[("in", "fc"), ("fc", "i"), ("i", "out")], type_check=False)
     nir.write(tmp_path / "i.nir", graph)
-    network = load_nir(tmp_path / "i.nir", dialect="norse")
+    network = producers.load_folded(tmp_path / "i.nir", dialect="norse")
     counts = producers.fixed_input(samples=2, steps=50, n_in=2)
-    quantized = quantize_spiking(network, weight_bits=8)
-    result = run_spiking_int(quantized, counts)
-    syn = quantized.populations[0].synapses
+    quantized = quantize_network(network, weight_bits=8)
+    result = run_int(quantized, counts)
+    syn = quantized.readout.synapses
     exact = np.cumsum((counts @ syn.weights) * syn.mult + syn.bias, axis=1)
     np.testing.assert_array_equal(result.output_trace, exact)
-    assert np.abs(exact / 2 ** quantized.populations[0].frac_bits - np.cumsum(counts @ w.T, axis=1)).max() < 0.05
+    assert np.abs(exact / 2 ** quantized.readout.frac_bits - np.cumsum(counts @ w.T, axis=1)).max() < 0.05
 
 
 @pytest.mark.unit
@@ -109,7 +109,7 @@ def test_run_command_on_nir(tmp_path, capsys):
     counts = producers.fixed_input(samples=2, steps=40)
     path, _, _ = producers.norse_network("recurrent", tmp_path, counts)
     np.save(tmp_path / "x.npy", counts)
-    status = main(["run", str(path), "--nir-dialect", "norse", "--input", str(tmp_path / "x.npy"), "--json"])
+    status = main(["run", str(path), "--nir-dialect", "norse", "--input", str(tmp_path / "x.npy"), "--spikes", "--json"])
     summary = json.loads(capsys.readouterr().out)
     assert status == 0 and summary["bit_exact"] and summary["spike_mismatches"] == [0, 0]
     assert summary["instructions_per_step"] > 0

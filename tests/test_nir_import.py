@@ -4,9 +4,10 @@ import nir
 import numpy as np
 import pytest
 
-from silifc.nir_dialects import NIRError
-from silifc.nir_import import load_nir, read_nir
-from silifc.spiking_ref import run_spiking_float
+from nir_producers import load_folded as load_nir
+from silifc.errors import NIRError
+from silifc.io.nir.graph import read_nir
+from silifc.reference.float_ref import run_float
 
 pytestmark = pytest.mark.unit
 
@@ -37,14 +38,18 @@ def chain(tmp_path, middle=None, name="g.nir", metadata=None, bias=0.05):
     return write(tmp_path, nodes, list(zip(order, order[1:])), name, metadata)
 
 
+def kinds(network):
+    return tuple(layer.kind for layer in network.layers)
+
+
 def counts(steps=40, n=4, seed=1):
     return (np.random.default_rng(seed).random((3, steps, n)) < 0.3).astype(np.int64)
 
 
 def test_chain_constants_in_the_nir_dialect(tmp_path):
     network = load_nir(chain(tmp_path), dialect="nir", dt=DT)
-    first, second = network.populations
-    assert network.kinds == ("lif", "lif") and network.widths == (4, 6, 3)
+    first, second = network.layers
+    assert kinds(network) == ("lif", "lif") and network.widths == (4, 6, 3)
     k = DT / 0.01                                   # forward Euler: gain dt/tau * r, beta 1 - dt/tau
     np.testing.assert_allclose(first.weight, k * W1)
     np.testing.assert_allclose(first.bias, k * 0.05)
@@ -55,9 +60,10 @@ def test_chain_constants_in_the_nir_dialect(tmp_path):
 def test_dialect_and_dt_from_metadata_or_options(tmp_path):
     path = chain(tmp_path, metadata={"dialect": "snntorch", "dt": 1e-3})
     network = load_nir(path)
-    assert network.dialect == "snntorch" and network.dt == 1e-3 and network.populations[0].reset == "subtract"
-    assert load_nir(path, dialect="norse").dialect == "norse"          # the option wins
-    assert load_nir(path, dt=2e-3).dt == 2e-3
+    assert network.config.nir_dialect == "snntorch" and network.config.nir_dt == 1e-3
+    assert network.layers[0].reset == "subtract" and network.config.time_step_ms == 1.0
+    assert load_nir(path, dialect="norse").config.nir_dialect == "norse"          # the option wins
+    assert load_nir(path, dt=2e-3).config.nir_dt == 2e-3
 
 
 def test_missing_dialect_or_dt_is_refused(tmp_path):
@@ -91,11 +97,11 @@ def test_delay_equals_shifted_input(tmp_path):
     delayed = load_nir(chain(tmp_path, {"delay": nir.Delay(delay=np.full(6, 3 * DT))}, "d.nir", bias=0.0),
                        dialect="nir", dt=DT)
     plain = load_nir(chain(tmp_path, name="p.nir", bias=0.0), dialect="nir", dt=DT)
-    assert delayed.populations[0].max_delay == 3
+    assert delayed.layers[0].delays.max() == 3
     x = counts()
     shifted = np.zeros_like(x)
     shifted[:, 3:] = x[:, :-3]
-    assert np.array_equal(run_spiking_float(delayed, x).spikes[1], run_spiking_float(plain, shifted).spikes[1])
+    assert np.array_equal(run_float(delayed, x).spikes[1], run_float(plain, shifted).spikes[1])
 
 
 def test_axonal_and_dendritic_delays_make_per_synapse_delays(tmp_path):
@@ -105,7 +111,7 @@ def test_axonal_and_dendritic_delays_make_per_synapse_delays(tmp_path):
     order = ["in", "d_in", "fc1", "d_out", "lif1", "out"]
     network = load_nir(write(tmp_path, nodes, list(zip(order, order[1:]))), dialect="nir", dt=DT)
     want = np.array([0, 1, 2, 3])[None, :] + np.array([0, 0, 1, 1, 2, 2])[:, None]
-    assert np.array_equal(network.populations[0].delays, want)
+    assert np.array_equal(network.layers[0].delays, want)
 
 
 def test_delay_refusals(tmp_path):
@@ -130,8 +136,8 @@ def test_scale_flatten_identity_fold_into_the_weights(tmp_path):
     scale = np.linspace(0.5, 1.5, 6)
     network = load_nir(chain(tmp_path, {"flat": nir.Flatten(input_type={"input": np.array([6])}),
                                         "scale": nir.Scale(scale=scale)}), dialect="nir", dt=DT)
-    np.testing.assert_allclose(network.populations[0].weight, DT / 0.01 * scale[:, None] * W1)
-    np.testing.assert_allclose(network.populations[0].bias, DT / 0.01 * scale * 0.05)
+    np.testing.assert_allclose(network.layers[0].weight, DT / 0.01 * scale[:, None] * W1)
+    np.testing.assert_allclose(network.layers[0].bias, DT / 0.01 * scale * 0.05)
 
 
 def test_conv1d_lowers_to_the_same_map_as_torch(tmp_path):
@@ -146,7 +152,7 @@ def test_conv1d_lowers_to_the_same_map_as_torch(tmp_path):
              "out": nir.Output(output_type=np.array([3 * out_len]))}
     order = ["in", "conv", "lif1", "out"]
     network = load_nir(write(tmp_path, nodes, list(zip(order, order[1:]))), dialect="snntorch", dt=1e-3)
-    population = network.populations[0]
+    population = network.layers[0]
     gain = 1e-3 / 0.01
     x = RNG.normal(0, 1, (5, 2, 8))
     want = torch.nn.functional.conv1d(torch.tensor(x), torch.tensor(weight), torch.tensor(bias), stride=2,
@@ -166,15 +172,15 @@ def test_nested_recurrent_subgraph_is_flattened(tmp_path):
              "fc2": nir.Linear(weight=W2), "lif2": lif(3), "out": nir.Output(output_type=np.array([3]))}
     order = ["in", "fc1", "rnn", "fc2", "lif2", "out"]
     network = load_nir(write(tmp_path, nodes, list(zip(order, order[1:]))), dialect="nir", dt=DT)
-    assert [p.name for p in network.populations] == ["rnn.lif", "lif2"]
-    np.testing.assert_allclose(network.populations[0].recurrent, DT / 0.01 * w_rec)
+    assert [p.name for p in network.layers] == ["rnn.lif", "lif2"]
+    np.testing.assert_allclose(network.layers[0].recurrent, DT / 0.01 * w_rec)
 
 
 @pytest.mark.parametrize("case,message", [
     ("skip", r"node 'in' feeds several neurons \(lif1, lif2\)"),
     ("backward", r"node 'lif1' takes input from lif2 besides 'in'"),
     ("affine_out", "between 'lif2' and the Output there is a weight"),
-    ("li_middle", r"population 0 \(lif1, li\) does not spike"),
+    ("li_middle", r"node 'lif1' \(LI\) does not spike but feeds 'lif2'"),
     ("li_loop", r"node 'lif1' \(LI\) feeds back into itself"),
     ("fanout", "feeds several neurons"),
 ])
@@ -237,4 +243,4 @@ def test_scalar_parameters_take_the_size_of_their_input(tmp_path):
         top.create_dataset("edges", data=np.array(list(zip(order, order[1:])), dtype="S"))
     network = load_nir(path, dialect="nir", dt=DT)
     assert network.widths == (4, 6)
-    np.testing.assert_allclose(network.populations[0].threshold, 0.5)
+    np.testing.assert_allclose(network.layers[0].threshold, 0.5)

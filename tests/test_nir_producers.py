@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import nir_producers as producers
-from silifc.nir_import import load_nir
-from silifc.spiking_ref import run_spiking_float
+from silifc.reference.float_ref import run_float
 
 pytestmark = pytest.mark.unit
 
@@ -35,10 +34,10 @@ def counts():
 def test_float_reference_reproduces_the_producer(producer, kind, counts, tmp_path):
     build = producers.snntorch_network if producer == "snntorch" else producers.norse_network
     path, spikes, output = build(kind, tmp_path, counts)
-    network = load_nir(path, dialect=producer)
-    assert network.kinds == EXPECTED_KINDS[producer, kind]
-    assert (network.populations[0].recurrent is not None) == (kind in ("recurrent", "rsynaptic"))
-    result = run_spiking_float(network, counts)
+    network = producers.load_folded(path, dialect=producer)
+    assert tuple(layer.kind for layer in network.layers) == EXPECTED_KINDS[producer, kind]
+    assert (network.layers[0].recurrent is not None) == (kind in ("recurrent", "rsynaptic"))
+    result = run_float(network, counts)
     assert len(result.spikes) == len(spikes)
     for layer, (want, got) in enumerate(zip(spikes, result.spikes)):
         assert want.sum() > 0.01 * want.size, f"layer {layer} barely spikes: the comparison would be weak"
@@ -51,7 +50,7 @@ def test_float_reference_reproduces_the_producer(producer, kind, counts, tmp_pat
 def test_the_wrong_dialect_changes_the_spikes(counts, tmp_path):
     """The dialect matters: an snnTorch graph read with Norse's conventions is not what snnTorch ran."""
     path, spikes, _ = producers.snntorch_network("leaky", tmp_path, counts)
-    right = run_spiking_float(load_nir(path, dialect="snntorch"), counts)
-    wrong = run_spiking_float(load_nir(path, dialect="nir", dt=1e-4), counts)
+    right = run_float(producers.load_folded(path, dialect="snntorch"), counts)
+    wrong = run_float(producers.load_folded(path, dialect="nir", dt=1e-4), counts)
     assert np.array_equal(right.spikes[0], spikes[0])
     assert not np.array_equal(wrong.spikes[0], spikes[0])

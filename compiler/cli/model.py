@@ -1,12 +1,18 @@
 """`silifc check` and `silifc infer`: the float and integer references on the host."""
 from __future__ import annotations
 
+from ..errors import ConfigError
 from ..pipeline import Artifacts, run_batched, run_pipeline
 from ..reference.fidelity import compare
 from ..reference.float_ref import run_float, run_float32
 from ..reference.int_ref import run_int
 from .common import (add_model_options, add_quant_options, emit, load_counts, load_network, pipeline_options,
                      progress)
+
+
+def nir_reading(config) -> str:
+    """How a NIR graph's neurons were read (dialect, step), for report headers; '' for checkpoints."""
+    return f", NIR dialect {config.nir_dialect}, dt {config.nir_dt:g} s" if config.nir_dialect else ""
 
 
 def cmd_check(args) -> int:
@@ -21,10 +27,12 @@ def cmd_check(args) -> int:
     arch = " -> ".join(str(w) for w in network.widths)
     kinds = "/".join(layer.kind for layer in network.layers)
     header = (f"model  {path} (sha256 {network.sha256[:12]}...)\n"
-              f"arch   {arch} ({kinds})\n"
+              f"arch   {arch} ({kinds}){nir_reading(network.config)}\n"
               f"input  {source}")
     payload = {"model": str(path), "sha256": network.sha256, "widths": list(network.widths),
                "kinds": [layer.kind for layer in network.layers], "input": source, **report.to_dict()}
+    if network.config.nir_dialect:
+        payload.update(dialect=network.config.nir_dialect, dt=network.config.nir_dt)
     emit(args, payload, header + "\n\n" + report.to_text())
     return 0
 
@@ -37,6 +45,9 @@ def cmd_infer(args) -> int:
         folded = run_pipeline(start, until="fold").folded
         engine = lambda c: run_float(folded, c)  # noqa: E731
     elif args.engine == "float32":
+        if network.config.nir_dialect:
+            raise ConfigError("--engine float32 is the SiLIF authors' torch operation order; for a NIR graph use "
+                              "--engine float (float64; it reproduces the producers' spikes, docs/nir.md) or int")
         engine = lambda c: run_float32(network, c)  # noqa: E731
     else:
         quantized = run_pipeline(start, pipeline_options(args, network), until="quantize").quantized
@@ -49,9 +60,9 @@ def cmd_infer(args) -> int:
               "spikes_per_layer": [int(s.sum()) for s in result.spikes], "out": args.out}
     if labels is not None:
         report["accuracy"] = float((result.decisions == labels).mean())
-    lines = [f"engine {args.engine} on {source}: {counts.shape[0]} samples",
+    lines = [f"engine {args.engine} on {source}: {counts.shape[0]} samples{nir_reading(network.config)}",
              "decisions: " + " ".join(map(str, result.decisions.tolist())),
-             "hidden spikes per layer: " + ", ".join(map(str, report["spikes_per_layer"]))]
+             "spikes per spiking layer: " + ", ".join(map(str, report["spikes_per_layer"]))]
     if labels is not None:
         lines.append(f"accuracy: {100 * report['accuracy']:.2f} %")
     if args.out:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import SilifcError
 from ..io.files import write_if_changed
-from ..ir import LAYER_KINDS, QuantNetwork
+from ..ir import CURRENT_KINDS, INTEGRATOR_KINDS, LAYER_KINDS, LIF_KINDS, QuantNetwork
 from ..passes.quantize import LANES16_LIMIT, subset_sum_bound
 from ..reference import fixedpoint as fx
 from .boards import Board, compiler_flags
@@ -31,7 +31,7 @@ from .skeleton import write_firmware_skeleton
 from .templates import banner, render
 from .memory import (MAX_SYNAPTIC_DELAY, SYNAPSE_CHOICES, MemoryPlan, check_fits, delay_form, dense_rows,
                      dense_scratch_words, dense_stride, lanes16_layers, lanes16_scratch_size, layer_prefixes,
-                     plan_memory)
+                     plan_memory, runtime_family)
 
 WEIGHTS_PER_LINE = 16
 _PREFIX = re.compile(r"[a-z_][a-z0-9_]{0,30}\Z")
@@ -85,19 +85,35 @@ def dense_weight_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return blocked.reshape(-1).astype(np.uint8), table[:n_out].sum(axis=1)
 
 
-# The per-neuron constants of each kind's C record (slf_<kind>_neuron), after mult and bias.
+# The per-neuron constants of each runtime family's C record (slf_<family>_neuron), after mult and bias.
 NEURON_RECORD_FIELDS = {"silif": ("k_alpha", "k_beta", "k_a", "jump"), "csilif": ("k_re", "k_im"),
-                        "readout": ("k_alpha",)}
+                        "readout": ("k_alpha",),
+                        "lif": ("k_beta", "k_alpha", "leak", "threshold", "reset_to", "reset_sub")}
 
 
 def _neuron_records(layer) -> list[dict]:
     syn = layer.synapses
+    fields = NEURON_RECORD_FIELDS[runtime_family(layer.kind)]
     records = []
     for i in range(syn.n_out):
         record = {"mult": int(syn.mult[i]), "bias": int(syn.bias[i])}
-        record.update({field: int(getattr(layer, field)[i]) for field in NEURON_RECORD_FIELDS[layer.kind]})
+        record.update({field: int(getattr(layer, field)[i]) for field in fields})
         records.append(record)
     return records
+
+
+def lif_flags(layer) -> list[str]:
+    """The SLF_LIF_* flags (slf_lif.h) of a LIF-family layer: what its kind and reset do."""
+    flags = []
+    if layer.kind in CURRENT_KINDS:
+        flags.append("SLF_LIF_CURRENT")
+    if layer.kind in INTEGRATOR_KINDS:
+        flags.append("SLF_LIF_INTEGRATOR")
+    if layer.reset == "value":
+        flags.append("SLF_LIF_RESET_VALUE")
+    if LAYER_KINDS[layer.kind].spiking:
+        flags.append("SLF_LIF_SPIKING")
+    return flags
 
 
 def _layer_context(index: int, name: str, layer, previous: str | None, scratch: str | None = None,
@@ -130,8 +146,11 @@ def _layer_context(index: int, name: str, layer, previous: str | None, scratch: 
         delay_rows = _rows(syn.delays[:, 0].ravel())
     else:
         delay_rows = []
-    title = (f"{name}: {LAYER_KINDS[layer.kind].title} {syn.n_in} -> {syn.n_out}, state Q{31 - layer.frac_bits}.{layer.frac_bits}, "
-             f"int{syn.weight_bits} weights" + ("" if form == "none" else f", {form} delays <= {syn.max_delay}")
+    recurrent = getattr(layer, "recurrent", None)
+    node = f" (NIR node {layer.name!r})" if layer.kind in LIF_KINDS and layer.name else ""
+    title = (f"{name}: {LAYER_KINDS[layer.kind].title} {syn.n_in} -> {syn.n_out}{node}, state Q{31 - layer.frac_bits}.{layer.frac_bits}, "
+             f"int{syn.weight_bits} weights" + ("" if recurrent is None else ", recurrent")
+             + ("" if form == "none" else f", {form} delays <= {syn.max_delay}")
              + (", dense synapses" if dense else "")
              + (f", 16-bit lane sums (subset-sum bound {subset_sum_bound(syn.weights)} <= {LANES16_LIMIT})"
                 if lanes is not None else ""))
@@ -149,13 +168,24 @@ def _layer_context(index: int, name: str, layer, previous: str | None, scratch: 
         "delay_stride": (syn.n_out + 1) // 2, "depth": syn.max_delay + 1,
         "neurons": _neuron_records(layer), "accumulate_call": call, "lanes16": lanes is not None,
         "synapse_phase": f"{name}_phase_synapses", "neuron_phase": f"{name}_phase_neurons",
-        "cell_ctype": f"slf_{layer.kind}_cell",
+        "output": False, "family": runtime_family(layer.kind), "cell_ctype": f"slf_{runtime_family(layer.kind)}_cell",
+        "spiking": LAYER_KINDS[layer.kind].spiking,
+        "recurrent_rows": [] if recurrent is None else _rows(recurrent.weights),
+        "recurrent_call": None if recurrent is None else
+        f"slf_accumulate_spikes_{suffix}(&{name}_recurrent, &{name}_spikes, &{name}_ring)",
     }
     if layer.kind == "readout":
         context.update(exp_mult=layer.exp_mult, exp_shift=layer.exp_shift)
+    elif layer.kind in LIF_KINDS:
+        context.update(flags=" | ".join(lif_flags(layer)) or "0", out_shift=layer.frac_bits - fx.OUTPUT_FRAC_BITS)
     else:
         context["threshold"] = int(layer.threshold)
     return context
+
+
+# What the generated model's totals hold, by the last layer's output rule (ir.OUTPUT_RULES).
+OUTPUT_DESCRIPTIONS = {"softmax": "sum over steps of softmax", "spikes": "spike counts of the output layer",
+                       "state": "sum over steps of the output layer's membrane v"}
 
 
 @dataclass(frozen=True)
@@ -199,6 +229,10 @@ def check_synapses(quantized: QuantNetwork, synapses: str, weights: str) -> None
         raise CodegenError(f"--synapses {synapses!r}: choose one of {', '.join(SYNAPSE_CHOICES)}")
     if synapses != "dense":
         return
+    nir = [index for index, layer in enumerate(quantized.layers) if layer.kind in LIF_KINDS]
+    if nir:
+        raise CodegenError(f"--synapses dense: layer(s) {', '.join(map(str, nir))} are LIF-family (a NIR graph); "
+                           "they compile with event-driven synapses only (--synapses event)")
     if weights != "int8" or quantized.weight_bits != 8:
         raise CodegenError("--synapses dense supports int8 weights only (the dense kernels are "
                            "slf_dense_*_s8); use --weights int8 or --synapses event")
@@ -234,15 +268,19 @@ def render_project(quantized: QuantNetwork, options: CompileOptions,
     for index, (name, layer) in enumerate(zip(names, quantized.layers)):
         layers.append(_layer_context(index, name, layer, names[index - 1] if index else None, scratch,
                                      lanes if index in lane_layers else None))
+    layers[-1]["output"] = True                 # the last layer keeps the totals
     widths = [quantized.n_inputs] + [layer.synapses.n_out for layer in quantized.layers]
     arch = " -> ".join(map(str, widths)) + " (" + ", ".join(LAYER_KINDS[layer.kind].title for layer in quantized.layers) + ")"
+    spiking = [layer for layer in layers if layer["spiking"]]
+    output_rule = LAYER_KINDS[quantized.readout.kind].output
     context = {
         "banner": model_banner(quantized, board, options.weights, options.synapses), "prefix": prefix,
         "PREFIX": prefix.upper(), "synapses": options.synapses, "dense_scratch": scratch,
         "dense_scratch_words": dense_scratch_words(quantized) if dense else 0,
         "lanes16_scratch": lanes, "lanes16_scratch_words": lanes16_scratch_size(quantized, options.synapses),
         "guard": f"{prefix.upper()}_MODEL_H", "arch": arch, "n_inputs": quantized.n_inputs,
-        "n_classes": quantized.n_classes, "output_frac_bits": fx.OUTPUT_FRAC_BITS,
+        "n_classes": quantized.n_classes, "output_frac_bits": quantized.output_frac_bits,
+        "output_what": OUTPUT_DESCRIPTIONS[output_rule], "spiking": spiking,
         "max_event_count": quantized.layers[0].synapses.max_input_count,
         "time_step_ms": quantized.config.time_step_ms, "layers": layers, "hidden": layers[:-1],
         "readout": layers[-1], "plan": plan, "phases": _phase_names(prefix, names),

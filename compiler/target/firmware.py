@@ -21,7 +21,7 @@ from .qemu import EmulatorError, cycle_model_for, run_firmware
 from .toolchain import FirmwareImage, build_firmware
 from .harness import decode_output, encode_events
 from ..io.inputs import check_event_limit
-from ..ir import QuantNetwork
+from ..ir import QuantNetwork, spiking_layers
 from ..reference.results import RunResult
 
 # Exit statuses of the test harness (templates/app/main.c.j2); 13 prints the slf_status.
@@ -86,7 +86,7 @@ def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, c
     """trace: also count every step's phases (FirmwareRunReport.step_phase_instructions)."""
     counts = np.asarray(counts)
     check_event_limit(counts, quantized.layers[0].synapses.max_input_count)
-    widths = tuple(layer.synapses.n_out for layer in quantized.hidden)
+    widths = tuple(layer.synapses.n_out for layer in spiking_layers(quantized))
     with tempfile.TemporaryDirectory(prefix="silifc-run-") as tmp:
         tmp = Path(tmp)
         (tmp / "in.slfi").write_bytes(encode_events(counts))

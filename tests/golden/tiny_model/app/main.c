@@ -77,7 +77,7 @@ int main(void)
     }
     uint32_t samples = header[2], steps = header[3];
     if (!write_u32(out, 0x4F464C53u /* "SLFO" */) || !write_u32(out, 1u) || !write_u32(out, samples)
-        || !write_u32(out, TINY_N_CLASSES) || !write_u32(out, TINY_N_HIDDEN_LAYERS)
+        || !write_u32(out, TINY_N_CLASSES) || !write_u32(out, TINY_N_SPIKING_LAYERS)
         || !write_u32(out, (uint32_t)record_spikes)) {
         return fail(11, "cannot write the output file");
     }
@@ -91,7 +91,7 @@ int main(void)
             }
             status = tiny_step(events, (uint16_t)n_events);
             if (record_spikes) {
-                for (uint16_t layer = 0; layer < TINY_N_HIDDEN_LAYERS; layer++) {
+                for (uint16_t layer = 0; layer < TINY_N_SPIKING_LAYERS; layer++) {
                     const slf_spike_list *spikes = tiny_spikes(layer);
                     static const uint16_t padding = 0;
                     write_u32(out, spikes->count);

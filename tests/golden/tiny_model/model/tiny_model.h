@@ -18,6 +18,7 @@ extern "C" {
 #define TINY_N_INPUTS 6          /* event indices are 0 .. N_INPUTS - 1 */
 #define TINY_N_CLASSES 3
 #define TINY_N_HIDDEN_LAYERS 2
+#define TINY_N_SPIKING_LAYERS 2       /* tiny_spikes(0 .. N_SPIKING_LAYERS - 1): the hidden layers */
 #define TINY_L0_WIDTH 5
 #define TINY_L1_WIDTH 4
 #define TINY_MAX_EVENT_COUNT 27            /* events per input per step for which the input currents provably fit int32 */
@@ -37,7 +38,7 @@ slf_status tiny_step(const slf_event *events, uint16_t n_events);
  * the decision: the class with the largest total, the lowest index on ties. */
 uint16_t tiny_result(int32_t totals[TINY_N_CLASSES]);
 
-/* The spikes hidden layer `layer` emitted in the last step (NULL for a bad layer index). */
+/* The spikes layer `layer` emitted in the last step (NULL for a bad layer index). */
 const slf_spike_list *tiny_spikes(uint16_t layer);
 
 #ifdef __cplusplus

@@ -1,11 +1,5 @@
-"""Import a NIR graph (NIR's HDF5 serialization, `.nir`) into a SpikingNetwork.
+"""Lower a NIR graph (graph.NIRFile) into silifc's raw IR: a chain of LIF-family layers.
 
-The file is read with h5py (no `nir` package needed): `version`, then `node`, a graph
-group with `type` = "NIRGraph", `nodes` (one group per node: `type` plus its parameter
-datasets, optional `metadata`) and `edges` (pairs of node names). Nested graphs (as
-snnTorch writes recurrent layers) are flattened first.
-
-Lowering:
  1. Every node is classified: Input, Output, a neuron (LIF, CubaLIF, LI, CubaLI, IF, I) or
     a linear node (Affine, Linear, Scale, Delay, Flatten, Identity, Conv1d). Anything else is
     refused, naming the node, its type and what is supported.
@@ -13,28 +7,29 @@ Lowering:
     or neurons) are composed into one map per source: a weight matrix per delay plus a bias.
     Several edges into one node add up, as NIR defines.
  3. The neurons must form a chain: the first takes the Input, each next one the previous
-    one's output, and a neuron may also take its own output (recurrence: the previous
-    step's spikes). The Output takes the last neuron's output unchanged.
+    one's output, and a spiking neuron may also take its own output (recurrence: the previous
+    step's spikes). The Output takes the last neuron's output unchanged; a non-spiking neuron
+    (LI, CubaLI, I) can only be that last one.
  4. A map becomes weights [out, in] and per-synapse delays: each synapse must carry its
     weight at one delay only (the runtime stores one delay per synapse).
- 5. The dialect (compiler/nir_dialects.py) turns each neuron's parameters into discrete
-    constants; the input gain is folded into the weights and the bias.
+ 5. Each neuron node's parameters are kept as written (silifc.ir.LIFLayer); the dialect and
+    time step in the model's config say what they mean per step (passes/fold.fold_lif).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import file_sha256
-from .ir import ModelConfig
-from .nir_dialects import DIALECTS, NIRError, get_dialect
-from .spiking_ir import KIND_TITLES, Population, SpikingNetwork
+from ...errors import NIRError
+from ...ir import LAYER_KINDS, LIFLayer, ModelConfig, Network
+from ..checkpoint import file_sha256
+from ..config import load_config
+from .dialects import DIALECTS, get_dialect
+from .graph import IO_TYPES, NIRFile, NIRNode, as_text, read_nir
 
 NEURON_TYPES = {"LIF": "lif", "CubaLIF": "cubalif", "IF": "if", "LI": "li", "CubaLI": "cubali", "I": "i"}
 LINEAR_TYPES = ("Affine", "Linear", "Scale", "Delay", "Flatten", "Identity", "Conv1d")
-IO_TYPES = ("Input", "Output")
 SUPPORTED_TYPES = IO_TYPES + tuple(NEURON_TYPES) + LINEAR_TYPES
 NEURON_PARAMS = {
     "lif": ("tau", "r", "v_leak", "v_threshold", "v_reset"),
@@ -44,107 +39,9 @@ NEURON_PARAMS = {
     "if": ("r", "v_threshold", "v_reset"),
     "i": ("r",),
 }
+NODE_TYPES = {kind: node_type for node_type, kind in NEURON_TYPES.items()}
 PARAM_DEFAULTS = {"v_reset": 0.0, "w_in": 1.0}
 DELAY_TOLERANCE = 1e-6            # a Delay must be a whole number of steps within this (relative)
-
-
-@dataclass
-class NIRNode:
-    name: str
-    type: str
-    params: dict
-    metadata: dict = field(default_factory=dict)
-
-
-@dataclass
-class NIRFile:
-    """A NIR file's graph, flattened: nodes by name, edges (source, target), graph metadata."""
-
-    nodes: dict
-    edges: list
-    metadata: dict
-    version: str
-    path: str = "<nir graph>"
-
-
-# ---------------------------------------------------------------- reading
-
-def _text(value) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    if isinstance(value, np.ndarray) and value.shape == ():
-        return _text(value[()])
-    return str(value)
-
-
-def _read_group(group) -> dict:
-    import h5py
-
-    out = {}
-    for key, item in group.items():
-        out[key] = _read_group(item) if isinstance(item, h5py.Group) else item[()]
-    return out
-
-
-def _metadata(raw: dict) -> dict:
-    return {key: (_text(value) if isinstance(value, (bytes, np.bytes_)) else value)
-            for key, value in raw.get("metadata", {}).items()} if isinstance(raw.get("metadata"), dict) else {}
-
-
-def _flatten(raw: dict, prefix: str, nodes: dict, edges: list, where: str) -> tuple[list, list]:
-    """Adds the nodes and edges of graph `raw` (names prefixed) to nodes/edges; returns the
-    full names of its Input and Output nodes. A nested graph's Input/Output become
-    pass-through (Identity) nodes of the outer graph."""
-    if "nodes" not in raw or "edges" not in raw:
-        raise NIRError(f"{where}: graph {prefix or '<top>'!r} lacks 'nodes' or 'edges'")
-    inner_inputs, inner_outputs, level_inputs, level_outputs = {}, {}, [], []
-    for name, node in raw["nodes"].items():
-        if not isinstance(node, dict) or "type" not in node:
-            raise NIRError(f"{where}: node {prefix + name!r} has no 'type'")
-        full = prefix + name
-        kind = _text(node["type"])
-        if kind == "NIRGraph":
-            inner_inputs[name], inner_outputs[name] = _flatten(node, full + ".", nodes, edges, where)
-            continue
-        params = {key: value for key, value in node.items() if key not in ("type", "metadata")}
-        if prefix and kind in IO_TYPES:
-            params, kind = {}, "Identity"
-            (level_inputs if _text(node["type"]) == "Input" else level_outputs).append(full)
-        elif kind == "Input":
-            level_inputs.append(full)
-        elif kind == "Output":
-            level_outputs.append(full)
-        nodes[full] = NIRNode(full, kind, params, _metadata(node))
-    raw_edges = np.asarray(raw["edges"])
-    if raw_edges.size and (raw_edges.ndim != 2 or raw_edges.shape[1] != 2):
-        raise NIRError(f"{where}: edges of graph {prefix or '<top>'!r} are not (source, target) pairs")
-    for source, target in raw_edges.reshape(-1, 2):
-        source, target = _text(source), _text(target)
-        sources = inner_outputs.get(source, [prefix + source])
-        targets = inner_inputs.get(target, [prefix + target])
-        edges.extend((s, t) for s in sources for t in targets)
-    return level_inputs, level_outputs
-
-
-def read_nir(path: str | Path) -> NIRFile:
-    import h5py
-
-    path = Path(path)
-    if not path.exists():
-        raise NIRError(f"{path}: no such file")
-    try:
-        with h5py.File(path, "r") as handle:
-            if "node" not in handle:
-                raise NIRError(f"{path}: not a NIR file (no 'node' group; NIR's HDF5 layout has 'version' and 'node')")
-            version = _text(handle["version"][()]) if "version" in handle else "unknown"
-            raw = _read_group(handle["node"])
-    except OSError as exc:
-        raise NIRError(f"{path}: not a readable HDF5 file ({exc})") from None
-    if _text(raw.get("type", b"")) != "NIRGraph":
-        raise NIRError(f"{path}: the top node is a {_text(raw.get('type', b'?'))}, not a NIRGraph")
-    nodes, edges = {}, []
-    _flatten(raw, "", nodes, edges, str(path))
-    return NIRFile(nodes=nodes, edges=edges, metadata=_metadata(raw), version=version, path=str(path))
 
 
 # ---------------------------------------------------------------- linear maps
@@ -218,7 +115,7 @@ def _conv1d_matrix(node: NIRNode, in_width: int) -> tuple[np.ndarray, np.ndarray
     dilation = int(np.ravel(_array(node, "dilation", False) if "dilation" in node.params else [1])[0])
     raw_padding = node.params.get("padding", 0)
     if isinstance(raw_padding, (bytes, str)) or (isinstance(raw_padding, np.ndarray) and raw_padding.dtype.kind in "SOU"):
-        mode = _text(raw_padding)
+        mode = as_text(raw_padding)
         if mode == "valid":
             padding = 0
         elif mode == "same" and stride == 1:
@@ -418,32 +315,31 @@ def _neuron_params(node: NIRNode, kind: str, width: int) -> dict:
     return params
 
 
-def resolve_dialect(graph: NIRFile, dialect: str | None, dt: float | None):
-    """(dialect, dt, how each was chosen): options win, then the graph's metadata, then the
-    dialect's default step."""
-    chosen = dialect or graph.metadata.get("dialect") or graph.metadata.get("producer")
-    how = "option" if dialect else "file metadata"
-    if not chosen:
+def resolve_config(graph: NIRFile, overrides: dict | None = None) -> ModelConfig:
+    """The model config of a graph. Dialect: option or sidecar (`nir_dialect`), else the graph's
+    metadata (`dialect`), else refused. Step dt: option or sidecar (`nir_dt`, seconds), else the
+    metadata (`dt`), else the dialect's default. Inputs are not binned (spatial_bin 1) and a
+    step lasts dt on the device unless `time_step_ms` says otherwise."""
+    given = load_config(graph.path, overrides)
+    dialect = given.nir_dialect or as_text(graph.metadata.get("dialect", ""))
+    if not dialect:
         raise NIRError(f"{graph.path}: the graph's metadata does not say which simulator produced it; pass "
                        f"--nir-dialect {'|'.join(DIALECTS)} (docs/nir.md: how each discretizes the neurons)")
-    spec = get_dialect(_text(chosen))
-    step = dt if dt is not None else graph.metadata.get("dt")
-    step_how = "option" if dt is not None else "file metadata"
-    if step is None:
-        step, step_how = spec.default_dt, f"{spec.name} default"
-    if step is None:
+    spec = get_dialect(dialect)
+    dt = given.nir_dt or graph.metadata.get("dt") or spec.default_dt
+    if dt is None:
         raise NIRError(f"{graph.path}: the {spec.name} dialect has no default time step and the file gives none; "
                        "pass --dt SECONDS")
-    step = float(step)
-    if not (step > 0 and np.isfinite(step)):
-        raise NIRError(f"--dt must be a positive number of seconds, got {step!r}")
-    return spec, step, f"dialect {spec.name} ({how}), dt {step:g} s ({step_how})"
+    dt = float(np.asarray(dt))
+    if not (dt > 0 and np.isfinite(dt)):
+        raise NIRError(f"{graph.path}: the time step dt must be a positive number of seconds, got {dt!r}")
+    return load_config(graph.path, overrides, defaults={"spatial_bin": 1, "time_step_ms": dt * 1e3,
+                                                        "nir_dialect": spec.name, "nir_dt": dt})
 
 
-def lower_graph(graph: NIRFile, dialect: str | None = None, dt: float | None = None,
-                config: ModelConfig | None = None, sha256: str = "") -> SpikingNetwork:
-    spec, step, chosen = resolve_dialect(graph, dialect, dt)
-    lowering = _Lowering(graph, step)
+def lower_graph(graph: NIRFile, config: ModelConfig, sha256: str = "") -> Network:
+    """The graph as a chain of LIFLayers (see the module docstring), read with config.nir_dt."""
+    lowering = _Lowering(graph, config.nir_dt)
     nodes = graph.nodes
     inputs = [n for n, node in nodes.items() if node.type == "Input"]
     outputs = [n for n, node in nodes.items() if node.type == "Output"]
@@ -463,10 +359,16 @@ def lower_graph(graph: NIRFile, dialect: str | None = None, dt: float | None = N
         if not fed:
             break
         current = fed[0]
+        if previous != inputs[0] and not LAYER_KINDS[NEURON_TYPES[nodes[previous].type]].spiking:
+            raise NIRError(f"node {previous!r} ({nodes[previous].type}) does not spike but feeds {current!r}; a "
+                           "non-spiking neuron (LI, CubaLI, I) can only be the last layer")
         extra = sorted(set(sources[current]) - {previous, current})
         if extra:
             raise NIRError(f"node {current!r} takes input from {', '.join(extra)} besides {previous!r}; silifc "
                            "compiles a chain (each population fed by the previous one and its own spikes)")
+        if current in sources[current] and not LAYER_KINDS[NEURON_TYPES[nodes[current].type]].spiking:
+            raise NIRError(f"node {current!r} ({nodes[current].type}) feeds back into itself, but it emits a voltage, "
+                           "not spikes; silifc's recurrent synapses carry spikes")
         chain.append(current)
         used.add(current)
         previous = current
@@ -499,7 +401,7 @@ def lower_graph(graph: NIRFile, dialect: str | None = None, dt: float | None = N
     dangling = sorted(set(nodes) - reached)
     if dangling:
         raise NIRError(f"{graph.path}: node(s) {', '.join(dangling)} lie on no path between the Input and the Output")
-    populations = []
+    layers = []
     for index, name in enumerate(chain):
         node = nodes[name]
         kind = NEURON_TYPES[node.type]
@@ -509,9 +411,6 @@ def lower_graph(graph: NIRFile, dialect: str | None = None, dt: float | None = N
         recurrent = None
         if name in sources[name]:
             loop = sources[name][name]
-            if node.type not in ("LIF", "CubaLIF", "IF"):
-                raise NIRError(f"node {name!r} ({node.type}) feeds back into itself, but it emits a voltage, not "
-                               "spikes; silifc's recurrent synapses carry spikes")
             if any(d != 0 and np.any(m != 0) for d, m in loop.terms.items()):
                 raise NIRError(f"node {name!r}: its recurrent connection has a Delay; silifc's recurrence is the "
                                "previous step's spikes only")
@@ -520,41 +419,13 @@ def lower_graph(graph: NIRFile, dialect: str | None = None, dt: float | None = N
         if weight.shape[0] != width:
             raise NIRError(f"node {name!r} ({node.type}) has {width} neurons but its input map gives "
                            f"{weight.shape[0]}")
-        dynamics = spec.decode(kind, _neuron_params(node, kind, width), step, name)
-        gain = dynamics.gain
-        populations.append(Population(
-            kind=kind, weight=gain[:, None] * weight, bias=gain * bias, beta=dynamics.beta, leak=dynamics.leak,
-            alpha=dynamics.alpha, threshold=dynamics.threshold, reset=dynamics.reset, v_reset=dynamics.v_reset,
-            delays=delays, recurrent=None if recurrent is None else gain[:, None] * recurrent, name=name))
-    config = config or ModelConfig(spatial_bin=1, time_step_ms=step * 1e3)
-    try:
-        return SpikingNetwork(config=config, populations=tuple(populations), dialect=spec.name, dt=step,
-                              source=graph.path, sha256=sha256,
-                              meta={"nir_version": graph.version, "chosen": chosen,
-                                    "nodes": [f"{p.name} ({KIND_TITLES[p.kind]})" for p in populations]})
-    except ValueError as exc:
-        raise NIRError(f"{graph.path}: {exc}") from None
+        layers.append(LIFLayer(kind=kind, weight=weight, bias=bias, params=_neuron_params(node, kind, width),
+                               delays=delays, recurrent=recurrent, name=name))
+    return Network(config=config, hidden=tuple(layers[:-1]), readout=layers[-1], source=graph.path, sha256=sha256)
 
 
-def load_nir(path: str | Path, dialect: str | None = None, dt: float | None = None,
-             config: ModelConfig | None = None) -> SpikingNetwork:
-    """A .nir file -> SpikingNetwork (see the module docstring)."""
+def load_nir(path: str | Path, overrides: dict | None = None) -> Network:
+    """A .nir file -> raw Network of LIF-family layers (see the module docstring). overrides:
+    ModelConfig fields given as options (nir_dialect, nir_dt, time_step_ms, ...)."""
     graph = read_nir(path)
-    return lower_graph(graph, dialect, dt, config, sha256=file_sha256(path))
-
-
-def is_nir_file(path: str | Path) -> bool:
-    """True for an HDF5 file with NIR's top-level 'node' group (or a .nir suffix)."""
-    path = Path(path)
-    if path.suffix.lower() == ".nir":
-        return True
-    try:
-        with open(path, "rb") as handle:
-            if handle.read(8) != b"\x89HDF\r\n\x1a\n":
-                return False
-        import h5py
-
-        with h5py.File(path, "r") as handle:
-            return "node" in handle and "version" in handle
-    except OSError:
-        return False
+    return lower_graph(graph, resolve_config(graph, overrides), sha256=file_sha256(path))

@@ -3,7 +3,8 @@
 NIR stores continuous-time parameters (tau, r, v_leak, v_threshold, v_reset, w_in); a
 producer simulates them with its own time step, decay formula, reset and update order,
 and its exporter writes them with its own conventions. A dialect turns one node's stored
-parameters into the discrete constants of spiking_ir.Population:
+parameters into the discrete constants of a FoldedLIF layer (silifc.ir; passes/fold.fold_lif
+calls `decode`):
 
     k     the per-step rate of a time constant        beta = 1 - k (membrane), alpha = 1 - k_syn
     gain  what multiplies the node's input (folded into the weights and bias by the importer)
@@ -19,11 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import SilifcError
-
-
-class NIRError(SilifcError):
-    """A NIR graph silifc cannot import (unsupported node, structure or parameter)."""
+from ...errors import NIRError
 
 
 @dataclass(frozen=True)
