@@ -36,6 +36,8 @@ static slf_csilif_neuron csilif[N_OUT];
 static slf_readout_neuron readout[N_CLASSES];
 static slf_silif_cell silif_cells[N_OUT];
 static slf_csilif_cell csilif_cells[N_OUT];
+static slf_lif_neuron lif[N_OUT];
+static slf_lif_cell lif_cells[N_OUT];
 static uint8_t spiked[N_OUT];
 static int32_t readout_u[N_CLASSES];
 static int32_t totals[N_CLASSES];
@@ -140,6 +142,16 @@ static void setup(void)
         silif_cells[i].w = uniform(-(1 << 22), 1 << 22);
         csilif_cells[i].zr = uniform(-(1 << 20), 1 << 20);
         csilif_cells[i].zi = uniform(-(1 << 20), 1 << 20);
+        lif[i].mult = mult;
+        lif[i].bias = bias;
+        lif[i].k_beta = uniform(1 << 30, SLF_Q31_LIMIT);
+        lif[i].k_alpha = uniform(1 << 30, SLF_Q31_LIMIT);
+        lif[i].leak = uniform(-(1 << 10), 1 << 10);
+        lif[i].threshold = 1 << 21;
+        lif[i].reset_to = 0;
+        lif[i].reset_sub = 1 << 21;
+        lif_cells[i].v = uniform(-(1 << 22), 1 << 22);
+        lif_cells[i].j = uniform(-(1 << 22), 1 << 22);
         spiked[i] = (uint8_t)((next() & 7u) == 0u);
     }
     for (i = 0; i < N_CLASSES; i++) {
@@ -230,6 +242,8 @@ static void bench_neurons(void)
     slf_silif_state silif_state = {silif_cells, spiked};
     slf_csilif_layer csilif_layer = {csilif, N_OUT, 1 << 20};
     slf_csilif_state csilif_state = {csilif_cells, spiked};
+    slf_lif_layer lif_layer = {lif, N_OUT, SLF_LIF_SPIKING, 0};
+    slf_lif_state lif_state = {lif_cells, spiked};
     slf_readout_layer readout_layer = {readout, N_CLASSES, 1549082005, 40};
     slf_spike_list out = {out_index, 0, N_OUT};
     slf_delay_ring_s32 ring;
@@ -241,6 +255,13 @@ static void bench_neurons(void)
     fill_slot(&ring);
     begin("csilif_update_q31 (512 neurons)", N_OUT);
     expect_ok(slf_csilif_update_q31(&csilif_layer, &csilif_state, &ring, &out));
+    fill_slot(&ring);
+    begin("lif_update_q31 (512 neurons, LIF, subtract)", N_OUT);
+    expect_ok(slf_lif_update_q31(&lif_layer, &lif_state, &ring, &out, 0));
+    fill_slot(&ring);
+    lif_layer.flags = SLF_LIF_SPIKING | SLF_LIF_CURRENT | SLF_LIF_RESET_VALUE;
+    begin("lif_update_q31 (512 neurons, CubaLIF, value)", N_OUT);
+    expect_ok(slf_lif_update_q31(&lif_layer, &lif_state, &ring, &out, 0));
 
     expect_ok(slf_delay_ring_init_s32(&ring, slots, 1, N_CLASSES));
     fill_slot(&ring);

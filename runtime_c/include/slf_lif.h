@@ -5,7 +5,8 @@
  * exact under the quantizer's bound; docs/fixed-point.md, "LIF-family neurons"). A
  * recurrent population's own previous spikes are accumulated into the same ring slot
  * before the update (slf_accumulate_spikes_* with the recurrent weights).
- * Exactly compiler/spiking_quant.population_update, with r32/dmac as in slf_neurons.h:
+ * Portable C in src/slf_lif_update_q31.c, the DSP version in src/slf_lif_update_q31_dsp.c;
+ * both are exactly compiler/reference/int_ref.lif_update, with r32/dmac as in slf_neurons.h:
  *     j   = dmac(I, r32(j, k_alpha))            if SLF_LIF_CURRENT, else j = I
  *     v_r = reset_to                            if SLF_LIF_RESET_VALUE and s, else v
  *     c   = sat32(j + leak - (s ? reset_sub : 0))
@@ -59,14 +60,17 @@ typedef struct {
 } slf_lif_state;
 
 /* One step. spikes: the list to write (SLF_LIF_SPIKING layers; may be NULL otherwise).
- * totals: NULL, or [n] output accumulators of the network's last population: a spiking
- * layer adds s' (saturating), a non-spiking one adds v' >> out_shift (saturating).
- * Errors as slf_silif_update_q31 (SLF_ERR_NULL, SLF_ERR_SHAPE, SLF_ERR_CAPACITY). */
+ * totals: NULL, or [n] output accumulators of the network's last layer: a spiking layer adds
+ * s' (saturating), a non-spiking one adds v' >> out_shift (saturating; out_shift < 0 shifts
+ * left, saturating). Constants must pass slf_lif_layer_check (|leak| + |reset_sub| <= 2^31 - 1
+ * keeps leak - s*reset_sub exact). Errors as slf_silif_update_q31 (SLF_ERR_NULL, SLF_ERR_SHAPE,
+ * SLF_ERR_CAPACITY); nothing changes then. */
 slf_status slf_lif_update_q31(const slf_lif_layer *layer, slf_lif_state *state, slf_delay_ring_s32 *input,
                               slf_spike_list *spikes, int32_t *totals);
 
 /* SLF_OK when every record is inside its contract (mult >= 0, 0 <= k_beta, k_alpha <=
- * SLF_Q31_LIMIT, flags known, |out_shift| <= 31); SLF_ERR_PARAM otherwise. */
+ * SLF_Q31_LIMIT, |leak| + |reset_sub| <= 2^31 - 1, flags known, |out_shift| <= 31);
+ * SLF_ERR_PARAM otherwise (in src/slf_layer_check.c). */
 slf_status slf_lif_layer_check(const slf_lif_layer *layer);
 
 #ifdef __cplusplus
