@@ -64,7 +64,7 @@ def test_long_run_under_sanitizers(drivers, tmp_path, model):
     assert not report.failures, report.summary()
 
 
-@pytest.mark.parametrize("header", ["silifc.h", "slf_common.h", "slf_synapses.h", "slf_neurons.h",
+@pytest.mark.parametrize("header", ["silifc.h", "slf_common.h", "slf_synapses.h", "slf_neurons.h", "slf_lif.h",
                                     "slf_decision.h", "slf_config.h"])
 def test_public_headers_are_self_contained(tmp_path, header):
     source = tmp_path / "only.c"
