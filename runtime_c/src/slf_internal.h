@@ -217,26 +217,6 @@ SLF_INLINE slf_status slf_check_lif_update(const slf_lif_layer *layer, const slf
     return slf_check_ring(input, layer->n);
 }
 
-/* The output layer's totals after a LIF-family step (both paths): a spiking layer adds its
- * spikes, a non-spiking one its membrane in Q16 (v >> out_shift; a negative out_shift shifts
- * left, saturating), each saturating to int32. */
-SLF_INLINE void slf_lif_add_totals(const slf_lif_layer *layer, const slf_lif_state *state, int32_t *totals)
-{
-    uint32_t i;
-    int32_t shift = layer->out_shift;
-    for (i = 0; i < layer->n; i++) {
-        int64_t add;
-        if (layer->flags & SLF_LIF_SPIKING) {
-            add = state->spiked[i];
-        } else if (shift >= 0) {
-            add = state->cell[i].v >> shift; /* arithmetic shift of a negative value: GCC, Clang, Arm C */
-        } else {
-            add = (int64_t)state->cell[i].v * ((int64_t)1 << -shift);
-        }
-        totals[i] = slf_sat32((int64_t)totals[i] + slf_sat32(add));
-    }
-}
-
 SLF_INLINE slf_status slf_check_spikes(const slf_spike_list *spikes, uint32_t n_in)
 {
     uint32_t k;
@@ -303,6 +283,32 @@ SLF_INLINE int32_t *slf_ring_head(const slf_delay_ring_s32 *ring)
 SLF_INLINE void slf_ring_advance(slf_delay_ring_s32 *ring)
 {
     ring->head = (uint16_t)(ring->head + 1u == ring->depth ? 0u : ring->head + 1u);
+}
+
+/* The end of a LIF-family step (both paths): the spike count of a spiking layer (out: the
+ * end of its list), the output layer's totals (a spiking layer adds its spikes, a non-spiking
+ * one its membrane in Q16: v >> out_shift, a negative out_shift shifts left, saturating; each
+ * saturating to int32), and the ring's next slot. */
+SLF_INLINE void slf_lif_finish(const slf_lif_layer *layer, const slf_lif_state *state, slf_delay_ring_s32 *input,
+                               slf_spike_list *spikes, const uint16_t *out, int32_t *totals)
+{
+    uint32_t i;
+    int32_t shift = layer->out_shift;
+    if (layer->flags & SLF_LIF_SPIKING) {
+        spikes->count = (uint16_t)(out - spikes->index);
+    }
+    for (i = 0; totals != NULL && i < layer->n; i++) {
+        int64_t add;
+        if (layer->flags & SLF_LIF_SPIKING) {
+            add = state->spiked[i];
+        } else if (shift >= 0) {
+            add = state->cell[i].v >> shift; /* arithmetic shift of a negative value: GCC, Clang, Arm C */
+        } else {
+            add = (int64_t)state->cell[i].v * ((int64_t)1 << -shift);
+        }
+        totals[i] = slf_sat32((int64_t)totals[i] + slf_sat32(add));
+    }
+    slf_ring_advance(input);
 }
 
 /* ---------------------------------------------------------------- column loops

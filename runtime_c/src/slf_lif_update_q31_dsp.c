@@ -174,13 +174,7 @@ slf_status slf_lif_update_q31(const slf_lif_layer *layer, slf_lif_state *state, 
         out = slf_lif_loop_any(p, cell, spiked, acc, out, n, layer->flags);
         break;
     }
-    if (layer->flags & SLF_LIF_SPIKING) {
-        spikes->count = (uint16_t)(out - spikes->index);
-    }
-    if (totals != NULL) {
-        slf_lif_add_totals(layer, state, totals);
-    }
-    slf_ring_advance(input);
+    slf_lif_finish(layer, state, input, spikes, out, totals);
     return SLF_OK;
 }
 

@@ -266,6 +266,27 @@ static void put_spikes(const slf_spike_list *list)
     }
 }
 
+/* The ring and spike list of the neuron-update cases: one slot of n accumulators (the case's
+ * record supplies each step's slot), a list with room for n spikes. */
+static void one_slot_io(slf_delay_ring_s32 *ring, slf_spike_list *list, uint32_t n)
+{
+    list->index = spike_index;
+    list->count = 0;
+    list->capacity = (uint16_t)n;
+    ring->depth = 1;
+    ring->width = (uint16_t)n;
+    ring->head = 0;
+}
+
+/* 1 when the kernel consumed (zeroed) its input slot */
+static void put_slot_cleared(const slf_delay_ring_s32 *ring, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n && ring->slots[i] == 0; i++) {
+    }
+    put(i == n);
+}
+
 /* n threshold steps | n x (mult bias k_beta k_a jump k_alpha) | u w s | acc per step
  * -> per step: status u[n] w[n] s[n] count index[count] */
 static void run_silif(cursor *c)
@@ -305,12 +326,7 @@ static void run_silif(cursor *c)
     layer.threshold = threshold;
     state.cell = silif_cells;
     state.spiked = spiked;
-    list.index = spike_index;
-    list.count = 0;
-    list.capacity = (uint16_t)n;
-    ring.depth = 1;
-    ring.width = (uint16_t)n;
-    ring.head = 0;
+    one_slot_io(&ring, &list, n);
     for (t = 0; t < steps && !c->bad; t++) {
         ring.slots = (int32_t *)take_bytes(c, n * 4u);
         if (c->bad) {
@@ -327,10 +343,7 @@ static void run_silif(cursor *c)
             put(spiked[i]);
         }
         put_spikes(&list);
-        /* the kernel must have consumed (zeroed) its input slot */
-        for (i = 0; i < n && ring.slots[i] == 0; i++) {
-        }
-        put(i == n);
+        put_slot_cleared(&ring, n);
     }
 }
 
@@ -386,12 +399,7 @@ static void run_lif(cursor *c)
     layer.out_shift = (int16_t)out_shift;
     state.cell = lif_cells;
     state.spiked = spiked;
-    list.index = spike_index;
-    list.count = 0;
-    list.capacity = (uint16_t)n;
-    ring.depth = 1;
-    ring.width = (uint16_t)n;
-    ring.head = 0;
+    one_slot_io(&ring, &list, n);
     for (t = 0; t < steps && !c->bad; t++) {
         ring.slots = (int32_t *)take_bytes(c, n * 4u);
         if (c->bad) {
@@ -414,9 +422,7 @@ static void run_lif(cursor *c)
         if (with_totals) {
             put_i32s(lif_totals, n);
         }
-        for (i = 0; i < n && ring.slots[i] == 0; i++) {
-        }
-        put(i == n);
+        put_slot_cleared(&ring, n);
     }
 }
 
@@ -456,12 +462,7 @@ static void run_csilif(cursor *c)
     layer.threshold = threshold;
     state.cell = csilif_cells;
     state.spiked = spiked;
-    list.index = spike_index;
-    list.count = 0;
-    list.capacity = (uint16_t)n;
-    ring.depth = 1;
-    ring.width = (uint16_t)n;
-    ring.head = 0;
+    one_slot_io(&ring, &list, n);
     for (t = 0; t < steps && !c->bad; t++) {
         ring.slots = (int32_t *)take_bytes(c, n * 4u);
         if (c->bad) {
@@ -478,9 +479,7 @@ static void run_csilif(cursor *c)
             put(spiked[i]);
         }
         put_spikes(&list);
-        for (i = 0; i < n && ring.slots[i] == 0; i++) {
-        }
-        put(i == n);
+        put_slot_cleared(&ring, n);
     }
 }
 
