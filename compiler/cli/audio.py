@@ -4,7 +4,9 @@
   detector), printing what the firmware prints;
 * `compile_audio(args)` and `run_audio(args)`: `silifc compile MODEL --audio` and
   `silifc run MODEL --wav F` (dispatched from silifc.cli.firmware): the streaming firmware
-  project, and that firmware in QEMU compared with the reference, step for step.
+  project, and that firmware in QEMU compared with the reference, step for step; for a
+  real board (a `device` section in its board file) the device application instead, and
+  its ELF on the emulated nRF52840 compared with the reference line for line (docs/device.md).
 
 MODEL defaults to the bundled keyword model `kws_silif.pt` (models/kws/); a bare file name
 is looked up among all bundled models (models/*/).
@@ -18,6 +20,7 @@ import time
 from ..codegen.boards import load_board
 from ..kws.audio.labelled_streams import read_stream_events
 from ..kws.audio.wav import SAMPLE_RATE, read_wav
+from ..kws.device import build_device_firmware, run_device_audio, write_device_project
 from ..kws.firmware import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware, write_audio_project
 from ..kws.model import kws_model_path, load_kws_model
 from ..kws.score import score_detections
@@ -87,6 +90,8 @@ def compile_audio(args) -> int:
     started = time.perf_counter()
     board = load_board(args.board)
     model = _load(args)
+    if board.device is not None:
+        return _compile_device_audio(args, model, board, started)
     audio = write_audio_project(model, board, args.output, args.prefix, args.weights,
                                 getattr(args, "synapses", None) or "event")
     seconds = time.perf_counter() - started
@@ -111,12 +116,43 @@ def compile_audio(args) -> int:
     return 0
 
 
+def _compile_device_audio(args, model, board, started) -> int:
+    """A real board (a `device` section in its board file): the model project plus device/,
+    the application that runs on the board (docs/device.md)."""
+    synapses = getattr(args, "synapses", None) or "event"
+    project = write_device_project(model, board, args.output, args.prefix, args.weights, synapses)
+    device = board.device
+    report = {"model": str(model.path), "board": board.name, "output": args.output, "prefix": args.prefix,
+              "weights": args.weights, "audio": True, "device": True, "classes": list(model.classes),
+              "keywords": list(model.classes[:model.keywords]), "register_header": str(project.register_header)}
+    lines = [f"device/main.c: PDM -> front end -> network -> detector per {model.step_ms:g} ms buffer, UART lines "
+             f"'<ms> <word> <score>' on {device.uart_tx} at {device.uart_baud} baud, LED {device.led}; "
+             f"device/{project.register_header.name}: every register it writes"]
+    if getattr(args, "build", False):
+        _, image = build_device_firmware(model, board, args.weights, args.prefix, work_dir=args.output,
+                                         synapses=synapses)
+        report["linked"] = {"flash_used": image.flash_used, "ram_used": image.ram_used,
+                            "artefacts": [str(p) for p in image.artefacts]}
+        lines.append(f"linked {image.elf}: flash {image.flash_used} B of {board.flash.size} from "
+                     f"0x{board.flash.origin:X}, RAM {image.ram_used} B of {board.ram.size}; "
+                     + ", ".join(p.name for p in image.artefacts))
+    lines.append(f"build with: make -C {args.output} -f device/Makefile; flash with: silifc flash MODEL --board "
+                 f"{board.name} (docs/device.md)")
+    seconds = time.perf_counter() - started
+    report["compile_seconds"] = round(seconds, 3)
+    emit(args, report, "\n".join([f"compiled {model.path} for {board.name} ({board.description}) with the device "
+                                  f"application into {args.output} in {seconds:.2f} s", _model_line(model), *lines]))
+    return 0
+
+
 # ---------------------------------------------------------------- silifc run --wav
 
 def run_audio(args) -> int:
     """`silifc run MODEL --wav F`: the streaming firmware in QEMU vs the integer reference."""
     board = load_board(args.board)
     model = _load(args)
+    if board.device is not None:
+        return _run_device_audio(args, model, board)
     pcm = read_wav(args.wav, SAMPLE_RATE)  # refuses a wrong format with a conversion hint, before building
     audio, image = build_audio_firmware(model, board, args.weights, args.prefix,
                                         progress=None if args.json else say,
@@ -173,6 +209,46 @@ def run_audio(args) -> int:
         lines.append("RESULT: " + ("bit-exact" if exact else "MISMATCH"))
         print("\n".join(lines))
     return 0 if exact else 1
+
+
+def _run_device_audio(args, model, board) -> int:
+    """A real board: its device firmware on the emulated nRF52840 vs the integer reference."""
+    summary, _, _ = run_device_audio(model, board, args.wav, args.weights, args.prefix,
+                                     progress=None if args.json else say,
+                                     cpi=args.cpi,
+                                     synapses=getattr(args, "synapses", None) or "event")
+    emit(args, summary, device_run_text(summary, board))
+    return 0 if summary["passed"] else 1
+
+
+def device_run_text(summary: dict, board) -> str:
+    """The report of a device run (silifc run --board <real board> --wav F) as text."""
+    cpi = summary["cpi"]
+    lines = [f"device firmware ({board.name}) in the emulated nRF52840, UART output:"]
+    lines += ["  " + line for line in summary["other_lines"] + summary["detections"]]
+    lines.append("integer reference (silifc listen): " + ("; ".join(summary["reference"]) or "no detections"))
+    same = summary["same_as_reference"]
+    lines.append(f"detections: {'same words at the same steps and scores' if same else 'DIFFER'}; "
+                 f"overruns {summary['overruns']} (at CPI {cpi:g}); {summary['buffers']} PDM buffers = "
+                 f"{summary['reference_steps']} reference steps" + ("" if summary["buffers"] == summary["reference_steps"]
+                                                                 else " MISMATCH"))
+    if summary["reset"]:
+        lines.append(f"RESET: {summary['reset']}")
+    wakeup = summary["instructions_per_wakeup"]
+    limit = summary["overrun_free_below_cpi"]
+    lines.append(f"  time     {wakeup['mean']:,.0f} instructions per wake-up (exact; max {wakeup['max']:,d} = "
+                 f"{100 * summary['max_wakeup_fraction_of_step']:.1f} % of a "
+                 f"{summary['budget_cycles_per_buffer']:,.0f}-cycle buffer at CPI {cpi:g}; the longest fits a buffer "
+                 f"up to CPI " + (f"{limit:.1f}" if limit else "-") + ")")
+    lines.append(f"           asleep {100 * summary['asleep_fraction']:.1f} % of {summary['emulated_seconds']:.2f} s "
+                 f"at CPI {cpi:.2f} (cycles = instructions x CPI, {summary['cpi_source']}; docs/device.md)")
+    lines.append(f"  memory   flash {summary['flash_used']} B / {board.flash.size} (from 0x{board.flash.origin:X}), "
+                 f"RAM {summary['ram_used']} B / {board.ram.size} (incl. {board.stack_size} B stack)")
+    lines.append("  " + summary["power"]["text"])
+    lines.append(f"  emulation {summary['emulation_wall_seconds']:.1f} s wall, "
+                 f"{summary['emulated_instructions_per_second'] / 1e6:.1f} M instructions/s")
+    lines.append("RESULT: " + ("same as the reference" if summary["passed"] else "MISMATCH"))
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- registration

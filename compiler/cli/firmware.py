@@ -9,6 +9,7 @@ import numpy as np
 
 from ..codegen.boards import load_board
 from ..codegen.renode import write_renode_files
+from ..errors import ConfigError
 from ..pipeline import Artifacts, run_pipeline
 from ..reference.int_ref import run_int
 from ..target.profile import profile_run
@@ -57,6 +58,10 @@ def cmd_compile(args) -> int:
 
 
 def cmd_run(args) -> int:
+    if args.cpi is not None and (not args.wav or load_board(args.board).device is None):
+        raise ConfigError(f"--cpi sets the time model of the emulated nRF52840, so it applies only to a real board "
+                          f"with --wav (e.g. --board nano33_ble_sense --wav F); board {args.board} runs in QEMU, "
+                          f"which counts instructions exactly: drop --cpi")
     if args.wav:
         return audio.run_audio(args)
     network, options, done = _prepare(args, progress=None if args.json else say, record_spikes=args.spikes)
@@ -170,5 +175,9 @@ def add_commands(sub) -> None:
     run.add_argument("--out", help="write firmware outputs to this .npz (same layout as silifc infer)")
     run.add_argument("--wav", help="run the keyword-spotting firmware on this 16 kHz mono WAV (detections, step-by-step "
                                    "comparison with the integer reference; docs/kws.md)")
+    run.add_argument("--cpi", type=float,
+                     help="real boards with --wav: the emulated nRF52840's average Cortex-M4 cycles per instruction "
+                          "(default: estimated by running the same keyword pipeline in QEMU with the Cortex-M4 cycle "
+                          "model, docs/cycles.md); time asleep, overruns and power follow from it")
     run.add_argument("--json", action="store_true", help="machine-readable report")
     run.set_defaults(func=cmd_run)

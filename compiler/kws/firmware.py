@@ -48,13 +48,29 @@ def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str
     out_dir = Path(out_dir)
     options = CompileOptions(board=board, prefix=prefix, weights=weights, synapses=synapses)
     project = write_project(model.quantized, options, out_dir)
+    context = audio_template_context(model, board, prefix, "always-listening keyword app")
+    rendered = {f"audio/{name}": render(f"audio/{name}.j2", context)
+                for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")}
+    hasher = hashlib.sha256(project.digest.encode())
+    write_hashed(out_dir, rendered, hasher)
+    frontend_dir, runtime_sources = copy_frontend_runtime(out_dir, hasher)
+    sources = (out_dir / "audio" / "main.c", out_dir / "audio" / "pcm_source_semihost.c",
+               *project.model_sources, *runtime_sources)
+    return AudioProject(directory=out_dir, project=project, sources=sources,
+                        include_dirs=(*project.include_dirs, frontend_dir, out_dir / "audio"),
+                        digest=hasher.hexdigest())
+
+
+def audio_template_context(model: KwsModel, board, prefix: str, what: str) -> dict:
+    """What the keyword-app templates (audio/ here, device/ in kws.device) render from:
+    front-end and detector constants, classes, the re-init thresholds; `what` goes into the
+    banner."""
     constants = design(model.frontend)
     scalars = [(name, value) for name, _, value in constants.c_fields() if not isinstance(value, tuple)]
     arrays = [(name, ctype, [list(value[i:i + 8]) for i in range(0, len(value), 8)])
               for name, ctype, value in constants.c_fields() if isinstance(value, tuple)]
-    context = {
-        "banner": banner(model.quantized.source, model.quantized.sha256, board.name, "always-listening keyword app",
-                         "silifc compile --audio"),
+    return {
+        "banner": banner(model.quantized.source, model.quantized.sha256, board.name, what, "silifc compile --audio"),
         "prefix": prefix, "PREFIX": prefix.upper(), "board": board, "cflags": " ".join(compiler_flags(board)),
         "classes": list(model.classes), "keywords": model.keywords, "n_classes": len(model.classes),
         "fe_scalars": scalars, "fe_arrays": arrays, "bands": constants.bands,
@@ -63,27 +79,25 @@ def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str
         "reinit_at": REINIT_AT, "reinit_limit": REINIT_LIMIT, "trace_magic": TRACE_MAGIC,
         "markers": AUDIO_MARKERS,
     }
-    rendered = {f"audio/{name}": render(f"audio/{name}.j2", context)
-                for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")}
-    hasher = hashlib.sha256(project.digest.encode())
+
+
+def write_hashed(out_dir: Path, rendered: dict[str, str], hasher) -> None:
+    """Writes each relative path -> text under out_dir (unchanged files keep their time) and
+    feeds path and text to `hasher`, in path order (the build cache's digest)."""
     for relative in sorted(rendered):
         write_if_changed(out_dir / relative, rendered[relative])
         hasher.update(relative.encode() + b"\0" + rendered[relative].encode() + b"\0")
+
+
+def copy_frontend_runtime(out_dir: Path, hasher) -> tuple[Path, list[Path]]:
+    """Copies runtime_c/frontend into out_dir/runtime/frontend (hashing it); returns the
+    folder and its .c files."""
     frontend_dir = out_dir / "runtime" / "frontend"
-    runtime_sources = []
     root = files("silifc.runtime_c") / "frontend"
-    for entry in sorted(root.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith((".c", ".h")):
-            text = entry.read_text(encoding="utf-8")
-            write_if_changed(frontend_dir / entry.name, text)
-            hasher.update(entry.name.encode() + b"\0" + text.encode() + b"\0")
-            if entry.name.endswith(".c"):
-                runtime_sources.append(frontend_dir / entry.name)
-    sources = (out_dir / "audio" / "main.c", out_dir / "audio" / "pcm_source_semihost.c",
-               *project.model_sources, *runtime_sources)
-    return AudioProject(directory=out_dir, project=project, sources=sources,
-                        include_dirs=(*project.include_dirs, frontend_dir, out_dir / "audio"),
-                        digest=hasher.hexdigest())
+    texts = {entry.name: entry.read_text(encoding="utf-8")
+             for entry in root.iterdir() if entry.name.endswith((".c", ".h"))}
+    write_hashed(frontend_dir, texts, hasher)
+    return frontend_dir, [frontend_dir / name for name in sorted(texts) if name.endswith(".c")]
 
 
 def build_audio_firmware(model: KwsModel, board, weights: str = "int8", prefix: str = "silifc",
