@@ -1,10 +1,13 @@
 """NIR producer networks end to end: python bench/nir_roundtrip.py [--out bench/nir_roundtrip.md]
 
-For each network built in snnTorch / Norse (tests/nir_producers.py) on the fixed input
-(6 samples x 80 steps): spikes of silifc's float64 reference vs the producer's, integer
-flip rates (int8 / int16 weights, every spiking layer, end to end), and the firmware on
-nrf52840 in QEMU: bit-exact against the integer reference (outputs and every spike),
-executed instructions per step (one instruction counted as one cycle: no cycle model).
+For each network built in snnTorch / Norse (tests/nir_producers.py; 12 inputs -> 16 -> 5) on
+the fixed input (6 samples x 80 steps): spikes of silifc's float64 reference vs the producer's
+(mismatches per spiking layer), integer flip rates against the float64 reference (int8 /
+int16 weights, per spiking layer, end to end; default calibration), and the firmware on
+nrf52840 in QEMU (mps2-an386): bit-exact against the integer reference (outputs and every
+spike), executed instructions and estimated Cortex-M4 cycles per step (the counting plugin's
+timing model, zero wait states, docs/cycles.md), mean (max over steps), with int8 weights.
+Everything runs through the pipeline (run_pipeline) as `silifc run` does.
 """
 from __future__ import annotations
 
@@ -33,8 +36,8 @@ def main(argv=None) -> int:
     counts = producers.fixed_input()
     board = load_board("nrf52840")
     head = ("| producer | network | kinds | float vs producer (spike mismatches) | int8 flips % | int16 flips % | "
-            "firmware = int (int8, int16) | instr/step int8 (max) | flash / RAM B (int8) |")
-    rows = [head, "|---|---|---|---|---|---|---|---|---|"]
+            "firmware = int (int8, int16) | instr/step int8 (max) | est. cycles/step int8 (max) | flash / RAM B (int8) |")
+    rows = [head, "|---|---|---|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
         for producer, kinds, build in (("snntorch", ("leaky", "synaptic", "recurrent", "rsynaptic"),
                                         producers.snntorch_network),
@@ -59,11 +62,12 @@ def main(argv=None) -> int:
                                       all(np.array_equal(a, b) for a, b in zip(fw.spikes, result.spikes))))
                     if bits == 8:
                         cost = (report.instructions_per_step, int(report.step_instructions.max()),
+                                report.cycles_per_step, int(report.step_phase_cycles.sum(axis=1).max()),
                                 report.flash_used, report.ram_used)
                 kinds = "/".join(layer.kind for layer in network.layers)
                 row = (f"| {producer} | {kind} | {kinds} | {mismatches} | {flips[8]} | {flips[16]} | "
                        f"{'yes' if exact[0] else 'NO'}, {'yes' if exact[1] else 'NO'} | {cost[0]:,.0f} ({cost[1]:,}) | "
-                       f"{cost[2]:,} / {cost[3]:,} |")
+                       f"{cost[2]:,.0f} ({cost[3]:,}) | {cost[4]:,} / {cost[5]:,} |")
                 rows.append(row)
                 print(row, flush=True)
     table = "\n".join(rows)
