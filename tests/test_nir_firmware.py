@@ -102,6 +102,29 @@ def test_check_and_infer_take_nir(tmp_path, capsys):
         assert np.array_equal(saved["spikes_l0"], spikes[0]) and np.array_equal(saved["spikes_l1"], spikes[1])
     assert main(["check", str(path)]) == 2
     assert "--nir-dialect snntorch|norse|nir" in capsys.readouterr().err
+    assert main(["infer", str(path), "--nir-dialect", "snntorch", "--engine", "float32"]) == 2
+    assert "for a NIR graph use --engine float" in capsys.readouterr().err
+    assert main(["check", "silif_ssc_4ms.pth", "--nir-dialect", "norse"]) == 2
+    assert "nir_dialect apply to NIR graphs (.nir) only" in capsys.readouterr().err
+
+
+@pytest.mark.unit
+def test_compile_takes_nir(tmp_path, capsys):
+    """silifc compile on a recurrent snnTorch graph: the project, its plan and the LIF-family C."""
+    path, _, _ = producers.snntorch_network("rsynaptic", tmp_path, producers.fixed_input())
+    out = tmp_path / "project"
+    assert main(["compile", str(path), "--nir-dialect", "snntorch", "--board", "nrf52840", "-o", str(out),
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    names = [buffer["name"] for buffer in report["memory"]["buffers"]]
+    assert "silifc_l0_recurrent_data" in names and "silifc_readout_total" in names
+    source = (out / "model" / "silifc_model.c").read_text()
+    assert "slf_lif_update_q31(&silifc_l0_layer" in source and "SLF_LIF_SPIKING | SLF_LIF_CURRENT" not in source
+    assert "SLF_LIF_CURRENT | SLF_LIF_SPIKING" in source and "&silifc_l0_recurrent, &silifc_l0_spikes" in source
+    assert "#define SILIFC_N_SPIKING_LAYERS 2" in (out / "model" / "silifc_model.h").read_text()
+    assert main(["compile", str(path), "--nir-dialect", "snntorch", "--board", "nrf52840", "-o", str(out),
+                 "--synapses", "dense"]) == 2
+    assert "event-driven synapses only" in capsys.readouterr().err
 
 
 @pytest.mark.firmware
