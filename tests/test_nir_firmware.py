@@ -136,3 +136,43 @@ def test_run_command_on_nir(tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert status == 0 and summary["bit_exact"] and summary["spike_mismatches"] == [0, 0]
     assert summary["instructions_per_step"] > 0
+
+
+@pytest.mark.firmware
+def test_firmware_with_delays_lanes_and_recurrence(tmp_path):
+    """A graph written with `nir`: per-synapse delays into the first layer, a recurrent second
+    layer fed by spikes (its input accumulates in 16-bit lanes, its own spikes in the int32
+    kernel, into one slot), a third layer; firmware = integer reference in every spike."""
+    import nir
+
+    from silifc.passes.quantize import lanes16_exact
+
+    rng = np.random.default_rng(5)
+    dt = 1e-3
+
+    def lif(n, tau):
+        return nir.LIF(tau=np.full(n, tau), r=np.ones(n), v_leak=np.zeros(n), v_threshold=np.full(n, 0.2),
+                       v_reset=np.zeros(n))
+
+    nodes = {"in": nir.Input(input_type=np.array([8])), "d_in": nir.Delay(delay=rng.integers(0, 4, 8) * dt),
+             "fc1": nir.Linear(weight=rng.normal(0, 1.5, (12, 8))),
+             "d_out": nir.Delay(delay=rng.integers(0, 3, 12) * dt), "lif1": lif(12, 0.005),
+             "fc2": nir.Linear(weight=rng.normal(0, 1.0, (10, 12))), "lif2": lif(10, 0.004),
+             "rec": nir.Linear(weight=rng.normal(0, 0.6, (10, 10))), "fc3": nir.Linear(weight=rng.normal(0, 1.2, (4, 10))),
+             "lif3": lif(4, 0.004), "out": nir.Output(output_type=np.array([4]))}
+    edges = [("in", "d_in"), ("d_in", "fc1"), ("fc1", "d_out"), ("d_out", "lif1"), ("lif1", "fc2"), ("fc2", "lif2"),
+             ("lif2", "rec"), ("rec", "lif2"), ("lif2", "fc3"), ("fc3", "lif3"), ("lif3", "out")]
+    path = tmp_path / "g.nir"
+    nir.write(path, nir.NIRGraph(nodes=nodes, edges=edges, type_check=False))
+    counts = producers.fixed_input(samples=3, steps=50, n_in=8, rate=0.3)
+    options = Options(config_overrides={"nir_dialect": "nir", "nir_dt": dt}, board=load_board("nrf52840"),
+                      output=tmp_path / "build", inputs=counts, record_spikes=True)
+    done = run_pipeline(path, options, until="run")
+    quantized = done.quantized
+    assert quantized.layers[0].synapses.max_delay == 5 and quantized.layers[1].recurrent is not None
+    assert lanes16_exact(quantized.layers[1].synapses)
+    reference = run_int(quantized, counts)
+    firmware = done.report.result
+    assert np.array_equal(firmware.outputs, reference.outputs)
+    for got, want in zip(firmware.spikes, reference.spikes):
+        assert 0.02 < want.mean() < 0.9 and np.array_equal(got, want)
