@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import nir_producers as producers
+from test_firmware import assert_plan_equals_linked_symbols
 from silifc.cli import main
 from silifc.codegen.boards import load_board
 from silifc.passes.quantize import quantize_network
@@ -35,6 +36,7 @@ def _firmware_case(producer, kind, bits, tmp_path):
     assert len(firmware.spikes) == len(reference.spikes) > 0
     for got, want in zip(firmware.spikes, reference.spikes):
         assert want.any() and np.array_equal(got, want)
+    assert_plan_equals_linked_symbols(done.project, done.image)
 
 
 @pytest.mark.firmware
@@ -176,3 +178,4 @@ def test_firmware_with_delays_lanes_and_recurrence(tmp_path):
     assert np.array_equal(firmware.outputs, reference.outputs)
     for got, want in zip(firmware.spikes, reference.spikes):
         assert 0.02 < want.mean() < 0.9 and np.array_equal(got, want)
+    assert_plan_equals_linked_symbols(done.project, done.image)
