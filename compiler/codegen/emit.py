@@ -220,6 +220,9 @@ def _phase_names(prefix: str, layer_names: list[str]) -> list[str]:
 
 def model_banner(quantized: QuantNetwork, board: Board, weights: str, synapses: str = "event") -> str:
     variant = "" if synapses == "event" else f", {synapses} synapses"
+    config = quantized.config
+    if config.nir_dialect:               # what a NIR graph's constants mean depends on the dialect and step
+        variant += f", NIR dialect {config.nir_dialect}, dt {config.nir_dt:g} s"
     return banner(quantized.source, quantized.sha256, board.name, f"{weights} weights{variant}")
 
 
