@@ -181,7 +181,7 @@ def _cycle_columns(profile, details) -> dict:
 def runtime_digest() -> str:
     """sha256 over the C runtime sources the firmware was built from (kernels change over time)."""
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "runtime_c").glob("*/*.[ch]")):
+    for path in sorted((ROOT / "runtime_c").rglob("*.[ch]")):
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

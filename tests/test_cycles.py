@@ -17,7 +17,7 @@ from silifc.target.toolchain import build_firmware
 from conftest import DATA, ROOT
 
 FIRMWARE_DATA = DATA / "firmware"
-TIMING_HEADER_DIR = ROOT / "runtime_c" / "tools"
+TIMING_HEADER_DIR = ROOT / "tools" / "insncount"
 
 _missing = [tool for tool in ("arm-none-eabi-gcc", "arm-none-eabi-nm", "arm-none-eabi-objdump", "qemu-system-arm",
                               "gcc") if shutil.which(tool) is None]

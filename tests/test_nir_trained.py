@@ -70,3 +70,20 @@ def test_silifc_run_on_the_nir_file_is_bit_exact(test_set, tmp_path, capsys):
     assert summary["outputs_equal"] == summary["decisions_equal"] == 24
     assert summary["spike_mismatches"] == [0, 0]
     assert summary["cycles_per_step"] > summary["instructions_per_step"] > 0
+
+
+@pytest.mark.unit
+def test_the_python_api_takes_the_nir_file(test_set):
+    """silifc.load on a .nir: the dialect from the graph's metadata, the float engine the float64
+    reference, float32 (the SiLIF authors' order) refused, and an explicit dialect honoured."""
+    import silifc
+    from silifc.errors import ConfigError
+
+    inputs, _ = test_set
+    model = silifc.load("timing_snntorch.nir")
+    assert model.network.config.nir_dialect == "snntorch"
+    got = model.infer(inputs[:8], engine="float")
+    assert np.array_equal(got.decisions, run_float(fold_network(load_model(MODEL)), inputs[:8]).decisions)
+    with pytest.raises(ConfigError, match="for a NIR graph use --engine float"):
+        model.infer(inputs[:8], engine="float32")
+    assert silifc.load("timing_snntorch.nir", nir_dialect="norse").network.config.nir_dialect == "norse"

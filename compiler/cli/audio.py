@@ -22,9 +22,10 @@ from ..kws.audio.labelled_streams import read_stream_events
 from ..kws.audio.wav import SAMPLE_RATE, read_wav
 from ..kws.device import build_device_firmware, run_device_audio, write_device_project
 from ..kws.firmware import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware, write_audio_project
-from ..kws.model import kws_model_path, load_kws_model
+from ..api import Calibration
+from ..kws.model import RANDOM_CALIBRATION, kws_model_path, load_kws_model
 from ..kws.score import score_detections
-from .common import add_quant_options, config_overrides, emit, say
+from .common import add_quant_options, config_overrides, emit, progress, say, say_calibration
 
 
 def _load(args):
@@ -33,6 +34,7 @@ def _load(args):
     overrides = config_overrides(args) if hasattr(args, "spatial_bin") else None
     model = load_kws_model(kws_model_path(getattr(args, "model", None)), args.weights, args.headroom,
                            getattr(args, "calibration", None), overrides)
+    say_calibration(Calibration(model.calibration, random=model.calibration == RANDOM_CALIBRATION))
     chosen = {name: getattr(args, name, None) for name in ("on", "off", "hold_ms", "shift")}
     changes = {k: v for k, v in chosen.items() if v is not None}
     if changes:
@@ -72,14 +74,19 @@ def cmd_listen(args) -> int:
     trace = model.listen(pcm)
     seconds = time.perf_counter() - started
     score_lines, score = _score_lines(trace, read_stream_events(args.wav), model)
+    plot = None
+    if args.plot:
+        from ..plots import plot_listen
+
+        plot = str(plot_listen(trace, args.plot, model.classes, model.keywords, title=model.path.name).path)
     if args.json:
         print(json.dumps({"model": str(model.path), "wav": args.wav, "engine": "int (host reference)",
                           "steps": trace.steps, "detections": [d.__dict__ for d in trace.detections],
-                          "restarts": int(trace.restarts.sum()), "score": score,
+                          "score": score, "plot": plot,
                           "seconds": round(seconds, 2)}, indent=2))
     else:
         print(_model_line(model) + f"\nstream {args.wav}: {len(pcm) / SAMPLE_RATE:.2f} s, integer reference on the host")
-        print("\n".join(trace.lines() + score_lines))
+        print("\n".join(trace.lines() + score_lines + ([f"plot {plot}"] if plot else [])))
     return 0
 
 
@@ -90,29 +97,52 @@ def compile_audio(args) -> int:
     started = time.perf_counter()
     board = load_board(args.board)
     model = _load(args)
+    synapses = getattr(args, "synapses", None) or "event"
+    if getattr(args, "layout", "project") == "arduino":
+        return _compile_audio_arduino(args, model, board, synapses, started)
     if board.device is not None:
         return _compile_device_audio(args, model, board, started)
-    audio = write_audio_project(model, board, args.output, args.prefix, args.weights,
-                                getattr(args, "synapses", None) or "event")
+    audio = write_audio_project(model, board, args.output, args.prefix, args.weights, synapses)
     seconds = time.perf_counter() - started
     plan = audio.project.plan
     report = {"model": str(model.path), "board": board.name, "output": str(audio.directory), "prefix": args.prefix,
-              "weights": args.weights, "audio": True, "classes": list(model.classes),
+              "weights": args.weights, "audio": True, "layout": "project", "classes": list(model.classes),
               "keywords": list(model.classes[:model.keywords]), "detector": model.detector.to_dict(),
-              "compile_seconds": round(seconds, 3), "memory": plan.to_dict()}
+              "calibration": model.calibration, "compile_seconds": round(seconds, 3), "memory": plan.to_dict()}
     lines = [f"compiled {model.path} for {board.name} with the always-listening app into {audio.directory} "
              f"in {seconds:.2f} s", _model_line(model), "", plan.to_text(),
-             "audio/main.c: front end -> network -> detector per step; audio/pcm_source.h: the microphone hook "
-             "(emulator: WAV over semihosting)"]
+             f"kws/{args.prefix}_kws.h: the keyword pipeline as a library (front end -> network -> detector per step; "
+             f"CMake target {args.prefix}_kws); audio/main.c: its I/O in the emulator; audio/pcm_source.h: the "
+             "microphone hook (emulator: WAV over semihosting)"]
     if getattr(args, "build", False):
         _, image = build_audio_firmware(model, board, args.weights, args.prefix, work_dir=args.output,
-                                        synapses=getattr(args, "synapses", None) or "event")
+                                        synapses=synapses)
         report["linked"] = {"flash_used": image.flash_used, "ram_used": image.ram_used}
         lines.append(f"linked firmware {image.elf}: flash {image.flash_used} B of {board.flash.size}, "
                      f"RAM {image.ram_used} B of {board.ram.size} (with the {board.stack_size} B stack)")
     lines.append(f"build with: make -C {audio.directory} -f audio/Makefile   "
                  f"(run in QEMU: ... run WAV=speech.wav, or `silifc run MODEL --wav speech.wav`)")
     emit(args, report, "\n".join(lines))
+    return 0
+
+
+def _compile_audio_arduino(args, model, board, synapses: str, started: float) -> int:
+    """`silifc compile --audio --layout arduino`: the model and the keyword library as an Arduino library."""
+    from ..codegen.package import write_arduino_library
+    from ..kws.firmware import kws_compile_options, kws_library_files
+
+    options = kws_compile_options(model, board, args.prefix, args.weights, synapses)
+    library = write_arduino_library(model.quantized, options, args.output,
+                                    extra_files=kws_library_files(model, board, args.prefix))
+    seconds = time.perf_counter() - started
+    report = {"model": str(model.path), "board": board.name, "output": str(library.directory), "prefix": args.prefix,
+              "weights": args.weights, "audio": True, "layout": "arduino", "calibration": model.calibration,
+              "compile_seconds": round(seconds, 3), "memory": library.plan.to_dict()}
+    emit(args, report, "\n".join([
+        f"compiled {model.path} with the keyword library as an Arduino library into {library.directory} in "
+        f"{seconds:.2f} s", _model_line(model), "", library.plan.to_text(),
+        f"src/{args.prefix}_kws.h: the keyword pipeline (16 kHz mono PCM in, keywords out); copy the folder into "
+        "your Arduino libraries folder"]))
     return 0
 
 
@@ -159,7 +189,7 @@ def run_audio(args) -> int:
                                         synapses=getattr(args, "synapses", None) or "event")
     if not args.json:
         say(f"running {len(pcm) / SAMPLE_RATE:.2f} s of audio in QEMU ({board.emulator.machine})")
-    firmware = run_audio_firmware(audio, image, model, args.wav)
+    firmware = run_audio_firmware(audio, image, model, args.wav, progress=progress("QEMU", "step", args))
     reference = model.listen(pcm)
     exact = reference.equal(firmware.trace) and reference.detections == firmware.trace.detections
     printed = [line for line in firmware.stdout.splitlines() if line.startswith(("detected ", "end of stream"))]
@@ -172,7 +202,7 @@ def run_audio(args) -> int:
     score_lines, score = _score_lines(firmware.trace, read_stream_events(args.wav), model)
     summary = {"model": str(model.path), "board": board.name, "wav": args.wav, "weights": args.weights,
                "steps": firmware.trace.steps, "detections": [d.__dict__ for d in firmware.trace.detections],
-               "restarts": int(firmware.trace.restarts.sum()), "bit_exact": bool(exact),
+               "bit_exact": bool(exact),
                "difference": None if exact else reference.first_difference(firmware.trace),
                "instructions_per_step": {"frontend": per_step["audio_phase_frontend"],
                                          "network": per_step["audio_phase_network"],
@@ -190,8 +220,8 @@ def run_audio(args) -> int:
         lines = [_model_line(model), f"firmware output ({board.name} in QEMU, {args.wav}):"]
         lines += ["  " + line for line in printed]
         lines += score_lines
-        lines.append(f"firmware vs integer reference: {firmware.trace.steps} steps, front-end counts, model totals "
-                     f"and detections " + ("all equal" if exact else
+        lines.append(f"firmware vs integer reference: {firmware.trace.steps} steps, front-end counts, per-step "
+                     f"probabilities and detections " + ("all equal" if exact else
                                            f"DIFFER ({reference.first_difference(firmware.trace)})"))
         if cycles is None:
             lines.append(f"  time     {total:,.0f} instructions per {model.step_ms:g} ms step; no cycle model for "
@@ -201,7 +231,7 @@ def run_audio(args) -> int:
                          f"per {model.step_ms:g} ms step = {100 * total_cycles / budget:.1f} % of {budget:,.0f} cycles "
                          f"at {board.clock_hz / 1e6:g} MHz (zero wait states: docs/cycles.md)")
         for name, label in (("audio_phase_frontend", "front end + events"), ("audio_phase_network", "network"),
-                            ("audio_phase_detect", "totals -> detector")):
+                            ("audio_phase_detect", "detector")):
             share = "" if cycles is None else f"  {cycles[name]:>9,.0f} cycles  {100 * cycles[name] / budget:5.1f} %"
             lines.append(f"           {label:<20} {per_step[name]:>9,.0f} instr{share}")
         lines.append(f"  memory   flash {firmware.flash_used} B / {board.flash.size}, RAM {firmware.ram_used} B / "
@@ -269,5 +299,7 @@ def add_commands(sub) -> None:
     listen.add_argument("--wav", required=True, help="16 kHz mono 16-bit PCM WAV file")
     add_quant_options(listen)
     add_detector_options(listen)
+    listen.add_argument("--plot", metavar="PNG", help="also draw the front-end counts with the detections marked, and "
+                                                      "each keyword's probability per step, into this PNG file")
     listen.add_argument("--json", action="store_true", help="machine-readable report")
     listen.set_defaults(func=cmd_listen)

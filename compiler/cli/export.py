@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from ..io.nir.export import export_nir
-from .common import add_model_options, emit, load_network
+from .common import add_model_options, emit, load_model
 
 
 def cmd_export(args) -> int:
-    path, network = load_network(args)
+    model = load_model(args)
+    path, network = model.path, model.network
     out = export_nir(network, args.nir)
     config = network.config
     report = {"model": str(path), "nir": str(out), "kinds": [layer.kind for layer in network.layers],

@@ -5,7 +5,9 @@ core and its FPU/DSP (compiler flags, which kernels may be used), the clock, fla
 the stack the linker script reserves, the QEMU machine that stands in for the board, and
 optionally a Renode platform. Boards ship in the `silifc.boards` package (the repository's
 boards/ folder); adding a board means adding a YAML file there. Every --board option also
-takes the path of a board file of the user's (`load_board("./my_board.yaml")`).
+takes the path of a board file of the user's (`load_board("./my_board.yaml")`), and the name of
+a board file in a folder of the SILIFC_BOARD_ROOT search path (folders separated by os.pathsep,
+searched in order, before the shipped boards: a board of your own may replace a shipped one).
 
 (This module is silifc.codegen.boards, singular: `silifc.boards` is the data package of YAML files,
 and a module of the same name would shadow it or be shadowed by it.)
@@ -52,6 +54,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -64,6 +67,7 @@ from ..errors import SilifcError, UnknownBoardError
 
 BOARD_PACKAGE = "silifc.boards"
 BOARD_SUFFIX = ".yaml"
+BOARD_PATH_ENV = "SILIFC_BOARD_ROOT"
 
 
 class BoardFileError(SilifcError):
@@ -458,17 +462,41 @@ def _parse_board(text: str, where: str, expected_name: str) -> Board:
     return board
 
 
-def list_boards() -> list[str]:
+def board_search_path() -> list[Path]:
+    """The folders of SILIFC_BOARD_ROOT, in order; an entry that is not a folder is an error."""
+    folders = [Path(entry) for entry in os.environ.get(BOARD_PATH_ENV, "").split(os.pathsep) if entry]
+    for folder in folders:
+        if not folder.is_dir():
+            raise BoardFileError(f"{BOARD_PATH_ENV} names {folder}, which is not a folder; set it to folders of "
+                                 f"board files separated by '{os.pathsep}'")
+    return folders
+
+
+def shipped_boards() -> list[str]:
     """Names of the boards that ship with silifc, sorted."""
     return sorted(entry.name[: -len(BOARD_SUFFIX)] for entry in files(BOARD_PACKAGE).iterdir()
                   if entry.name.endswith(BOARD_SUFFIX) and entry.is_file())
 
 
+def list_boards() -> list[str]:
+    """Names of every board --board accepts by name: SILIFC_BOARD_ROOT's and the shipped ones, sorted."""
+    names = set(shipped_boards())
+    for folder in board_search_path():
+        names.update(entry.name[: -len(BOARD_SUFFIX)] for entry in folder.iterdir()
+                     if entry.name.endswith(BOARD_SUFFIX) and entry.is_file())
+    return sorted(names)
+
+
 def load_board(name: str) -> Board:
-    """The shipped board called `name`, or the board file at that path (a value with a path
-    separator or ending in .yaml); UnknownBoardError (listing the known boards) if neither."""
+    """The board file at `name` (a value with a path separator or ending in .yaml), else the
+    board file `name`.yaml of the first SILIFC_BOARD_ROOT folder that has one, else the shipped
+    board `name`; UnknownBoardError (listing the known boards) if none."""
     if "/" in name or "\\" in name or name.endswith(BOARD_SUFFIX):
         return board_from_file(name)
+    for folder in board_search_path():
+        candidate = folder / (name + BOARD_SUFFIX)
+        if candidate.is_file():
+            return board_from_file(candidate)
     return _shipped_board(name)
 
 
@@ -479,7 +507,8 @@ def _shipped_board(name: str) -> Board:
         close = difflib.get_close_matches(name.lower(), known, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UnknownBoardError(f"unknown board {name!r}{hint}; known boards: {', '.join(known)}. "
-                                f"A board file of your own can be given by its path (e.g. ./my_board.yaml).")
+                                f"A board file of your own can be given by its path (e.g. ./my_board.yaml), or by "
+                                f"its name when its folder is in {BOARD_PATH_ENV}.")
     resource = files(BOARD_PACKAGE) / (name + BOARD_SUFFIX)
     return _parse_board(resource.read_text(encoding="utf-8"), f"{BOARD_PACKAGE}/{name}{BOARD_SUFFIX}", name)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..codegen.boards import Board, require_device_board
-from ..codegen.emit import CompileOptions, write_project
+from ..codegen.emit import write_project
 from ..codegen.templates import render
 from ..target.cache import build_folder, cached_build
 from ..target.flash import FlashImage, flash_artefacts
@@ -33,7 +33,7 @@ from ..target.nrf52840.power import estimate_power
 from ..target.toolchain import build_firmware
 from .audio.wav import SAMPLE_RATE, read_wav
 from .detector import Detector
-from .firmware import audio_template_context, copy_frontend_runtime, write_hashed
+from .firmware import audio_template_context, kws_compile_options, kws_library_files, library_sources, write_hashed
 from .model import KwsError, KwsModel, bundled_path
 from .stream import StreamTrace
 
@@ -75,8 +75,7 @@ def write_device_project(model: KwsModel, board: Board, out_dir: str | Path, pre
                          weights: str = "int8", synapses: str = "event") -> DeviceProject:
     device = require_device_board(board)
     out_dir = Path(out_dir)
-    project = write_project(model.quantized, CompileOptions(board=board, prefix=prefix, weights=weights,
-                                                            synapses=synapses), out_dir)
+    project = write_project(model.quantized, kws_compile_options(model, board, prefix, weights, synapses), out_dir)
     context = {**audio_template_context(model, board, prefix, "always-listening keyword device application"),
                "baud_name": baud_name(device.uart_baud), "led_ms": LED_MS,
                "led_steps": max(1, round(LED_MS / model.step_ms)), "start_line": start_line(model, board),
@@ -86,14 +85,15 @@ def write_device_project(model: KwsModel, board: Board, out_dir: str | Path, pre
                 for name in ("main.c", "startup.c", REGISTER_HEADER, "Makefile")}
     if board.renode is not None:
         rendered.update(_renode_files(model, board, context, out_dir))
+    library = kws_library_files(model, board, prefix)          # the keyword pipeline (kws/, runtime/frontend/)
     hasher = hashlib.sha256(project.digest.encode())
-    write_hashed(out_dir, rendered, hasher)
-    frontend_dir, runtime_sources = copy_frontend_runtime(out_dir, hasher)
+    write_hashed(out_dir, {**rendered, **library}, hasher)
     device_dir = out_dir / DEVICE_DIR
     return DeviceProject(directory=out_dir,
                          sources=(device_dir / "main.c", device_dir / "startup.c", *project.model_sources,
-                                  *runtime_sources),
-                         include_dirs=(device_dir, out_dir / "model", out_dir / "runtime" / "include", frontend_dir),
+                                  *library_sources(out_dir, library)),
+                         include_dirs=(device_dir, out_dir / "model", out_dir / "runtime" / "include",
+                                       out_dir / "runtime" / "frontend", out_dir / "kws"),
                          register_header=device_dir / REGISTER_HEADER, digest=hasher.hexdigest())
 
 

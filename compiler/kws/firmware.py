@@ -1,7 +1,15 @@
-"""The streaming keyword firmware (templates/audio/): generate, build (cached) and run it in
-QEMU on a WAV file; it writes a per-step trace that the host reference must equal."""
+"""The streaming keyword firmware: generate, build (cached) and run it in QEMU on a WAV file;
+it writes a per-step trace that the host reference must equal.
+
+`silifc compile --audio` adds to the model project
+    kws/<prefix>_kws.h, kws/<prefix>_kws.c   the keyword pipeline as library code (templates/kws/):
+                                             front end, network, detector and their constants
+    runtime/frontend/                        the front-end and detector runtime
+    audio/main.c, audio/pcm_source*          the emulator application: I/O only (templates/audio/)
+"""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import struct
 import tempfile
@@ -15,18 +23,21 @@ from ..codegen.boards import compiler_flags
 from ..codegen.emit import CompileOptions, write_project
 from ..codegen.templates import banner, render
 from ..io.files import write_if_changed
+from ..progress import FileWatch
 from ..target.cache import build_folder, cached_build
 from ..target.qemu import cycle_model_for, run_firmware
 from ..target.toolchain import build_firmware
 from .audio.frontend import design
 from .detector import NONE
 from .model import KwsError, KwsModel
-from .stream import REINIT_AT, REINIT_LIMIT, Detection, StreamTrace, time_ms
+from .stream import Detection, StreamTrace, time_ms
 
 AUDIO_MARKERS = ("audio_phase_input", "audio_phase_frontend", "audio_phase_network", "audio_phase_detect",
                  "audio_phase_output")
-PER_STEP_PHASES = ("audio_phase_frontend", "audio_phase_network", "audio_phase_detect")
+PER_STEP_PHASES = ("audio_phase_frontend", "audio_phase_network", "audio_phase_detect")  # called by the library
 TRACE_MAGIC = 0x544B4C53  # "SLKT"
+TRACE_VERSION = 2         # per step: counts (padded to 4 bytes), p [classes] int32, detected int32
+PROFILE_DEFINE = "SILIFC_KWS_PROFILE"   # the library calls PER_STEP_PHASES' markers
 EXIT_MESSAGES = {10: "bad command line", 11: "cannot open or read the WAV file",
                  12: "the WAV file is not 16 kHz mono 16-bit PCM", 13: "model error", 14: "cannot write the trace"}
 
@@ -40,45 +51,50 @@ class AudioProject:
     digest: str
 
 
-def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str = "silifc",
-                        weights: str = "int8", synapses: str = "event") -> AudioProject:
-    """The model project (codegen.write_project) plus audio/: the streaming app, the PCM
-    source for the emulator, the front-end and detector constants, and the front-end and
-    detector runtime (runtime/frontend/)."""
-    out_dir = Path(out_dir)
-    options = CompileOptions(board=board, prefix=prefix, weights=weights, synapses=synapses)
-    project = write_project(model.quantized, options, out_dir)
-    context = audio_template_context(model, board, prefix, "always-listening keyword app")
-    rendered = {f"audio/{name}": render(f"audio/{name}.j2", context)
-                for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")}
-    hasher = hashlib.sha256(project.digest.encode())
-    write_hashed(out_dir, rendered, hasher)
-    frontend_dir, runtime_sources = copy_frontend_runtime(out_dir, hasher)
-    sources = (out_dir / "audio" / "main.c", out_dir / "audio" / "pcm_source_semihost.c",
-               *project.model_sources, *runtime_sources)
-    return AudioProject(directory=out_dir, project=project, sources=sources,
-                        include_dirs=(*project.include_dirs, frontend_dir, out_dir / "audio"),
-                        digest=hasher.hexdigest())
-
-
-def audio_template_context(model: KwsModel, board, prefix: str, what: str) -> dict:
-    """What the keyword-app templates (audio/ here, device/ in kws.device) render from:
-    front-end and detector constants, classes, the re-init thresholds; `what` goes into the
-    banner."""
+def audio_template_context(model: KwsModel, board, prefix: str, what: str = "always-listening keyword app") -> dict:
+    """What the keyword templates (kws/, audio/ here, device/ in kws.device) render from:
+    front-end and detector constants, classes, trace format, markers; `what` goes into the banner."""
     constants = design(model.frontend)
     scalars = [(name, value) for name, _, value in constants.c_fields() if not isinstance(value, tuple)]
     arrays = [(name, ctype, [list(value[i:i + 8]) for i in range(0, len(value), 8)])
               for name, ctype, value in constants.c_fields() if isinstance(value, tuple)]
+    check = hashlib.sha256(f"{prefix}|kws|{model.quantized.sha256}".encode()).digest()
     return {
         "banner": banner(model.quantized.source, model.quantized.sha256, board.name, what, "silifc compile --audio"),
         "prefix": prefix, "PREFIX": prefix.upper(), "board": board, "cflags": " ".join(compiler_flags(board)),
         "classes": list(model.classes), "keywords": model.keywords, "n_classes": len(model.classes),
-        "fe_scalars": scalars, "fe_arrays": arrays, "bands": constants.bands,
+        "fe_scalars": scalars, "fe_arrays": arrays, "bands": constants.bands, "counts_padded": -(-constants.bands // 4) * 4,
         "step_samples": constants.step_samples, "sample_rate": model.frontend.sample_rate,
         "step_ms": model.step_ms, "detector": model.params.c_fields(), "detector_config": model.detector,
-        "reinit_at": REINIT_AT, "reinit_limit": REINIT_LIMIT, "trace_magic": TRACE_MAGIC,
-        "markers": AUDIO_MARKERS,
+        "trace_magic": TRACE_MAGIC, "trace_version": TRACE_VERSION, "markers": AUDIO_MARKERS,
+        "step_markers": PER_STEP_PHASES, "kws_check": int.from_bytes(check[:4], "little") | 1,
     }
+
+
+def kws_library_files(model: KwsModel, board, prefix: str) -> dict[str, str]:
+    """The keyword pipeline as library code, by path in a project: kws/<prefix>_kws.{h,c} and
+    the front-end and detector runtime (runtime/frontend/)."""
+    context = audio_template_context(model, board, prefix, "keyword spotting library")
+    texts = {f"kws/{prefix}_kws.h": render("kws/kws.h.j2", context),
+             f"kws/{prefix}_kws.c": render("kws/kws.c.j2", context)}
+    root = files("silifc.runtime_c") / "frontend"
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith((".c", ".h")):
+            texts[f"runtime/frontend/{entry.name}"] = entry.read_text(encoding="utf-8")
+    return texts
+
+
+def library_sources(out_dir: Path, texts: dict[str, str]) -> list[Path]:
+    """The .c files of kws_library_files() as written under out_dir."""
+    return [out_dir / relative for relative in sorted(texts)
+            if relative.startswith(("kws/", "runtime/frontend/")) and relative.endswith(".c")]
+
+
+def kws_compile_options(model: KwsModel, board, prefix: str = "silifc", weights: str = "int8",
+                        synapses: str = "event") -> CompileOptions:
+    """The model's compile options in a keyword project: its class names, the kws/ library."""
+    return CompileOptions(board=board, prefix=prefix, weights=weights, synapses=synapses,
+                          class_names=tuple(model.classes), audio=True)
 
 
 def write_hashed(out_dir: Path, rendered: dict[str, str], hasher) -> None:
@@ -89,32 +105,37 @@ def write_hashed(out_dir: Path, rendered: dict[str, str], hasher) -> None:
         hasher.update(relative.encode() + b"\0" + rendered[relative].encode() + b"\0")
 
 
-def copy_frontend_runtime(out_dir: Path, hasher) -> tuple[Path, list[Path]]:
-    """Copies runtime_c/frontend into out_dir/runtime/frontend (hashing it); returns the
-    folder and its .c files."""
-    frontend_dir = out_dir / "runtime" / "frontend"
-    root = files("silifc.runtime_c") / "frontend"
-    texts = {entry.name: entry.read_text(encoding="utf-8")
-             for entry in root.iterdir() if entry.name.endswith((".c", ".h"))}
-    write_hashed(frontend_dir, texts, hasher)
-    return frontend_dir, [frontend_dir / name for name in sorted(texts) if name.endswith(".c")]
+def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str = "silifc",
+                        weights: str = "int8", synapses: str = "event") -> AudioProject:
+    """The model project (codegen.write_project) plus the keyword library (kws/), its runtime
+    (runtime/frontend/) and the emulator application (audio/)."""
+    out_dir = Path(out_dir)
+    project = write_project(model.quantized, kws_compile_options(model, board, prefix, weights, synapses), out_dir)
+    context = audio_template_context(model, board, prefix)
+    texts = kws_library_files(model, board, prefix)
+    texts.update({f"audio/{name}": render(f"audio/{name}.j2", context)
+                  for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")})
+    hasher = hashlib.sha256(project.digest.encode())
+    write_hashed(out_dir, texts, hasher)
+    sources = (out_dir / "audio" / "main.c", out_dir / "audio" / "pcm_source_semihost.c",
+               *project.model_sources, *library_sources(out_dir, texts))
+    return AudioProject(directory=out_dir, project=project, sources=sources,
+                        include_dirs=(*project.include_dirs, out_dir / "runtime" / "frontend", out_dir / "kws",
+                                      out_dir / "audio"),
+                        digest=hasher.hexdigest())
 
 
 def build_audio_firmware(model: KwsModel, board, weights: str = "int8", prefix: str = "silifc",
-                         work_dir: str | Path | None = None, progress=None, reinit: tuple[int, int] | None = None,
-                         synapses: str = "event"):
-    """Generate and build the streaming firmware (cached on the generated files' digest).
-    reinit: other (idle threshold, hard limit) for the network re-init (tests), as -D defines."""
+                         work_dir: str | Path | None = None, progress=None, synapses: str = "event"):
+    """Generate and build the streaming firmware (cached on the generated files' digest)."""
     if work_dir is None:
         key = hashlib.sha256(f"audio|{model.quantized.sha256}|{board.name}|{weights}|{prefix}|"
-                             f"{model.calibration}|{reinit}|{synapses}".encode())
+                             f"{model.calibration}|{synapses}".encode())
         work_dir = build_folder(f"audio-{key.hexdigest()[:16]}")
     audio = write_audio_project(model, board, work_dir, prefix, weights, synapses)
-    defines = {} if reinit is None else {"KWS_REINIT_AT": reinit[0], "KWS_REINIT_LIMIT": reinit[1]}
-    digest = hashlib.sha256(f"{audio.digest}|{sorted(defines.items())}".encode()).hexdigest()
-    image = cached_build(work_dir, "audio", digest, board, progress=progress,
+    image = cached_build(work_dir, "audio", audio.digest, board, progress=progress,
                          build=lambda out: build_firmware(audio.sources, audio.include_dirs, board, out,
-                                                          defines=defines, name="audio"))
+                                                          defines={PROFILE_DEFINE: None}, name="audio"))
     return audio, image
 
 
@@ -142,11 +163,10 @@ class FirmwareStream:
 def decode_trace(data: bytes, bands: int, classes: tuple[str, ...], step_samples: int,
                   sample_rate: int) -> StreamTrace:
     magic, version, n_bands, n_classes = struct.unpack_from("<4I", data)
-    if magic != TRACE_MAGIC or version != 1 or n_bands != bands or n_classes != len(classes):
+    if magic != TRACE_MAGIC or version != TRACE_VERSION or n_bands != bands or n_classes != len(classes):
         raise KwsError(f"unexpected trace header {(hex(magic), version, n_bands, n_classes)}")
     padded = (bands + 3) // 4 * 4
-    record = np.dtype([("counts", np.uint8, padded), ("totals", "<i4", n_classes), ("detected", "<i4"),
-                       ("restart", "<i4")])
+    record = np.dtype([("counts", np.uint8, padded), ("probabilities", "<i4", n_classes), ("detected", "<i4")])
     body = data[16:]
     if len(body) % record.itemsize:
         raise KwsError(f"truncated trace: {len(body)} bytes is not a whole number of {record.itemsize}-byte steps")
@@ -154,20 +174,28 @@ def decode_trace(data: bytes, bands: int, classes: tuple[str, ...], step_samples
     detected = rows["detected"].astype(np.int64)
     detections = tuple(Detection(int(k), classes[int(k)], int(t), time_ms(int(t), step_samples, sample_rate))
                        for t, k in enumerate(detected) if k != NONE)
-    return StreamTrace(counts=rows["counts"][:, :bands].astype(np.int64), totals=rows["totals"].astype(np.int64),
-                       detected=detected, restarts=rows["restart"].astype(np.int64), detections=detections,
-                       step_samples=step_samples, sample_rate=sample_rate)
+    return StreamTrace(counts=rows["counts"][:, :bands].astype(np.int64),
+                       probabilities=rows["probabilities"].astype(np.int64), detected=detected,
+                       detections=detections, step_samples=step_samples, sample_rate=sample_rate)
 
 
 def run_audio_firmware(audio: AudioProject, image, model: KwsModel, wav: str | Path,
-                       insn_limit: int | None = None, timeout: float = 1800) -> FirmwareStream:
-    """Run the streaming firmware in QEMU on a WAV file; returns its trace and costs."""
+                       insn_limit: int | None = None, timeout: float = 1800, progress=None) -> FirmwareStream:
+    """Run the streaming firmware in QEMU on a WAV file; returns its trace and costs.
+    progress: called with (steps done, steps) while QEMU runs (from the trace file)."""
     wav = Path(wav).resolve()
     with tempfile.TemporaryDirectory(prefix="silifc-audio-") as tmp:
         trace_path = Path(tmp) / "trace.bin"
-        run = run_firmware(image, image.board, args=[str(wav), str(trace_path)], insn_limit=insn_limit,
-                           timeout=timeout, markers=AUDIO_MARKERS, check=True,
-                           cycle_model=cycle_model_for(image.board))
+        watch = contextlib.nullcontext()
+        if progress is not None:
+            record = (model.frontend.bands + 3) // 4 * 4 + 4 * len(model.classes) + 4
+            total = max(0, (wav.stat().st_size - 44) // 2) // model.frontend.step_samples   # about: 16-bit mono
+            watch = FileWatch(trace_path, lambda data: max(0, len(data) - 16) // record,
+                              lambda done: progress(done, max(total, done)))
+        with watch:
+            run = run_firmware(image, image.board, args=[str(wav), str(trace_path)], insn_limit=insn_limit,
+                               timeout=timeout, markers=AUDIO_MARKERS, check=True,
+                               cycle_model=cycle_model_for(image.board))
         if run.exit_status != 0:
             raise KwsError(f"the streaming firmware stopped with status {run.exit_status} "
                            f"({EXIT_MESSAGES.get(run.exit_status, 'unknown')}):\n{run.stdout.strip()}")

@@ -17,13 +17,14 @@ from ..pipeline import Artifacts, Options, run_pipeline
 from ..passes.quantize import DEFAULT_HEADROOM
 from .audio.frontend import FrontEnd, FrontEndConfig
 from .detector import DetectorConfig, DetectorParams
-from .stream import REINIT_AT, REINIT_LIMIT, StreamTrace, run_stream
+from .stream import StreamTrace, run_stream
 
 KWS_CLASSES = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go", "unknown", "silence")
 KWS_KEYWORDS = 10
 BUNDLED_DIR = "kws"
 BUNDLED_MODEL = "kws_silif.pt"
 _CLASS_NAME = re.compile(r"[A-Za-z0-9_-]{1,31}\Z")
+RANDOM_CALIBRATION = "seeded random events"   # KwsModel.calibration without a calibration file
 
 
 class KwsError(SilifcError):
@@ -61,10 +62,10 @@ class KwsModel:
     def counts(self, pcm) -> np.ndarray:
         return FrontEnd(self.frontend).process(pcm)
 
-    def listen(self, pcm, reinit: tuple[int, int] = (REINIT_AT, REINIT_LIMIT)) -> StreamTrace:
+    def listen(self, pcm) -> StreamTrace:
         """PCM (int16 [n], 16 kHz) -> the integer reference of the streaming firmware."""
         return run_stream(self.quantized, self.counts(pcm), self.params, self.classes,
-                          self.frontend.step_samples, self.frontend.sample_rate, reinit)
+                          self.frontend.step_samples, self.frontend.sample_rate)
 
 
 def kws_settings(meta: dict, n_inputs: int, n_classes: int) -> dict:
@@ -108,4 +109,4 @@ def load_kws_model(path: str | Path | None = None, weights: str = "int8", headro
     quantized = run_pipeline(Artifacts(source=path, network=network), options, until="quantize").quantized
     return KwsModel(path=path, quantized=quantized, classes=settings["classes"], keywords=settings["keywords"],
                     frontend=settings["frontend"], detector=detector or settings["detector"],
-                    calibration=str(calibration) if calibration is not None else "seeded random events")
+                    calibration=str(calibration) if calibration is not None else RANDOM_CALIBRATION)

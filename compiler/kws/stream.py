@@ -7,15 +7,10 @@ Pipeline, per 4 ms step (64 samples at 16 kHz), identical on the host and the de
     PCM -> front end (silifc.kws.audio.frontend) -> counts -> events -> network step
         -> p = this step's softmax (Q16) -> detector -> "detected <word> at <t> ms"
 
-1. The network runs without resets; its public API gives the decision totals (the sum of
-   the softmax since `<prefix>_init`), so the app takes p as the difference of the totals
-   of consecutive steps: exact while no total saturates.
-2. The totals saturate at 2^31 - 1 after 32,768 steps (131 s) at the earliest. So once the
-   largest total reaches REINIT_AT (2^30, >= 65 s), the app re-initialises the network at
-   the first idle step (no keyword active in the detector), and at the latest when a total
-   could saturate in the next step. A re-init costs nothing measurable on silence: the
-   network was trained from the zero state on noise-led clips. The front end and the
-   detector are never reset.
+1. The network, the front end and the detector run without resets, for ever.
+2. p is the readout's softmax of this step, which `<prefix>_step()` hands back in its output
+   (`<prefix>_output.probabilities`): exact however long the stream, unlike the decision
+   totals (which saturate after >= 131 s), so the app never re-initialises the network.
 3. The detector keeps a leaky sum of p per class and reports a keyword that leads and
    crosses a threshold, with a refractory period and re-arming (see `Detector`).
 
@@ -31,10 +26,7 @@ import numpy as np
 from ..reference import fixedpoint as fx
 from ..reference import int_ref
 from .audio.wav import SAMPLE_RATE
-from .detector import NONE, PROB_ONE, Detector, DetectorParams
-
-REINIT_AT = 1 << 30                      # totals above this: re-init the network when idle
-REINIT_LIMIT = fx.INT32_MAX - PROB_ONE   # above this the next step could saturate: re-init now
+from .detector import NONE, Detector, DetectorParams
 
 
 @dataclass(frozen=True)
@@ -53,9 +45,8 @@ class StreamTrace:
     """Everything the always-listening pipeline computed, step by step (host or firmware)."""
 
     counts: np.ndarray           # [T, bands] front-end output
-    totals: np.ndarray           # [T, classes] the model's totals after each step (since its last init)
+    probabilities: np.ndarray    # [T, classes] each step's softmax (Q16), `<prefix>_output.probabilities`
     detected: np.ndarray         # [T] detected keyword or NONE
-    restarts: np.ndarray         # [T] 1 where the network was re-initialised after the step
     detections: tuple[Detection, ...]
     step_samples: int
     sample_rate: int
@@ -64,28 +55,19 @@ class StreamTrace:
     def steps(self) -> int:
         return int(self.counts.shape[0])
 
-    @property
-    def probabilities(self) -> np.ndarray:
-        """[T, classes] this step's softmax (Q16): the totals' differences, restarting at re-inits."""
-        previous = np.zeros_like(self.totals)
-        previous[1:] = self.totals[:-1]
-        previous[1:][self.restarts[:-1].astype(bool)] = 0
-        return self.totals - previous
-
     def lines(self) -> list[str]:
         """What the firmware prints: one line per detection, then the summary."""
         duration = time_ms(self.steps - 1, self.step_samples, self.sample_rate) if self.steps else 0
         return [d.line() for d in self.detections] + [
-            f"end of stream: {self.steps} steps ({duration} ms), {len(self.detections)} detections, "
-            f"{int(self.restarts.sum())} network restarts"]
+            f"end of stream: {self.steps} steps ({duration} ms), {len(self.detections)} detections"]
 
     def equal(self, other: "StreamTrace") -> bool:
         return (self.counts.shape == other.counts.shape and np.array_equal(self.counts, other.counts)
-                and np.array_equal(self.totals, other.totals) and np.array_equal(self.detected, other.detected)
-                and np.array_equal(self.restarts, other.restarts))
+                and np.array_equal(self.probabilities, other.probabilities)
+                and np.array_equal(self.detected, other.detected))
 
     def first_difference(self, other: "StreamTrace") -> str | None:
-        for name in ("counts", "totals", "detected", "restarts"):
+        for name in ("counts", "probabilities", "detected"):
             a, b = getattr(self, name), getattr(other, name)
             if a.shape != b.shape:
                 return f"{name}: shapes {list(a.shape)} and {list(b.shape)}"
@@ -156,40 +138,23 @@ CHUNK_STEPS = 2048
 
 
 def run_stream(quantized, counts, params: DetectorParams, classes, step_samples: int = 64,
-               sample_rate: int = SAMPLE_RATE, reinit: tuple[int, int] = (REINIT_AT, REINIT_LIMIT)) -> StreamTrace:
-    """The always-listening pipeline after the front end: network without resets (except the
-    re-inits of the module docstring at `reinit` = (idle threshold, hard limit) of the largest
-    total), totals, differences, detector."""
-    reinit_at, reinit_limit = reinit
+               sample_rate: int = SAMPLE_RATE) -> StreamTrace:
+    """The always-listening pipeline after the front end: network (never reset), this step's
+    softmax, detector."""
     counts = np.asarray(counts)
     steps = counts.shape[0]
-    totals = np.zeros((steps, params.classes), np.int64)
+    probabilities = np.zeros((steps, params.classes), np.int64)
     detected = np.full(steps, NONE, np.int64)
-    restarts = np.zeros(steps, np.int64)
     network = StreamingNetwork(quantized)
     detector = Detector(params)
     detections = []
-    total = np.zeros(params.classes, np.int64)
-    # No restart can come before the largest total reaches reinit_at (>= reinit_at / 2^16 steps),
-    # so chunks of that length are never computed in vain.
-    chunk_steps = min(CHUNK_STEPS, max(64, reinit_at >> fx.OUTPUT_FRAC_BITS))
-    t = 0
-    while t < steps:
-        chunk = network.probabilities(counts[t:t + chunk_steps])
-        for p in chunk:
-            previous = total
-            total = np.minimum(total + p, fx.INT32_MAX)     # slf_accumulate_decision_q16
-            totals[t] = total
-            found = detector.step(total - previous)
+    for start in range(0, steps, CHUNK_STEPS):
+        chunk = network.probabilities(counts[start:start + CHUNK_STEPS])
+        probabilities[start:start + len(chunk)] = chunk
+        for t, p in enumerate(chunk, start):
+            found = detector.step(p)
             detected[t] = found
             if found != NONE:
                 detections.append(Detection(found, classes[found], t, time_ms(t, step_samples, sample_rate)))
-            peak = int(total.max())
-            t += 1
-            if peak >= reinit_at and (detector.idle or peak > reinit_limit):
-                restarts[t - 1] = 1
-                network.reset()                          # the rest of the chunk is recomputed
-                total = np.zeros(params.classes, np.int64)
-                break
-    return StreamTrace(counts=counts.astype(np.int64), totals=totals, detected=detected, restarts=restarts,
+    return StreamTrace(counts=counts.astype(np.int64), probabilities=probabilities, detected=detected,
                        detections=tuple(detections), step_samples=step_samples, sample_rate=sample_rate)

@@ -9,6 +9,7 @@ silifc.target.profile turns a run into the per-layer profile.
 """
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +20,10 @@ from ..codegen.emit import Project
 from .cache import cached_build
 from .qemu import EmulatorError, cycle_model_for, run_firmware
 from .toolchain import FirmwareImage, build_firmware
-from .harness import decode_output, encode_events
+from .harness import complete_samples, decode_output, encode_events
 from ..io.inputs import check_event_limit
 from ..ir import QuantNetwork, spiking_layers
+from ..progress import FileWatch
 from ..reference.results import RunResult
 
 # Exit statuses of the test harness (templates/app/main.c.j2); 13 prints the slf_status.
@@ -82,8 +84,9 @@ def build_project(project: Project, progress=None) -> FirmwareImage:
 
 def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, counts: np.ndarray,
               record_spikes: bool = False, insn_limit: int = 20_000_000_000, timeout: float = 1800,
-              trace: bool = True) -> FirmwareRunReport:
-    """trace: also count every step's phases (FirmwareRunReport.step_phase_instructions)."""
+              trace: bool = True, progress=None) -> FirmwareRunReport:
+    """trace: also count every step's phases (FirmwareRunReport.step_phase_instructions).
+    progress: called with (samples done, samples) while QEMU runs (from the result file)."""
     counts = np.asarray(counts)
     check_event_limit(counts, quantized.layers[0].synapses.max_input_count)
     widths = tuple(layer.synapses.n_out for layer in spiking_layers(quantized))
@@ -91,8 +94,12 @@ def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, c
         tmp = Path(tmp)
         (tmp / "in.slfi").write_bytes(encode_events(counts))
         args = [str(tmp / "in.slfi"), str(tmp / "out.slfo")] + (["spikes"] if record_spikes else [])
-        run = run_firmware(image, image.board, args=args, insn_limit=insn_limit, timeout=timeout,
-                           markers=project.phases, trace=trace, cycle_model=cycle_model_for(image.board))
+        samples = counts.shape[0]
+        watch = FileWatch(tmp / "out.slfo", lambda data: complete_samples(data, counts.shape[1], len(widths)),
+                          lambda done: progress(done, samples)) if progress else contextlib.nullcontext()
+        with watch:
+            run = run_firmware(image, image.board, args=args, insn_limit=insn_limit, timeout=timeout,
+                               markers=project.phases, trace=trace, cycle_model=cycle_model_for(image.board))
         if run.exit_status != 0:
             raise EmulatorError(f"the firmware stopped with status {run.exit_status} "
                                 f"({HARNESS_EXIT_MESSAGES.get(run.exit_status, 'unknown')}):\n{run.stdout.strip()}")

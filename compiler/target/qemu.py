@@ -75,7 +75,7 @@ _PLUGIN_CFLAGS = ("-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-fv
 
 
 def _plugin_texts() -> dict[str, bytes]:
-    tools = files("silifc.runtime_c") / "tools"
+    tools = files("silifc.tools") / "insncount"
     return {name: (tools / name).read_bytes() for name in _PLUGIN_SOURCES}
 
 

@@ -21,12 +21,23 @@
 #define N_OUT 512
 #define N_CLASSES 35
 #define DEPTH 16
+#define LONG_DEPTH 256 /* byte delays up to 255 steps, on a layer of LONG_OUT outputs */
+#define LONG_OUT 64
 
 static int8_t w8[N_IN * N_OUT];
-static int16_t w16[N_IN * N_OUT];
+/* The int16 weights, and once the synapse benchmarks are done the LIF-family records and cells
+ * (their benchmarks run last), which would not fit a 256 KB board's RAM beside them. */
+static union {
+    int16_t w16[N_IN * N_OUT];
+    struct {
+        slf_lif_neuron neuron[N_OUT];
+        slf_lif_cell cell[N_OUT];
+    } lif;
+} shared;
 static uint8_t nibbles[N_IN * N_OUT / 2];
+static uint8_t delays8[N_IN * N_OUT];
 static uint8_t axonal[N_IN];
-static int32_t slots[DEPTH * N_OUT];
+static int32_t slots[LONG_DEPTH * LONG_OUT > DEPTH * N_OUT ? LONG_DEPTH * LONG_OUT : DEPTH * N_OUT];
 static uint32_t lane_words[SLF_LANES16_SCRATCH_WORDS(N_OUT)];
 static uint16_t spike_index[N_OUT];
 static uint16_t out_index[N_OUT];
@@ -36,8 +47,6 @@ static slf_csilif_neuron csilif[N_OUT];
 static slf_readout_neuron readout[N_CLASSES];
 static slf_silif_cell silif_cells[N_OUT];
 static slf_csilif_cell csilif_cells[N_OUT];
-static slf_lif_neuron lif[N_OUT];
-static slf_lif_cell lif_cells[N_OUT];
 static uint8_t spiked[N_OUT];
 static int32_t readout_u[N_CLASSES];
 static int32_t totals[N_CLASSES];
@@ -113,7 +122,7 @@ static void setup(void)
     uint32_t i;
     for (i = 0; i < N_IN * N_OUT; i++) {
         w8[i] = (int8_t)uniform(-127, 127);
-        w16[i] = (int16_t)uniform(-32767, 32767);
+        shared.w16[i] = (int16_t)uniform(-32767, 32767);
     }
     for (i = 0; i < N_IN * N_OUT / 2; i++) {
         nibbles[i] = (uint8_t)(next() & 0xFFu);
@@ -142,16 +151,6 @@ static void setup(void)
         silif_cells[i].w = uniform(-(1 << 22), 1 << 22);
         csilif_cells[i].zr = uniform(-(1 << 20), 1 << 20);
         csilif_cells[i].zi = uniform(-(1 << 20), 1 << 20);
-        lif[i].mult = mult;
-        lif[i].bias = bias;
-        lif[i].k_beta = uniform(1 << 30, SLF_Q31_LIMIT);
-        lif[i].k_alpha = uniform(1 << 30, SLF_Q31_LIMIT);
-        lif[i].leak = uniform(-(1 << 10), 1 << 10);
-        lif[i].threshold = 1 << 21;
-        lif[i].reset_to = 0;
-        lif[i].reset_sub = 1 << 21;
-        lif_cells[i].v = uniform(-(1 << 22), 1 << 22);
-        lif_cells[i].j = uniform(-(1 << 22), 1 << 22);
         spiked[i] = (uint8_t)((next() & 7u) == 0u);
     }
     for (i = 0; i < N_CLASSES; i++) {
@@ -164,6 +163,28 @@ static void setup(void)
     }
     for (i = 0; i < N_IN; i++) {
         spike_index[i] = (uint16_t)i; /* distinct inputs */
+    }
+    for (i = 0; i < N_IN * N_OUT; i++) {
+        delays8[i] = (uint8_t)uniform(0, DEPTH - 1);
+    }
+}
+
+/* The LIF-family records and cells, in the int16 weights' storage (after the synapse benchmarks). */
+static void setup_lif(void)
+{
+    uint32_t i;
+    for (i = 0; i < N_OUT; i++) {
+        slf_lif_neuron *p = &shared.lif.neuron[i];
+        p->mult = uniform(1, 1 << 14);
+        p->bias = uniform(-(1 << 22), 1 << 22);
+        p->k_beta = uniform(1 << 30, SLF_Q31_LIMIT);
+        p->k_alpha = uniform(1 << 30, SLF_Q31_LIMIT);
+        p->leak = uniform(-(1 << 10), 1 << 10);
+        p->threshold = 1 << 21;
+        p->reset_to = 0;
+        p->reset_sub = 1 << 21;
+        shared.lif.cell[i].v = uniform(-(1 << 22), 1 << 22);
+        shared.lif.cell[i].j = uniform(-(1 << 22), 1 << 22);
     }
 }
 
@@ -180,9 +201,10 @@ static void fill_slot(slf_delay_ring_s32 *ring)
 static void bench_accumulate(void)
 {
     slf_weights_s8 weights8 = {w8, N_IN, N_OUT};
-    slf_weights_s16 weights16 = {w16, N_IN, N_OUT};
+    slf_weights_s16 weights16 = {shared.w16, N_IN, N_OUT};
     slf_axonal_delays axonal_delays = {axonal, N_IN};
     slf_synaptic_delays synaptic_delays = {nibbles, N_IN, N_OUT};
+    slf_synaptic_delays_u8 byte_delays = {delays8, N_IN, N_OUT};
     slf_spike_list spikes32 = {spike_index, 32, N_OUT};
     slf_spike_list spikes1 = {spike_index, 1, N_OUT};
     slf_spike_list spikes8 = {spike_index, 8, N_OUT};
@@ -234,6 +256,23 @@ static void bench_accumulate(void)
     expect_ok(slf_accumulate_spikes_s8_delayed(&weights8, &synaptic_delays, &spikes32, &ring));
     begin("accumulate_spikes_s16_delayed (32 spikes, D=16)", 32u * N_OUT);
     expect_ok(slf_accumulate_spikes_s16_delayed(&weights16, &synaptic_delays, &spikes32, &ring));
+    begin("accumulate_spikes_s8_delayed_u8 (32 spikes, D=16)", 32u * N_OUT);
+    expect_ok(slf_accumulate_spikes_s8_delayed_u8(&weights8, &byte_delays, &spikes32, &ring));
+    begin("accumulate_spikes_s16_delayed_u8 (32 spikes, D=16)", 32u * N_OUT);
+    expect_ok(slf_accumulate_spikes_s16_delayed_u8(&weights16, &byte_delays, &spikes32, &ring));
+    begin("accumulate_events_s8_delayed_u8 (32 events, count 3, D=16)", 32u * N_OUT);
+    expect_ok(slf_accumulate_events_s8_delayed_u8(&weights8, &byte_delays, events, 32, &ring));
+
+    /* delays up to 255 steps: 256 slots of a 64-wide layer */
+    for (i = 0; i < N_IN * LONG_OUT; i++) {
+        delays8[i] = (uint8_t)uniform(0, LONG_DEPTH - 1);
+    }
+    weights8.n_out = LONG_OUT;
+    byte_delays.n_out = LONG_OUT;
+    expect_ok(slf_delay_ring_init_s32(&ring, slots, LONG_DEPTH, LONG_OUT));
+    ring.head = 200; /* the table wraps */
+    begin("accumulate_spikes_s8_delayed_u8 (32 spikes, 64 outputs, D=256)", 32u * LONG_OUT);
+    expect_ok(slf_accumulate_spikes_s8_delayed_u8(&weights8, &byte_delays, &spikes32, &ring));
 }
 
 static void bench_neurons(void)
@@ -242,8 +281,8 @@ static void bench_neurons(void)
     slf_silif_state silif_state = {silif_cells, spiked};
     slf_csilif_layer csilif_layer = {csilif, N_OUT, 1 << 20};
     slf_csilif_state csilif_state = {csilif_cells, spiked};
-    slf_lif_layer lif_layer = {lif, N_OUT, SLF_LIF_SPIKING, 0};
-    slf_lif_state lif_state = {lif_cells, spiked};
+    slf_lif_layer lif_layer = {shared.lif.neuron, N_OUT, SLF_LIF_SPIKING, 0};
+    slf_lif_state lif_state = {shared.lif.cell, spiked};
     slf_readout_layer readout_layer = {readout, N_CLASSES, 1549082005, 40};
     slf_spike_list out = {out_index, 0, N_OUT};
     slf_delay_ring_s32 ring;
@@ -255,13 +294,6 @@ static void bench_neurons(void)
     fill_slot(&ring);
     begin("csilif_update_q31 (512 neurons)", N_OUT);
     expect_ok(slf_csilif_update_q31(&csilif_layer, &csilif_state, &ring, &out));
-    fill_slot(&ring);
-    begin("lif_update_q31 (512 neurons, LIF, subtract)", N_OUT);
-    expect_ok(slf_lif_update_q31(&lif_layer, &lif_state, &ring, &out, 0));
-    fill_slot(&ring);
-    lif_layer.flags = SLF_LIF_SPIKING | SLF_LIF_CURRENT | SLF_LIF_RESET_VALUE;
-    begin("lif_update_q31 (512 neurons, CubaLIF, value)", N_OUT);
-    expect_ok(slf_lif_update_q31(&lif_layer, &lif_state, &ring, &out, 0));
 
     expect_ok(slf_delay_ring_init_s32(&ring, slots, 1, N_CLASSES));
     fill_slot(&ring);
@@ -269,6 +301,16 @@ static void bench_neurons(void)
     expect_ok(slf_readout_update_q31(&readout_layer, readout_u, &ring));
     begin("accumulate_decision_q16 (35 classes)", N_CLASSES);
     expect_ok(slf_accumulate_decision_q16(&readout_layer, readout_u, totals));
+
+    setup_lif();
+    expect_ok(slf_delay_ring_init_s32(&ring, slots, 1, N_OUT));
+    fill_slot(&ring);
+    begin("lif_update_q31 (512 neurons, LIF, subtract)", N_OUT);
+    expect_ok(slf_lif_update_q31(&lif_layer, &lif_state, &ring, &out, 0));
+    fill_slot(&ring);
+    lif_layer.flags = SLF_LIF_SPIKING | SLF_LIF_CURRENT | SLF_LIF_RESET_VALUE;
+    begin("lif_update_q31 (512 neurons, CubaLIF, value)", N_OUT);
+    expect_ok(slf_lif_update_q31(&lif_layer, &lif_state, &ring, &out, 0));
 }
 
 int main(void)

@@ -5,7 +5,7 @@
  * exact under the quantizer's bound; docs/fixed-point.md, "LIF-family neurons"). A
  * recurrent population's own previous spikes are accumulated into the same ring slot
  * before the update (slf_accumulate_spikes_* with the recurrent weights).
- * Portable C in src/slf_lif_update_q31.c, the DSP version in src/slf_lif_update_q31_dsp.c;
+ * Portable C in src/portable/slf_lif_update_q31.c, the DSP version in src/dsp/slf_lif_update_q31.c;
  * both are exactly compiler/reference/int_ref.lif_update, with r32/dmac as in slf_neurons.h:
  *     j   = dmac(I, r32(j, k_alpha))            if SLF_LIF_CURRENT, else j = I
  *     v_r = reset_to                            if SLF_LIF_RESET_VALUE and s, else v

@@ -2,7 +2,7 @@
  * and include/slf_lif.h.
  * The update kernels do not repeat these checks per step; they stay free of undefined
  * behaviour for any constants, but only constants that pass here give the reference's results. */
-#include "slf_internal.h"
+#include "internal/slf_base.h"
 
 static int slf_q31_ok(int32_t k)
 {
