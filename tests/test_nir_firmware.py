@@ -180,3 +180,100 @@ def test_firmware_with_delays_lanes_and_recurrence(tmp_path):
     for got, want in zip(firmware.spikes, reference.spikes):
         assert 0.02 < want.mean() < 0.9 and np.array_equal(got, want)
     assert_plan_equals_linked_symbols(done.project, done.image)
+
+
+NIR_API_DRIVER = r'''
+#include <stdio.h>
+#include "m_model.h"
+#include "data.h"
+
+int main(void)
+{
+    static m_ctx ctx;
+    m_output out;
+    int32_t totals[M_N_CLASSES];
+    uint16_t decision = 0;
+    const slf_spike_list *spikes = 0;
+    if (m_init(&ctx) != SLF_OK) {
+        return 1;
+    }
+    for (uint32_t t = 0; t < STEPS; t++) {
+        slf_status status = m_step(&ctx, events_0 + start_0[t], (uint16_t)(start_0[t + 1] - start_0[t]), &out);
+        slf_status last = m_spikes(&ctx, M_N_SPIKING_LAYERS - 1, &spikes);
+        printf("s %d %d %u %u", (int)status, (int)last, (unsigned)out.decision, (unsigned)spikes->count);
+        for (uint16_t k = 0; k < M_N_CLASSES; k++) {
+            printf(" %ld", (long)out.readout[k]);
+        }
+        printf("\n");
+    }
+    printf("r %d %d", (int)m_result(&ctx, totals, &decision), (int)m_spikes(&ctx, M_N_SPIKING_LAYERS, &spikes));
+    printf(" %u", (unsigned)decision);
+    for (uint16_t k = 0; k < M_N_CLASSES; k++) {
+        printf(" %ld", (long)totals[k]);
+    }
+    printf("\n");
+    return 0;
+}
+'''
+
+
+@pytest.mark.host
+@pytest.mark.parametrize("last", ["lif", "li"])
+def test_the_context_api_of_a_nir_model(last, tmp_path):
+    """A recurrent LIF layer and a spiking (LIF) or non-spiking (LI) last layer through the
+    generated context API on the host (ASan/UBSan): step() with an output gives the running
+    decision of the integer reference after every step and the last layer's membrane (for LI:
+    what the step adds to the Q16 totals); result() gives its totals; spikes() numbers the
+    spiking layers."""
+    import shutil
+    import subprocess
+
+    import nir
+    from silifc.codegen.emit import CompileOptions, write_project
+    from silifc.codegen.runtime import runtime_sources
+    from silifc.reference.int_ref import output_q16
+    from test_api_c import STEPS, _data_header
+
+    if shutil.which("gcc") is None:
+        pytest.skip("no host C compiler")
+    rng = np.random.default_rng(7)
+    dt = 1e-3
+    neuron = {"lif": lambda n: nir.LIF(tau=np.full(n, 0.004), r=np.ones(n), v_leak=np.zeros(n),
+                                       v_threshold=np.full(n, 0.2), v_reset=np.zeros(n)),
+              "li": lambda n: nir.LI(tau=np.full(n, 0.004), r=np.ones(n), v_leak=np.zeros(n))}
+    nodes = {"in": nir.Input(input_type=np.array([8])), "fc1": nir.Linear(weight=rng.normal(0, 1.5, (12, 8))),
+             "lif1": neuron["lif"](12), "rec": nir.Linear(weight=rng.normal(0, 0.6, (12, 12))),
+             "fc2": nir.Linear(weight=rng.normal(0, 1.2, (4, 12))), "last": neuron[last](4),
+             "out": nir.Output(output_type=np.array([4]))}
+    edges = [("in", "fc1"), ("fc1", "lif1"), ("lif1", "rec"), ("rec", "lif1"), ("lif1", "fc2"), ("fc2", "last"),
+             ("last", "out")]
+    path = tmp_path / "g.nir"
+    nir.write(path, nir.NIRGraph(nodes=nodes, edges=edges, type_check=False))
+    counts = producers.fixed_input(samples=1, steps=STEPS, n_in=8, rate=0.3)
+    quantized = run_pipeline(path, Options(config_overrides={"nir_dialect": "nir", "nir_dt": dt}),
+                             until="quantize").quantized
+    project = write_project(quantized, CompileOptions(board=load_board("nrf52840"), prefix="m"), tmp_path / "m")
+    d = project.directory
+    (tmp_path / "data.h").write_text(_data_header([counts[0]]))
+    (tmp_path / "driver.c").write_text(NIR_API_DRIVER)
+    exe = tmp_path / "driver"
+    subprocess.run(["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined",
+                    "-fno-sanitize-recover=all", f"-I{tmp_path}", f"-I{d / 'model'}", f"-I{d / 'runtime' / 'include'}",
+                    str(tmp_path / "driver.c"), str(d / "model" / "m_model.c"),
+                    *map(str, runtime_sources(dsp=False, root=d / "runtime")), "-o", str(exe)],
+                   check=True, capture_output=True, text=True)
+    rows = [line.split() for line in subprocess.run([str(exe)], check=True, capture_output=True,
+                                                    text=True).stdout.splitlines()]
+    steps = np.array([[int(v) for v in row[1:]] for row in rows if row[0] == "s"])
+    result = [int(v) for v in rows[-1][1:]]
+    assert len(steps) == STEPS and (steps[:, :2] == 0).all()
+    prefixes = [run_int(quantized, counts[:, :t + 1]) for t in range(STEPS)]
+    assert steps[:, 2].tolist() == [int(r.decisions[0]) for r in prefixes]          # the running decision
+    totals = np.array([r.outputs[0] for r in prefixes])
+    assert result == [0, -3, int(prefixes[-1].decisions[0]), *totals[-1].tolist()]    # SLF_ERR_INDEX past the last
+    added = np.diff(np.vstack([np.zeros((1, 4), np.int64), totals]), axis=0)
+    if last == "li":                            # the membrane the step added to the totals, in Q16
+        assert np.array_equal(output_q16(steps[:, 4:], quantized.readout.frac_bits), added)
+        assert 0 < np.abs(added).max() < 2**31 - 1
+    else:                                       # the last layer's spikes this step: its totals' increment
+        assert steps[:, 3].tolist() == added.sum(axis=1).tolist() and added.sum() > 0
