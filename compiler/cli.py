@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -184,10 +185,11 @@ def cmd_train(args) -> int:
     val = None
     if args.val:
         v = load_dataset(args.val, n_classes=spec.n_classes, **{**data_options, "channels": args.channels})
-        val = (v.counts, v.labels)
+        val = (v.counts, v.labels, v.mask)
     chosen = dict(epochs=args.epochs, finetune_epochs=args.finetune_epochs, qat_epochs=args.qat_epochs,
                   qat_bits=WEIGHT_BITS[args.qat_weights], batch_size=args.batch_size, lr=args.lr,
-                  delay_lr=args.delay_lr, dropout=args.dropout, val_split=args.val_split, seed=args.seed)
+                  delay_lr=args.delay_lr, dropout=args.dropout, val_split=args.val_split, seed=args.seed,
+                  shards=args.shards)
     options = TrainOptions(**{k: v for k, v in chosen.items() if v is not None}, out=args.out,
                            progress=not args.quiet)
     if not args.quiet:
@@ -199,11 +201,11 @@ def cmd_train(args) -> int:
                  f"{[i for i, d in enumerate(spec.layer_max_delays) if d]}" if spec.max_delay else ""),
               file=sys.stderr)
     result = train(data.counts, data.labels, spec, options, val=val, init_state=init_state,
-                   meta={"data": data.source})
+                   meta={"data": data.source}, mask=data.mask)
     summary = result.summary()
     if args.test:
         test = load_dataset(args.test, n_classes=spec.n_classes, **data_options)
-        summary["test_accuracy"] = accuracy(result.model, test.counts, test.labels)
+        summary["test_accuracy"] = accuracy(result.model, test.counts, test.labels, mask=test.mask)
         summary["test"] = test.source
     if not args.history:
         summary.pop("history")
@@ -214,6 +216,8 @@ def cmd_train(args) -> int:
              f"wrote  {result.out} (silifc native model; use it with check, infer and every other command)"]
     if "test_accuracy" in summary:
         lines.append(f"test   {100 * summary['test_accuracy']:.2f} % (float32 module) on {summary['test']}")
+    if os.environ.get("RANK", "0") != "0":          # under torchrun: rank 0 reports
+        return 0
     _emit(args, summary, "\n".join(lines))
     return 0
 
@@ -261,6 +265,8 @@ def _add_train_parser(sub) -> None:
     train.add_argument("--time-step-ms", type=float, help="duration of one step (default from the binning)")
     train.add_argument("--channels", type=int, help="raw channel count (default: from the data)")
     train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    train.add_argument("--shards", type=int, help="cut each batch into N parts (batch norm per part, gradients "
+                       "averaged): what N torchrun processes compute; set automatically under torchrun")
     train.add_argument("--history", action="store_true", help="include the per-epoch history in --json")
     train.add_argument("--quiet", action="store_true", help="no progress output")
     train.add_argument("--json", action="store_true", help="machine-readable summary on stdout")

@@ -32,6 +32,7 @@ class Dataset:
     labels: np.ndarray            # [N] int64
     io: ModelConfig
     source: str
+    mask: np.ndarray | None = None  # [N, T] 0/1: steps where the loss is taken (stream training), or None
 
     @property
     def n_inputs(self) -> int:
@@ -50,14 +51,17 @@ def _read_npz(path: Path):
                 counts = data["inputs"]
             else:
                 others = [k for k in keys if k != "labels"]
+                others = [k for k in others if k not in ("mask", "classes", "texts", "voices", "words", "noise",
+                                                          "frontend_config", "frontend_digest")]
                 if len(others) != 1:
                     raise InputDataError(f"{path}: .npz has keys {keys}; put the spike counts under 'inputs' "
                                          "and the class indices under 'labels'")
                 counts = data[others[0]]
             labels = data["labels"] if "labels" in data else None
+            mask = data["mask"] if "mask" in data else None
     except (ValueError, OSError) as exc:
         raise InputDataError(f"{path}: cannot read ({exc})") from None
-    return counts, labels
+    return counts, labels, mask
 
 
 def _read_hdf5(path: Path, nb_steps: int, max_time_s: float, channels: int | None, spatial_bin: int):
@@ -103,7 +107,7 @@ def load_dataset(path: str | Path, spatial_bin: int | None = None, nb_steps: int
     suffix = path.suffix.lower()
     defaults = ModelConfig()
     if suffix == ".npz":
-        counts, labels = _read_npz(path)
+        counts, labels, mask = _read_npz(path)
         spatial_bin = spatial_bin or 1
         if np.ndim(counts) == 3 and nb_steps is not None and counts.shape[1] != nb_steps:
             raise InputDataError(f"{path}: samples have {counts.shape[1]} steps, not --nb-steps {nb_steps}")
@@ -112,12 +116,16 @@ def load_dataset(path: str | Path, spatial_bin: int | None = None, nb_steps: int
         nb_steps = nb_steps or defaults.nb_steps
         max_time_s = max_time_s or defaults.max_time_s
         counts, labels = _read_hdf5(path, nb_steps, max_time_s, channels, spatial_bin)
+        mask = None
     elif suffix == ".npy":
         raise InputDataError(f"{path}: a .npy array has no labels; save counts and labels together with "
                              "numpy.savez(path, inputs=counts, labels=labels)")
     else:
         raise InputDataError(f"{path}: unknown dataset type {suffix!r}; use .npz (inputs, labels) or SHD/SSC-style .h5")
     counts, labels = check_dataset(counts, labels, n_classes, str(path))
+    from .train_distributed import check_mask
+
+    mask = check_mask(mask, counts, str(path))
     if channels is not None and suffix == ".npz" and counts.shape[2] != channels:
         raise InputDataError(f"{path}: samples have {counts.shape[2]} channels, not --channels {channels}")
     if counts.shape[2] % spatial_bin:
@@ -132,4 +140,4 @@ def load_dataset(path: str | Path, spatial_bin: int | None = None, nb_steps: int
         max_time_s = max(steps - 1, 1) * time_step_ms / 1000.0
     io = ModelConfig(spatial_bin=spatial_bin, time_step_ms=float(time_step_ms), nb_steps=steps,
                      max_time_s=float(max_time_s))
-    return Dataset(counts=counts, labels=labels, io=io, source=str(path))
+    return Dataset(counts=counts, labels=labels, io=io, source=str(path), mask=mask)
