@@ -103,7 +103,6 @@ def cmd_listen(args) -> int:
     if args.json:
         print(json.dumps({"model": str(model.path), "wav": args.wav, "engine": "int (host reference)",
                           "steps": trace.steps, "detections": [d.__dict__ for d in trace.detections],
-                          "restarts": int(trace.restarts.sum()), "score": score,
                           "seconds": round(seconds, 2)}, indent=2))
     else:
         print(_model_line(model) + f"\nstream {args.wav}: {len(pcm) / 16000:.2f} s, integer reference on the host")
@@ -170,11 +169,12 @@ def run_audio(args) -> int:
     score_lines, score = _score_lines(firmware.trace, _spoken(args.wav), model)
     summary = {"model": str(model.path), "board": board.name, "wav": args.wav, "weights": args.weights,
                "steps": firmware.trace.steps, "detections": [d.__dict__ for d in firmware.trace.detections],
-               "restarts": int(firmware.trace.restarts.sum()), "bit_exact": bool(exact),
+               "bit_exact": bool(exact),
                "difference": None if exact else reference.first_difference(firmware.trace),
                "instructions_per_step": {"frontend": per_step["audio_phase_frontend"],
                                          "network": per_step["audio_phase_network"],
                                          "detector": per_step["audio_phase_detect"], "total": total},
+               "estimated_cycles_per_step": None,   # pending: no Cortex-M cycle model yet
                "real_time_budget": budget, "budget_fraction": total / budget,
                "flash_used": firmware.flash_used, "ram_used": firmware.ram_used, "score": score}
     if args.json:
@@ -183,13 +183,14 @@ def run_audio(args) -> int:
         lines = [_model_line(model), f"firmware output ({board.name} in QEMU, {args.wav}):"]
         lines += ["  " + line for line in printed]
         lines += score_lines
-        lines.append(f"firmware vs integer reference: {firmware.trace.steps} steps, front-end counts, model totals "
-                     f"and detections " + ("all equal" if exact else
+        lines.append(f"firmware vs integer reference: {firmware.trace.steps} steps, front-end counts, per-step "
+                     f"probabilities and detections " + ("all equal" if exact else
                                            f"DIFFER ({reference.first_difference(firmware.trace)})"))
         lines.append(f"  time     {total:,.0f} instructions per {model.step_ms:g} ms step = {100 * total / budget:.1f} % "
-                     f"of {budget:,.0f} cycles at {board.clock_hz / 1e6:g} MHz (one instruction counted as one cycle)")
+                     f"of {budget:,.0f} cycles at {board.clock_hz / 1e6:g} MHz if each took one cycle; "
+                     f"estimated cycles: pending (no cycle model yet)")
         for name, label in (("audio_phase_frontend", "front end + events"), ("audio_phase_network", "network"),
-                            ("audio_phase_detect", "totals -> detector")):
+                            ("audio_phase_detect", "softmax -> detector")):
             lines.append(f"           {label:<20} {per_step[name]:>9,.0f}  {100 * per_step[name] / budget:5.1f} %")
         lines.append(f"  memory   flash {firmware.flash_used} B / {board.flash.size}, RAM {firmware.ram_used} B / "
                      f"{board.ram.size} (incl. {board.stack_size} B stack)")

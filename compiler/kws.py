@@ -7,15 +7,10 @@ Pipeline, per 4 ms step (64 samples at 16 kHz), identical on the host and the de
     PCM -> front end (silifc.audio.frontend) -> counts -> events -> network step
         -> p = this step's softmax (Q16) -> detector -> "detected <word> at <t> ms"
 
-1. The network runs without resets; its public API gives the decision totals (the sum of
-   the softmax since `<prefix>_init`), so the app takes p as the difference of the totals
-   of consecutive steps: exact while no total saturates.
-2. The totals saturate at 2^31 - 1 after 32,768 steps (131 s) at the earliest. So once the
-   largest total reaches REINIT_AT (2^30, >= 65 s), the app re-initialises the network at
-   the first idle step (no keyword active in the detector), and at the latest when a total
-   could saturate in the next step. A re-init costs nothing measurable on silence: the
-   network was trained from the zero state on noise-led clips. The front end and the
-   detector are never reset.
+1. The network, the front end and the detector run without resets, for ever.
+2. p comes from the model API's `<prefix>_probabilities()` (the readout's softmax of this
+   step), which stays exact when the decision totals saturate (after >= 131 s), so the app
+   never re-initialises the network.
 3. The detector keeps a leaky sum of p per class and reports a keyword that leads and
    crosses a threshold, with a refractory period and re-arming (see `Detector`).
 
@@ -41,9 +36,6 @@ from . import fixedpoint as fx
 from .errors import ConfigError, SilifcError
 
 PROB_ONE = 1 << fx.OUTPUT_FRAC_BITS      # Q16 probability 1.0, the largest softmax value
-INT32_MAX = (1 << 31) - 1
-REINIT_AT = 1 << 30                      # totals above this: re-init the network when idle
-REINIT_LIMIT = INT32_MAX - PROB_ONE      # above this the next step could saturate: re-init now
 MAX_SHIFT = 14                           # SLF_DETECT_MAX_SHIFT
 NONE = -1                                # SLF_DETECT_NONE
 KWS_CLASSES = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go", "unknown", "silence")
@@ -172,9 +164,8 @@ class StreamTrace:
     """Everything the always-listening pipeline computed, step by step (host or firmware)."""
 
     counts: np.ndarray           # [T, bands] front-end output
-    totals: np.ndarray           # [T, classes] the model's totals after each step (since its last init)
+    probabilities: np.ndarray    # [T, classes] each step's softmax (Q16), `<prefix>_probabilities()`
     detected: np.ndarray         # [T] detected keyword or NONE
-    restarts: np.ndarray         # [T] 1 where the network was re-initialised after the step
     detections: tuple[Detection, ...]
     step_samples: int
     sample_rate: int
@@ -183,28 +174,19 @@ class StreamTrace:
     def steps(self) -> int:
         return int(self.counts.shape[0])
 
-    @property
-    def probabilities(self) -> np.ndarray:
-        """[T, classes] this step's softmax (Q16): the totals' differences, restarting at re-inits."""
-        previous = np.zeros_like(self.totals)
-        previous[1:] = self.totals[:-1]
-        previous[1:][self.restarts[:-1].astype(bool)] = 0
-        return self.totals - previous
-
     def lines(self) -> list[str]:
         """What the firmware prints: one line per detection, then the summary."""
         duration = _time_ms(self.steps - 1, self.step_samples, self.sample_rate) if self.steps else 0
         return [d.line() for d in self.detections] + [
-            f"end of stream: {self.steps} steps ({duration} ms), {len(self.detections)} detections, "
-            f"{int(self.restarts.sum())} network restarts"]
+            f"end of stream: {self.steps} steps ({duration} ms), {len(self.detections)} detections"]
 
     def equal(self, other: "StreamTrace") -> bool:
         return (self.counts.shape == other.counts.shape and np.array_equal(self.counts, other.counts)
-                and np.array_equal(self.totals, other.totals) and np.array_equal(self.detected, other.detected)
-                and np.array_equal(self.restarts, other.restarts))
+                and np.array_equal(self.probabilities, other.probabilities)
+                and np.array_equal(self.detected, other.detected))
 
     def first_difference(self, other: "StreamTrace") -> str | None:
-        for name in ("counts", "totals", "detected", "restarts"):
+        for name in ("counts", "probabilities", "detected"):
             a, b = getattr(self, name), getattr(other, name)
             if a.shape != b.shape:
                 return f"{name}: shapes {list(a.shape)} and {list(b.shape)}"
@@ -279,42 +261,25 @@ CHUNK_STEPS = 2048
 
 
 def run_stream(quantized, counts, params: DetectorParams, classes, step_samples: int = 64,
-               sample_rate: int = 16000, reinit: tuple[int, int] = (REINIT_AT, REINIT_LIMIT)) -> StreamTrace:
-    """The always-listening pipeline after the front end: network without resets (except the
-    re-inits of the module docstring at `reinit` = (idle threshold, hard limit) of the largest
-    total), totals, differences, detector."""
-    reinit_at, reinit_limit = reinit
+               sample_rate: int = 16000) -> StreamTrace:
+    """The always-listening pipeline after the front end: network (never reset), this step's
+    softmax, detector."""
     counts = np.asarray(counts)
     steps = counts.shape[0]
-    totals = np.zeros((steps, params.classes), np.int64)
+    probabilities = np.zeros((steps, params.classes), np.int64)
     detected = np.full(steps, NONE, np.int64)
-    restarts = np.zeros(steps, np.int64)
     network = StreamingNetwork(quantized)
     detector = Detector(params)
     detections = []
-    total = np.zeros(params.classes, np.int64)
-    # No restart can come before the largest total reaches reinit_at (>= reinit_at / 2^16 steps),
-    # so chunks of that length are never computed in vain.
-    chunk_steps = min(CHUNK_STEPS, max(64, reinit_at >> fx.OUTPUT_FRAC_BITS))
-    t = 0
-    while t < steps:
-        chunk = network.probabilities(counts[t:t + chunk_steps])
-        for p in chunk:
-            previous = total
-            total = np.minimum(total + p, INT32_MAX)     # slf_accumulate_decision_q16
-            totals[t] = total
-            found = detector.step(total - previous)
+    for start in range(0, steps, CHUNK_STEPS):
+        chunk = network.probabilities(counts[start:start + CHUNK_STEPS])
+        probabilities[start:start + len(chunk)] = chunk
+        for t, p in enumerate(chunk, start):
+            found = detector.step(p)
             detected[t] = found
             if found != NONE:
                 detections.append(Detection(found, classes[found], t, _time_ms(t, step_samples, sample_rate)))
-            peak = int(total.max())
-            t += 1
-            if peak >= reinit_at and (detector.idle or peak > reinit_limit):
-                restarts[t - 1] = 1
-                network.reset()                          # the rest of the chunk is recomputed
-                total = np.zeros(params.classes, np.int64)
-                break
-    return StreamTrace(counts=counts.astype(np.int64), totals=totals, detected=detected, restarts=restarts,
+    return StreamTrace(counts=counts.astype(np.int64), probabilities=probabilities, detected=detected,
                        detections=tuple(detections), step_samples=step_samples, sample_rate=sample_rate)
 
 
@@ -343,10 +308,10 @@ class KwsModel:
 
         return FrontEnd(self.frontend).process(pcm)
 
-    def listen(self, pcm, reinit: tuple[int, int] = (REINIT_AT, REINIT_LIMIT)) -> StreamTrace:
+    def listen(self, pcm) -> StreamTrace:
         """PCM (int16 [n], 16 kHz) -> the integer reference of the streaming firmware."""
         return run_stream(self.quantized, self.counts(pcm), self.params, self.classes,
-                          self.frontend.step_samples, self.frontend.sample_rate, reinit)
+                          self.frontend.step_samples, self.frontend.sample_rate)
 
 
 def kws_settings(meta: dict, n_inputs: int, n_classes: int) -> dict:
@@ -407,6 +372,7 @@ AUDIO_MARKERS = ("audio_phase_input", "audio_phase_frontend", "audio_phase_netwo
                  "audio_phase_output")
 PER_STEP_PHASES = ("audio_phase_frontend", "audio_phase_network", "audio_phase_detect")
 TRACE_MAGIC = 0x544B4C53  # "SLKT"
+TRACE_VERSION = 2         # per step: counts (padded to 4 bytes), p [classes] int32, detected int32
 EXIT_MESSAGES = {10: "bad command line", 11: "cannot open or read the WAV file",
                  12: "the WAV file is not 16 kHz mono 16-bit PCM", 13: "model error", 14: "cannot write the trace"}
 
@@ -464,7 +430,7 @@ def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str
         "fe_scalars": scalars, "fe_arrays": arrays, "bands": constants.bands,
         "step_samples": constants.step_samples, "sample_rate": model.frontend.sample_rate,
         "step_ms": model.step_ms, "detector": model.params.c_fields(), "detector_config": model.detector,
-        "reinit_at": REINIT_AT, "reinit_limit": REINIT_LIMIT, "trace_magic": TRACE_MAGIC,
+        "trace_magic": TRACE_MAGIC, "trace_version": TRACE_VERSION,
         "markers": AUDIO_MARKERS,
     }
     env = _audio_templates()
@@ -492,20 +458,17 @@ def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str
 
 
 def build_audio_firmware(model: KwsModel, board, weights: str = "int8", prefix: str = "silifc",
-                         work_dir: str | Path | None = None, progress=None, reinit: tuple[int, int] | None = None,
-                         synapses: str = "event"):
-    """Generate and build the streaming firmware (cached on the generated files' digest).
-    reinit: other (idle threshold, hard limit) for the network re-init (tests), as -D defines."""
+                         work_dir: str | Path | None = None, progress=None, synapses: str = "event"):
+    """Generate and build the streaming firmware (cached on the generated files' digest)."""
     from .emulator import FirmwareImage, RegionUsage, build_firmware, cache_dir
 
     if work_dir is None:
         key = hashlib.sha256(f"audio|{model.quantized.sha256}|{board.name}|{weights}|{prefix}|"
-                             f"{model.calibration}|{reinit}|{synapses}".encode())
+                             f"{model.calibration}|{synapses}".encode())
         work_dir = cache_dir() / "builds" / f"audio-{key.hexdigest()[:16]}"
     work_dir = Path(work_dir)
     audio = write_audio_project(model, board, work_dir, prefix, weights, synapses)
-    defines = {} if reinit is None else {"KWS_REINIT_AT": reinit[0], "KWS_REINIT_LIMIT": reinit[1]}
-    digest = hashlib.sha256(f"{audio.digest}|{sorted(defines.items())}".encode()).hexdigest()
+    digest = audio.digest
     stamp, elf = work_dir / "build" / "audio-stamp.json", work_dir / "build" / "audio.elf"
     if stamp.exists() and elf.exists():
         cached = json.loads(stamp.read_text())
@@ -515,8 +478,7 @@ def build_audio_firmware(model: KwsModel, board, weights: str = "int8", prefix: 
                                         memory=memory, compiler_output=cached.get("compiler_output", ""))
     if progress:
         progress(f"building the streaming firmware for {board.name} in {work_dir}")
-    image = build_firmware(audio.sources, audio.include_dirs, board, work_dir / "build", defines=defines,
-                           name="audio")
+    image = build_firmware(audio.sources, audio.include_dirs, board, work_dir / "build", name="audio")
     stamp.write_text(json.dumps({"digest": digest, "compiler_output": image.compiler_output,
                                  "memory": {r: [u.used, u.size] for r, u in image.memory.items()}}))
     return audio, image
@@ -538,11 +500,10 @@ class FirmwareStream:
 def _decode_trace(data: bytes, bands: int, classes: tuple[str, ...], step_samples: int,
                   sample_rate: int) -> StreamTrace:
     magic, version, n_bands, n_classes = struct.unpack_from("<4I", data)
-    if magic != TRACE_MAGIC or version != 1 or n_bands != bands or n_classes != len(classes):
+    if magic != TRACE_MAGIC or version != TRACE_VERSION or n_bands != bands or n_classes != len(classes):
         raise KwsError(f"unexpected trace header {(hex(magic), version, n_bands, n_classes)}")
     padded = (bands + 3) // 4 * 4
-    record = np.dtype([("counts", np.uint8, padded), ("totals", "<i4", n_classes), ("detected", "<i4"),
-                       ("restart", "<i4")])
+    record = np.dtype([("counts", np.uint8, padded), ("probabilities", "<i4", n_classes), ("detected", "<i4")])
     body = data[16:]
     if len(body) % record.itemsize:
         raise KwsError(f"truncated trace: {len(body)} bytes is not a whole number of {record.itemsize}-byte steps")
@@ -550,9 +511,9 @@ def _decode_trace(data: bytes, bands: int, classes: tuple[str, ...], step_sample
     detected = rows["detected"].astype(np.int64)
     detections = tuple(Detection(int(k), classes[int(k)], int(t), _time_ms(int(t), step_samples, sample_rate))
                        for t, k in enumerate(detected) if k != NONE)
-    return StreamTrace(counts=rows["counts"][:, :bands].astype(np.int64), totals=rows["totals"].astype(np.int64),
-                       detected=detected, restarts=rows["restart"].astype(np.int64), detections=detections,
-                       step_samples=step_samples, sample_rate=sample_rate)
+    return StreamTrace(counts=rows["counts"][:, :bands].astype(np.int64),
+                       probabilities=rows["probabilities"].astype(np.int64), detected=detected,
+                       detections=detections, step_samples=step_samples, sample_rate=sample_rate)
 
 
 def run_audio_firmware(audio: AudioProject, image, model: KwsModel, wav: str | Path,

@@ -237,6 +237,12 @@ uint16_t tiny_result(int32_t totals[TINY_N_CLASSES])
     return decision;
 }
 
+slf_status tiny_probabilities(int32_t p[TINY_N_CLASSES])
+{
+    return slf_softmax_q16(tiny_readout_u, 3, tiny_readout_layer.exp_mult,
+                           tiny_readout_layer.exp_shift, p);
+}
+
 const slf_spike_list *tiny_spikes(uint16_t layer)
 {
     switch (layer) {

@@ -37,6 +37,12 @@ slf_status tiny_step(const slf_event *events, uint16_t n_events);
  * the decision: the class with the largest total, the lowest index on ties. */
 uint16_t tiny_result(int32_t totals[TINY_N_CLASSES]);
 
+/* This step's softmax p[k] (Q16, 0..2^16): what the last tiny_step() added to
+ * the totals, recomputed from the readout state, so it stays exact after the totals saturate
+ * (2^31 - 1, after >= 32,768 steps): an always-listening app reads p every step and never has
+ * to re-initialise the network. Errors: SLF_ERR_NULL. */
+slf_status tiny_probabilities(int32_t p[TINY_N_CLASSES]);
+
 /* The spikes hidden layer `layer` emitted in the last step (NULL for a bad layer index). */
 const slf_spike_list *tiny_spikes(uint16_t layer);
 
