@@ -183,8 +183,13 @@ def cmd_train(args) -> int:
         spec = parse_arch(args.arch or "silif:64,silif:64", data.n_inputs, n_classes, args.delays or 0,
                           args.delay_layers, data.io)
     val = None
+    from .audio.folders import is_speech_commands
+
+    if not args.val and Path(args.data).is_dir() and is_speech_commands(Path(args.data)):
+        args.val = args.data                        # its validation_list.txt
     if args.val:
-        v = load_dataset(args.val, n_classes=spec.n_classes, **{**data_options, "channels": args.channels})
+        v = load_dataset(args.val, n_classes=spec.n_classes, **{**data_options, "channels": args.channels},
+                         split="validation")
         val = (v.counts, v.labels, v.mask)
     chosen = dict(epochs=args.epochs, finetune_epochs=args.finetune_epochs, qat_epochs=args.qat_epochs,
                   qat_bits=WEIGHT_BITS[args.qat_weights], batch_size=args.batch_size, lr=args.lr,
@@ -200,11 +205,16 @@ def cmd_train(args) -> int:
               + (f", delays 0..{spec.max_delay} steps on layers "
                  f"{[i for i, d in enumerate(spec.layer_max_delays) if d]}" if spec.max_delay else ""),
               file=sys.stderr)
-    result = train(data.counts, data.labels, spec, options, val=val, init_state=init_state,
-                   meta={"data": data.source}, mask=data.mask)
+    meta = {"data": data.source}
+    if data.classes:
+        meta["classes"] = list(data.classes)
+        if Path(args.data).is_dir() and not (int(os.environ.get("RANK", "0")) or args.out is None):
+            meta["kws"] = _kws_meta_for_audio_folder(data, args.out)
+    result = train(data.counts, data.labels, spec, options, val=val, init_state=init_state, meta=meta,
+                   mask=data.mask)
     summary = result.summary()
     if args.test:
-        test = load_dataset(args.test, n_classes=spec.n_classes, **data_options)
+        test = load_dataset(args.test, n_classes=spec.n_classes, **data_options, split="testing")
         summary["test_accuracy"] = accuracy(result.model, test.counts, test.labels, mask=test.mask)
         summary["test"] = test.source
     if not args.history:
@@ -222,6 +232,25 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _kws_meta_for_audio_folder(data, out) -> dict:
+    """A model trained on WAV folders is a keyword model: class names, front end, and a
+    calibration file (2 training clips per class) beside it, for listen/compile --audio."""
+    import numpy as np
+
+    from .audio.frontend import FrontEndConfig
+
+    classes = list(data.classes)
+    keywords = sum(1 for name in classes if name not in ("unknown", "silence"))
+    if classes[keywords:] != [name for name in classes if name in ("unknown", "silence")]:
+        keywords = len(classes)                     # the keyword classes must come first
+    calibration = Path(out).with_suffix(".calibration.npz")
+    chosen = np.concatenate([np.nonzero(data.labels == k)[0][:2] for k in range(len(classes))])
+    calibration.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(calibration, inputs=data.counts[chosen].astype(np.uint8), labels=data.labels[chosen])
+    return {"classes": classes, "keywords": keywords, "frontend": FrontEndConfig().to_dict(),
+            "calibration": calibration.name}
+
+
 WEIGHT_BITS = {"int8": 8, "int16": 16}
 
 
@@ -229,7 +258,9 @@ def _add_train_parser(sub) -> None:
     train = sub.add_parser("train", help="train a SiLIF / C-SiLIF model (optionally with learned delays, QAT)",
                            description="Train on labelled spike data and write the best model in silifc's native "
                                        "format. Progress goes to stderr. See docs/training.md.")
-    train.add_argument("data", help="training data: .npz (inputs [N,T,C], labels [N]) or SHD/SSC-style .h5")
+    train.add_argument("data", help="training data: .npz (inputs [N,T,C], labels [N]), SHD/SSC-style .h5, or a "
+                       "folder of WAV files (Speech Commands v1/v2 layout, or one folder per label) that goes "
+                       "through the keyword front end")
     train.add_argument("--arch", help="hidden layers, KIND:WIDTH comma-separated (default 'silif:64,silif:64'; "
                                       "KIND silif or csilif); the readout is added")
     train.add_argument("--classes", type=int, help="number of classes (default: largest label + 1)")

@@ -199,6 +199,34 @@ def run_audio(args) -> int:
     return 0 if exact else 1
 
 
+# ---------------------------------------------------------------- silifc kws-eval
+
+def cmd_kws_eval(args) -> int:
+    from .kws_eval import evaluate_folder
+
+    model = _load(args)
+    started = time.perf_counter()
+    progress = None if args.json else (lambda text: print(text, flush=True))
+    if progress:
+        print(_model_line(model) + f"\nstreams {args.streams}: integer reference (= the firmware, bit for bit)")
+    total, per_stream = evaluate_folder(model, args.streams, args.labels, args.late_ms, progress)
+    summary = {"model": str(model.path), "streams": args.streams, "detector": model.detector.to_dict(),
+               "late_ms": args.late_ms, **total.summary(), "seconds": round(time.perf_counter() - started, 1),
+               "per_stream": per_stream}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for row in per_stream:
+            if row["missed"] or row["wrong_words"] or row["false_alarm_list"]:
+                print(f"  {row['file']}: " + "; ".join(part for part in (
+                    "missed " + ", ".join(row["missed"]) if row["missed"] else "",
+                    "wrong " + ", ".join(row["wrong_words"]) if row["wrong_words"] else "",
+                    "false alarms " + ", ".join(row["false_alarm_list"]) if row["false_alarm_list"] else "")
+                    if part))
+        print("RESULT: " + total.line())
+    return 0
+
+
 # ---------------------------------------------------------------- registration
 
 def add_detector_options(parser) -> None:
@@ -219,4 +247,18 @@ def add_commands(sub, add_model_options, add_quant_options) -> None:
     add_quant_options(listen)
     add_detector_options(listen)
     listen.add_argument("--json", action="store_true", help="machine-readable report")
+    evaluate = sub.add_parser("kws-eval", help="score a keyword model on a folder of labelled WAV streams",
+                              description="Runs the integer reference (bit for bit the firmware) over every "
+                                          "labelled WAV of STREAMS and scores hits, misses, wrong words, false "
+                                          "alarms per hour and detection latency. Labels: STREAMS/labels.json, "
+                                          "--labels, or a JSON sidecar per WAV. See docs/kws.md.")
+    evaluate.add_argument("model", nargs="?", help="keyword model (default: the bundled kws_silif.pt)")
+    evaluate.add_argument("streams", help="folder of 16 kHz mono WAV files")
+    evaluate.add_argument("--labels", help="labels file (default STREAMS/labels.json)")
+    evaluate.add_argument("--late-ms", type=float, default=1000.0,
+                          help="a keyword counts as hit up to this long after its end (default 1000)")
+    add_quant_options(evaluate)
+    add_detector_options(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="machine-readable report (with every stream)")
+    evaluate.set_defaults(func=cmd_kws_eval)
     listen.set_defaults(func=cmd_listen)

@@ -33,6 +33,7 @@ class Dataset:
     io: ModelConfig
     source: str
     mask: np.ndarray | None = None  # [N, T] 0/1: steps where the loss is taken (stream training), or None
+    classes: tuple | None = None    # class names, when the data names them (WAV folders)
 
     @property
     def n_inputs(self) -> int:
@@ -94,13 +95,15 @@ def _read_hdf5(path: Path, nb_steps: int, max_time_s: float, channels: int | Non
 
 def load_dataset(path: str | Path, spatial_bin: int | None = None, nb_steps: int | None = None,
                  max_time_s: float | None = None, time_step_ms: float | None = None,
-                 channels: int | None = None, n_classes: int | None = None) -> Dataset:
-    """Read a labelled dataset; all options default as the module docstring says."""
+                 channels: int | None = None, n_classes: int | None = None, split: str = "training") -> Dataset:
+    """Read a labelled dataset; all options default as the module docstring says. A folder of
+    WAV files (Speech Commands or folder-per-label, silifc.audio.folders) goes through the
+    keyword front end; `split` picks a Speech Commands split (training/validation/testing)."""
     path = Path(path)
     if not path.exists():
         raise InputDataError(f"{path}: no such file")
     if path.is_dir():
-        raise InputDataError(f"{path}: is a directory; give a .npz or .h5 file")
+        return _load_audio_folder(path, split, n_classes)
     for name, value in (("spatial_bin", spatial_bin), ("nb_steps", nb_steps), ("channels", channels)):
         if value is not None and value < 1:
             raise InputDataError(f"{name} must be >= 1, got {value}")
@@ -141,3 +144,15 @@ def load_dataset(path: str | Path, spatial_bin: int | None = None, nb_steps: int
     io = ModelConfig(spatial_bin=spatial_bin, time_step_ms=float(time_step_ms), nb_steps=steps,
                      max_time_s=float(max_time_s))
     return Dataset(counts=counts, labels=labels, io=io, source=str(path), mask=mask)
+
+
+def _load_audio_folder(path: Path, split: str, n_classes: int | None) -> Dataset:
+    from .audio.folders import load_audio_folder
+
+    folder = load_audio_folder(path, split=split)
+    counts, labels = check_dataset(folder.counts, folder.labels, n_classes or len(folder.classes), str(path))
+    steps = counts.shape[1]
+    io = ModelConfig(spatial_bin=1, time_step_ms=1000.0 * 64 / 16000, nb_steps=steps,
+                     max_time_s=(steps - 1) * 0.004)
+    return Dataset(counts=counts, labels=labels, io=io, source=f"{path} ({folder.layout}, {split})",
+                   classes=folder.classes)

@@ -122,10 +122,11 @@ class WindowSpec:
 class SpeechBank:
     """Synthesizes (voice, text, rate) jobs once, in parallel, festival jobs batched per voice."""
 
-    def __init__(self, workers: int = 2, progress=None):
+    def __init__(self, workers: int = 2, progress=None, independent_test: bool = False):
         self.audio: dict[tuple, np.ndarray] = {}
         self.workers = workers
         self.progress = progress
+        self.independent_test = independent_test     # allows flite (silifc.audio.voices)
 
     def fill(self, jobs) -> None:
         todo = sorted({j for j in jobs if j not in self.audio})
@@ -140,7 +141,7 @@ class SpeechBank:
 
         def run(batch):
             voice, rate, texts = batch
-            return batch, speak_many(voice, texts, rate=rate, seed=len(texts))
+            return batch, speak_many(voice, texts, rate=rate, seed=len(texts), independent_test=self.independent_test)
 
         with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
             for (voice, rate, texts), outs in pool.map(run, batches):
@@ -395,7 +396,8 @@ def _compose_stream(items, rng, bank: SpeechBank, babble, snr_db, peak_dbfs, pau
 
 
 def make_streams(split: str, count: int, *, keywords_per_stream: int = 8, seed: int = 0, workers: int = 2,
-                 progress=None, snr_db=(5.0, 30.0), peak_dbfs=(-30.0, -3.0), voices=None) -> list[LabelledStream]:
+                 progress=None, snr_db=(5.0, 30.0), peak_dbfs=(-30.0, -3.0), voices=None,
+                 independent_test: bool = False) -> list[LabelledStream]:
     """`count` streams of one talker each (a voice of `split`): keywords in random order,
     each preceded by running speech or an unknown word half of the time, with pauses."""
     voices = voices or split_voices(split)
@@ -416,7 +418,7 @@ def make_streams(split: str, count: int, *, keywords_per_stream: int = 8, seed: 
     rng = np.random.default_rng([seed, 4242])
     babble_jobs = [(voices[int(rng.integers(len(voices)))], _phrase(rng, words, probabilities),
                     RATES[int(rng.integers(len(RATES)))]) for _ in range(48)]
-    bank = SpeechBank(workers, progress)
+    bank = SpeechBank(workers, progress, independent_test)
     bank.fill({job for _, items, _ in plans for job, _ in items} | set(babble_jobs))
     babble = [bank[j] for j in babble_jobs]
     streams = []
