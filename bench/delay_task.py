@@ -27,15 +27,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from silifc.fold import fold_network
-from silifc.float_ref import run_float
-from silifc.int_ref import run_int
+from silifc.passes.fold import fold_network
+from silifc.reference.float_ref import run_float
+from silifc.reference.int_ref import run_int
 from silifc.ir import ModelConfig
-from silifc.native import load_model, load_module
+from silifc.io.models import load_model
+from silifc.reference.nn import load_module
 from silifc.pipeline import run_batched
-from silifc.quantize import quantize_network
-from silifc.tasks import TimingTask, make_timing_task
-from silifc.train import TrainOptions, accuracy, parameter_counts, parse_arch, train
+from silifc.passes.quantize import quantize_network
+from silifc.train.tasks import TimingTask, make_timing_task
+from silifc.train.training import TrainOptions, accuracy, parameter_counts, parse_arch, train
 
 MODELS = [("no delays", "silif:16", 0), ("delays", "silif:16", 15),
           ("no delays, 2 layers", "silif:12,silif:12", 0), ("no delays, wide", "silif:28", 0)]

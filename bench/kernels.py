@@ -35,8 +35,9 @@ class Row:
 
 def measure(board_name: str = "nrf52840", dsp: bool = True, out_dir: Path | None = None) -> list[Row]:
     """Build and run the benchmark firmware; one Row per benchmark, in firmware order."""
-    from silifc.board import load_board
-    from silifc.emulator import build_firmware, run_firmware
+    from silifc.codegen.boards import load_board
+    from silifc.target.toolchain import build_firmware
+    from silifc.target.qemu import run_firmware
 
     board = load_board(board_name)
     with tempfile.TemporaryDirectory(prefix="slf-bench-") as tmp:

@@ -11,7 +11,7 @@
     .venv/bin/python bench/kws.py evaluate          # the must-show table -> bench/kws.json, bench/kws.md
     .venv/bin/python bench/kws.py flite             # the independent test (flite: never used before this)
 
-Data (silifc.audio.corpus): voices split by whole voice and whole synthesizer. `train`:
+Data (silifc.kws.audio.corpus): voices split by whole voice and whole synthesizer. `train`:
 espeak-ng (every English accent x every variant but the held-out ones) and festival (kal, ked,
 slt); `val`: other espeak-ng variants + festival (model selection, detector tuning); `test`:
 held-out espeak-ng variants; `unseen`: piper (joe) and hibari (heart), synthesizers training
@@ -62,7 +62,7 @@ def _torch_one_thread():
 
 
 def window_paths() -> dict:
-    from silifc.audio.corpus import WindowSpec, make_window_set
+    from silifc.kws.audio.corpus import WindowSpec, make_window_set
 
     spec = WindowSpec(per_class=400)
     small = WindowSpec(per_class=60)
@@ -71,13 +71,13 @@ def window_paths() -> dict:
 
 
 def streams_root() -> Path:
-    from silifc.emulator import cache_dir
+    from silifc.io.files import cache_dir
 
     return cache_dir() / "kws-streams"
 
 
 def _negative_voices(which: str):
-    from silifc.audio.corpus import split_voices
+    from silifc.kws.audio.corpus import split_voices
 
     if which == "test+unseen":                # half the talkers from each source
         espeak, unseen = split_voices("test"), split_voices("unseen")
@@ -98,7 +98,7 @@ def cmd_corpus(args) -> None:
 
 
 def cmd_streams(args) -> None:
-    from silifc.audio.corpus import make_negative_stream, make_streams, write_streams
+    from silifc.kws.audio.corpus import make_negative_stream, make_streams, write_streams
 
     root = streams_root()
     for name, (split, count, keywords, seed) in STREAM_SETS.items():
@@ -128,10 +128,10 @@ def annotate(path: Path, detector: dict | None = None) -> None:
     """Add meta["kws"] to a native model (weights untouched)."""
     import torch
 
-    from silifc.audio.corpus import CLASSES
-    from silifc.audio.frontend import FrontEndConfig
-    from silifc.kws import DetectorConfig
-    from silifc.native import read_native, save_native
+    from silifc.kws.audio.corpus import CLASSES
+    from silifc.kws.audio.frontend import FrontEndConfig
+    from silifc.kws.detector import DetectorConfig
+    from silifc.io.native import read_native, save_native
 
     _, spec, meta = read_native(path)
     state = torch.load(path, weights_only=True)["state_dict"]
@@ -161,14 +161,14 @@ def cmd_train(args) -> None:
 
 
 def _portable(text: str) -> str:
-    from silifc.emulator import cache_dir
+    from silifc.io.files import cache_dir
 
     return text.replace(str(cache_dir()), "<cache>").replace(str(ROOT) + "/", "")
 
 
 def _baseline(kind: str) -> Path:
     """The bundled model of BASELINE_COMMIT (before stream training), with its calibration file."""
-    from silifc.emulator import cache_dir
+    from silifc.io.files import cache_dir
 
     folder = cache_dir() / f"kws-baseline-{BASELINE_COMMIT}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -183,14 +183,14 @@ def _baseline(kind: str) -> Path:
 # ---------------------------------------------------------------- detector
 
 def _probabilities(model, name: str):
-    from silifc.kws_eval import stream_probabilities
+    from silifc.kws.eval import stream_probabilities
 
     return stream_probabilities(model, streams_root() / name, progress=_say)
 
 
 def cmd_tune(args) -> None:
-    from silifc.kws import load_kws_model
-    from silifc.kws_eval import tune_detector
+    from silifc.kws.model import load_kws_model
+    from silifc.kws.eval import tune_detector
 
     _torch_one_thread()
     path = Path(args.model) if args.model else MODELS / f"kws_{args.kind}.pt"
@@ -207,7 +207,7 @@ def cmd_tune(args) -> None:
 
 
 def cmd_wav(args) -> None:
-    from silifc.audio.stream import make_keyword_stream
+    from silifc.kws.audio.labelled_streams import make_keyword_stream
 
     stream = make_keyword_stream(path=MODELS / "stream.wav", **DEMO_STREAM)
     print(f"wrote {MODELS / 'stream.wav'}: {len(stream.pcm) / 16000:.2f} s, "
@@ -217,7 +217,7 @@ def cmd_wav(args) -> None:
 # ---------------------------------------------------------------- evaluation
 
 def _models() -> dict:
-    from silifc.kws import load_kws_model
+    from silifc.kws.model import load_kws_model
 
     out = {}
     for kind in ("silif", "csilif"):
@@ -229,9 +229,9 @@ def _models() -> dict:
 
 def _cost(model) -> dict:
     """Streaming firmware on the demo stream in QEMU: = the reference?, instructions, memory."""
-    from silifc.audio.wav import read_wav
-    from silifc.board import load_board
-    from silifc.kws import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware
+    from silifc.kws.audio.wav import read_wav
+    from silifc.codegen.boards import load_board
+    from silifc.kws.firmware import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware
 
     board = load_board("nrf52840")
     audio, image = build_audio_firmware(model, board)
@@ -250,9 +250,9 @@ def _cost(model) -> dict:
 
 def _firmware_equals_reference(model, folder: Path) -> dict:
     """The firmware in QEMU on the first stream of a set, step for step against the reference."""
-    from silifc.audio.wav import read_wav
-    from silifc.board import load_board
-    from silifc.kws import build_audio_firmware, run_audio_firmware
+    from silifc.kws.audio.wav import read_wav
+    from silifc.codegen.boards import load_board
+    from silifc.kws.firmware import build_audio_firmware, run_audio_firmware
 
     wav = sorted(folder.glob("*.wav"))[0]
     audio, image = build_audio_firmware(model, load_board("nrf52840"))
@@ -262,7 +262,7 @@ def _firmware_equals_reference(model, folder: Path) -> dict:
 
 
 def cmd_evaluate(args) -> None:
-    from silifc.kws_eval import score_probabilities
+    from silifc.kws.eval import score_probabilities
 
     _torch_one_thread()
     results = {"sets": {}, "models": {}}
@@ -313,9 +313,9 @@ def table(results: dict) -> str:
 def cmd_flite(args) -> None:
     """Independent test: streams spoken by flite voices, never used for training, validation
     or tuning; run once with the detector as tuned."""
-    from silifc.audio.corpus import make_streams, write_streams
-    from silifc.audio.voices import FLITE_VOICES, Voice
-    from silifc.kws_eval import score_probabilities
+    from silifc.kws.audio.corpus import make_streams, write_streams
+    from silifc.kws.audio.voices import FLITE_VOICES, Voice
+    from silifc.kws.eval import score_probabilities
 
     folder = streams_root() / "flite"
     if not (folder / "labels.json").exists():

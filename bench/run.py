@@ -65,12 +65,12 @@ class ModelCase:
 
 def load_case(model: str, input_path: Path = GOLDEN_INPUT) -> ModelCase:
     """A bundled model name or checkpoint path, quantized with silifc's defaults (int8)."""
-    from silifc.cli import _model_path
-    from silifc.float_ref import run_float
-    from silifc.inputs import load_input
-    from silifc.pipeline import prepare
+    from silifc.io.models import resolve_model
+    from silifc.reference.float_ref import run_float
+    from silifc.io.inputs import load_input
+    from silifc.pipeline import run_pipeline
 
-    prepared = prepare(_model_path(model))
+    prepared = run_pipeline(resolve_model(model), until="quantize")
     counts = load_input(input_path, prepared.network.n_inputs, prepared.network.config).counts
     input_path = Path(input_path).resolve()
     source = str(input_path.relative_to(ROOT) if input_path.is_relative_to(ROOT) else input_path)
@@ -80,7 +80,7 @@ def load_case(model: str, input_path: Path = GOLDEN_INPUT) -> ModelCase:
 
 def case_from(name: str, quantized, counts, source: str, float_result) -> ModelCase:
     """A benchmark case from a quantized model, its input and its float64 result."""
-    from silifc.int_ref import run_int
+    from silifc.reference.int_ref import run_int
 
     return ModelCase(name=name, quantized=quantized, counts=np.asarray(counts), input_source=source,
                      int_result=run_int(quantized, counts), float_result=float_result)
@@ -88,8 +88,10 @@ def case_from(name: str, quantized, counts, source: str, float_result) -> ModelC
 
 def measure(case: ModelCase, board_name: str, synapses: str, work_dir: Path | None = None) -> dict:
     """Build (cached), run in QEMU, check against the integer reference; one table row."""
-    from silifc.board import load_board
-    from silifc.firmware import build_model_firmware, profile_run, run_model
+    from silifc.codegen.boards import load_board
+    from silifc.pipeline import build_model_firmware
+    from silifc.target.profile import profile_run
+    from silifc.target.firmware import run_model
 
     board = load_board(board_name)
     project, image = build_model_firmware(case.quantized, board, work_dir=work_dir, synapses=synapses)

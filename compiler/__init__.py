@@ -1,3 +1,5 @@
 """silifc: compile SiLIF / C-SiLIF spiking networks into integer-only C for Cortex-M."""
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__"]

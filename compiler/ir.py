@@ -27,6 +27,36 @@ def _freeze_fields(obj, int_fields=()) -> None:
             object.__setattr__(obj, f.name, frozen_array(value, dtype))
 
 
+# ---------------------------------------------------------------- layer kinds and weight formats
+
+@dataclass(frozen=True)
+class LayerKind:
+    """What every stage needs to know of a neuron kind, in one table (LAYER_KINDS). Behaviour
+    (folding, the references, kernels) is looked up by `name` in each stage's own table."""
+
+    name: str                               # as in IR objects' `kind`
+    title: str                              # as printed
+    params: tuple[tuple[str, str], ...]     # (state-dict key, raw-IR field) besides W.weight and norm.*
+    state: str                              # the integer state of one neuron, as reports describe it
+
+    @property
+    def spiking(self) -> bool:
+        return self.name != "readout"
+
+
+LAYER_KINDS = {kind.name: kind for kind in (
+    LayerKind("silif", "SiLIF", (("dt", "log_dt"), ("alpha", "log_alpha_rate"), ("beta", "log_beta_rate"),
+                                 ("a", "a"), ("b", "b")), "int32 state pairs (u, w)"),
+    LayerKind("csilif", "C-SiLIF", (("log_dt", "log_dt"), ("log_log_alpha", "log_log_alpha"),
+                                    ("alpha_img", "alpha_img"), ("b", "b")), "int32 state pairs (Re z, Im z)"),
+    LayerKind("readout", "readout", (("alpha", "alpha"),), "int32 membrane u"),
+)}
+HIDDEN_KINDS = tuple(name for name, kind in LAYER_KINDS.items() if kind.spiking)
+
+WEIGHT_FORMATS = {"int8": 8, "int16": 16}           # --weights choice -> bits
+WEIGHT_QMAX = {8: 127, 16: 32767}                   # symmetric range of each weight width
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Settings a state dict does not carry. Defaults are the paper's SSC 4 ms setup."""
@@ -207,3 +237,114 @@ class FoldedNetwork(_LayerShapes):
         """Largest synaptic delay in steps (0 without delays)."""
         return max((int(layer.delays.max()) for layer in self.layers
                     if layer.delays is not None and layer.delays.size), default=0)
+
+
+# ---------------------------------------------------------------- quantized (integers, docs/fixed-point.md)
+
+OUTPUT_FRAC_BITS = 16             # readout decision accumulators: Q16 probability per step
+
+
+def _ints(values):
+    return frozen_array(values, np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class QuantSynapses:
+    """Weights stored per presynaptic neuron (column), as the event-driven kernel reads them."""
+
+    weight_bits: int
+    weights: np.ndarray           # [in, out] int8/int16 values (held as int64)
+    mult: np.ndarray              # [out] weight scale: state LSBs per weight LSB (integer >= 0)
+    bias: np.ndarray              # [out] constant current, state format
+    delays: np.ndarray | None     # [in, out] steps, or None
+    max_input_count: int          # largest event count one input may deliver per step (proven)
+
+    def __post_init__(self):
+        for name in ("weights", "mult", "bias", "delays"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _ints(value))
+
+    @property
+    def n_in(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.weights.shape[1]
+
+    @property
+    def max_delay(self) -> int:
+        return 0 if self.delays is None or not self.delays.size else int(self.delays.max())
+
+
+@dataclass(frozen=True, eq=False)
+class QuantSiLIF:
+    synapses: QuantSynapses
+    frac_bits: int
+    k_alpha: np.ndarray           # Q31 membrane decay (>= 0); -(1 - alpha) is k_alpha - 2^31
+    k_beta: np.ndarray            # Q31 adaptation decay (>= 0)
+    k_a: np.ndarray               # Q31 coupling u -> w
+    jump: np.ndarray              # b_hat in state format: added to w after a spike
+    threshold: int                # 1.0 in state format; also the soft-reset amount
+    kind: str = field(default="silif", init=False)
+
+    def __post_init__(self):
+        for name in ("k_alpha", "k_beta", "k_a", "jump"):
+            object.__setattr__(self, name, _ints(getattr(self, name)))
+
+
+@dataclass(frozen=True, eq=False)
+class QuantCSiLIF:
+    synapses: QuantSynapses
+    frac_bits: int
+    k_re: np.ndarray              # Q31 real part of the complex decay
+    k_im: np.ndarray              # Q31 imaginary part
+    threshold: int                # 0.5 in state format; also the soft-reset amount
+    kind: str = field(default="csilif", init=False)
+
+    def __post_init__(self):
+        for name in ("k_re", "k_im"):
+            object.__setattr__(self, name, _ints(getattr(self, name)))
+
+
+@dataclass(frozen=True, eq=False)
+class QuantReadout:
+    synapses: QuantSynapses
+    frac_bits: int
+    k_alpha: np.ndarray           # Q31 decay
+    exp_mult: int                 # log2(e) / 2^frac_bits in Q16 = exp_mult * 2^-exp_shift
+    exp_shift: int
+    kind: str = field(default="readout", init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "k_alpha", _ints(self.k_alpha))
+
+
+@dataclass(frozen=True, eq=False)
+class QuantNetwork:
+    config: ModelConfig
+    hidden: tuple
+    readout: QuantReadout
+    weight_bits: int
+    headroom: float
+    source: str = ""
+    sha256: str = ""
+    # Calibration maxima per layer and state variable (float units), for reports.
+    calibration: dict = field(default_factory=dict)
+
+    @property
+    def layers(self):
+        return (*self.hidden, self.readout)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].synapses.n_in
+
+    @property
+    def n_classes(self) -> int:
+        return self.readout.synapses.n_out
+
+    @property
+    def output_scale(self) -> int:
+        return 1 << OUTPUT_FRAC_BITS

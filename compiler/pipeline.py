@@ -1,50 +1,139 @@
-"""The compiler's stages in order, each a pure function of frozen dataclasses:
+"""The compiler as a list of named stages, run in order:
 
-    load checkpoint -> graph IR -> fold batch norm -> quantize -> plan memory -> emit C
+    load -> fold -> quantize -> plan -> emit -> build -> run
 
-This module strings the front half together for the commands that need it.
+Each stage is a function of the artifacts so far and the options, and adds one artifact;
+every artifact is a frozen dataclass, so any stage can be tested, printed or replaced
+alone. `run_pipeline` starts from whatever artifacts it is given (a checkpoint path, an
+in-memory network, a quantized network, ...) and runs the stages whose artifact is still
+missing, up to `until`. The CLI, the keyword app, the Python callers in bench/ and the
+tests all go through it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from .fold import fold_network
-from .ir import FoldedNetwork, Network
-from .quantize import DEFAULT_HEADROOM, QuantNetwork, quantize_network
+from .codegen.boards import Board
+from .codegen.emit import CompileOptions, Project, plan_project, write_project
+from .codegen.memory import MemoryPlan
+from .errors import ConfigError
+from .ir import WEIGHT_FORMATS, FoldedNetwork, Network, QuantNetwork
+from .io.models import load_model
+from .passes.fold import fold_network
+from .passes.quantize import DEFAULT_HEADROOM, quantize_network
+from .reference.results import RunResult, concat_results
+from .target.cache import build_folder
+from .target.firmware import FirmwareRunReport, build_project, run_model
+from .target.toolchain import FirmwareImage
 
-WEIGHT_CHOICES = {"int8": 8, "int16": 16}
+
+@dataclass(frozen=True)
+class Options:
+    weights: str = "int8"                         # a WEIGHT_FORMATS key
+    headroom: float = DEFAULT_HEADROOM
+    calibration: np.ndarray | None = None         # [B, T, inputs] counts; None: seeded random events
+    config_overrides: dict | None = None          # ModelConfig fields given as options
+    board: Board | None = None                    # plan, emit, build, run
+    prefix: str = "silifc"
+    synapses: str = "event"                       # "event" or "dense"
+    output: Path | None = None                    # project folder (None: a folder in the build cache)
+    inputs: np.ndarray | None = None              # run: [B, T, inputs] counts
+    record_spikes: bool = False                   # run: also read back every hidden spike
+    progress: Callable[[str], None] | None = field(default=None, compare=False)   # messages on long work
+
+    @property
+    def weight_bits(self) -> int:
+        if self.weights not in WEIGHT_FORMATS:
+            raise ConfigError(f"weights {self.weights!r}: choose one of {', '.join(WEIGHT_FORMATS)}")
+        return WEIGHT_FORMATS[self.weights]
+
+    def compile_options(self) -> CompileOptions:
+        if self.board is None:
+            raise ConfigError("this stage needs a board (Options.board)")
+        return CompileOptions(board=self.board, prefix=self.prefix, weights=self.weights, synapses=self.synapses)
 
 
 @dataclass(frozen=True, eq=False)
-class Model:
-    network: Network
-    folded: FoldedNetwork
-    quantized: QuantNetwork
+class Artifacts:
+    source: Path | None = None                    # the model file
+    network: Network | None = None                # load
+    folded: FoldedNetwork | None = None           # fold
+    quantized: QuantNetwork | None = None         # quantize
+    plan: MemoryPlan | None = None                # plan
+    project: Project | None = None                # emit
+    image: FirmwareImage | None = None            # build
+    report: FirmwareRunReport | None = None       # run
 
 
-def load_model(path: str | Path, config_overrides: dict | None = None) -> Network:
-    """Either format: native files carry their settings (options override them); the
-    authors' state dicts take defaults, the sidecar, then options."""
-    from .native import load_model as load_either
-
-    return load_either(path, config_overrides)
-
-
-def prepare(path: str | Path, weights: str = "int8", headroom: float = DEFAULT_HEADROOM,
-            calibration: np.ndarray | None = None, config_overrides: dict | None = None) -> Model:
-    network = load_model(path, config_overrides)
-    folded = fold_network(network)
-    quantized = quantize_network(folded, calibration, WEIGHT_CHOICES[weights], headroom)
-    return Model(network, folded, quantized)
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    produces: str                                 # the Artifacts field it fills
+    run: Callable[[Artifacts, Options], object]
+    summary: str
 
 
-def run_batched(engine, counts: np.ndarray, batch: int = 32, progress=None):
+def _project_folder(artifacts: Artifacts, options: Options) -> Path:
+    """options.output, else a build-cache folder per model file, board and compile options."""
+    if options.output is not None:
+        return Path(options.output)
+    q = artifacts.quantized
+    key = hashlib.sha256(f"{q.sha256}|{options.board.name}|{options.weights}|{options.prefix}|{q.headroom}|"
+                         f"{options.synapses}".encode())
+    return build_folder(key.hexdigest()[:20])
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("load", "network", lambda a, o: load_model(a.source, o.config_overrides),
+          "checkpoint (authors' state dict or native file) -> raw graph IR"),
+    Stage("fold", "folded", lambda a, o: fold_network(a.network),
+          "batch norm, dt and input gains folded into per-neuron weights, biases and decays"),
+    Stage("quantize", "quantized", lambda a, o: quantize_network(a.folded, o.calibration, o.weight_bits, o.headroom),
+          "calibrated fixed point: int8/int16 weights, Q31 decays, proven int32 currents"),
+    Stage("plan", "plan", lambda a, o: plan_project(a.quantized, o.compile_options()),
+          "every buffer in flash and RAM, checked against the board before any C is written"),
+    Stage("emit", "project", lambda a, o: write_project(a.quantized, o.compile_options(), _project_folder(a, o), a.plan),
+          "model sources, runtime copy, board files, build files"),
+    Stage("build", "image", lambda a, o: build_project(a.project, o.progress),
+          "arm-none-eabi-gcc, cached on the generated files' digest"),
+    Stage("run", "report", lambda a, o: run_model(a.project, a.image, a.quantized, o.inputs, o.record_spikes),
+          "the firmware in QEMU on the inputs, with exact instruction counts"),
+)
+STAGE_NAMES = tuple(stage.name for stage in STAGES)
+
+
+def run_pipeline(start: Artifacts | str | Path, options: Options = Options(), until: str = "quantize") -> Artifacts:
+    """Run the stages after the latest artifact `start` holds, in order, through stage `until`
+    (nothing when `start` already holds that stage's artifact)."""
+    if until not in STAGE_NAMES:
+        raise ConfigError(f"unknown stage {until!r}; the stages are {', '.join(STAGE_NAMES)}")
+    artifacts = start if isinstance(start, Artifacts) else Artifacts(source=Path(start))
+    done = [index for index, stage in enumerate(STAGES) if getattr(artifacts, stage.produces) is not None]
+    first = done[-1] + 1 if done else 0
+    for stage in STAGES[first:STAGE_NAMES.index(until) + 1]:
+        artifacts = dataclasses.replace(artifacts, **{stage.produces: stage.run(artifacts, options)})
+    return artifacts
+
+
+def build_model_firmware(quantized: QuantNetwork, board: Board, weights: str = "int8", prefix: str = "silifc",
+                         work_dir: str | Path | None = None, progress=None,
+                         synapses: str = "event") -> tuple[Project, FirmwareImage]:
+    """plan -> emit -> build for a quantized network: its project (in work_dir, else the build
+    cache) and firmware, rebuilt only when a generated file changed."""
+    options = Options(weights=weights, board=board, prefix=prefix, synapses=synapses,
+                      output=None if work_dir is None else Path(work_dir), progress=progress)
+    done = run_pipeline(Artifacts(quantized=quantized), options, until="build")
+    return done.project, done.image
+
+
+def run_batched(engine, counts: np.ndarray, batch: int = 32, progress=None) -> RunResult:
     """Run `engine(counts_batch)` over sample batches, reporting progress for long inputs."""
-    from .results import concat_results
-
     total = counts.shape[0]
     parts = []
     for start in range(0, total, batch):

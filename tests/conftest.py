@@ -22,21 +22,21 @@ def golden_counts():
 
 @pytest.fixture(scope="session")
 def paper_networks():
-    from silifc.checkpoint import load_checkpoint
+    from silifc.io.models import load_model
 
-    return {kind: load_checkpoint(path) for kind, path in PAPER_MODELS.items()}
+    return {kind: load_model(path) for kind, path in PAPER_MODELS.items()}
 
 
 @pytest.fixture(scope="session")
 def paper_folded(paper_networks):
-    from silifc.fold import fold_network
+    from silifc.passes.fold import fold_network
 
     return {kind: fold_network(net) for kind, net in paper_networks.items()}
 
 
 @pytest.fixture(scope="session")
 def paper_float(paper_folded, golden_counts):
-    from silifc.float_ref import run_float
+    from silifc.reference.float_ref import run_float
 
     return {kind: run_float(net, golden_counts) for kind, net in paper_folded.items()}
 

@@ -8,9 +8,9 @@ import struct
 import numpy as np
 import pytest
 
-from silifc.audio.frontend import FrontEnd
-from silifc.audio.speech import resample
-from silifc.audio.wav import AudioFormatError, parse_wav, read_wav, write_wav
+from silifc.kws.audio.frontend import FrontEnd
+from silifc.kws.audio.speech import resample
+from silifc.kws.audio.wav import AudioFormatError, parse_wav, read_wav, write_wav
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                   reason="espeak-ng is not installed (scripts/setup.sh installs it)")
@@ -81,7 +81,7 @@ def test_resample_keeps_the_band_and_removes_aliases():
 @pytest.mark.unit
 @needs_espeak
 def test_synthesize_is_deterministic_and_checks_voices():
-    from silifc.audio.speech import SpeechSynthesisError, check_voices, synthesize
+    from silifc.kws.audio.speech import SpeechSynthesisError, check_voices, synthesize
 
     a = synthesize("left", voice="en-gb+f2", speed=150, pitch=60)
     assert a.dtype == np.int16 and 4000 < len(a) < 16000 and np.abs(a).max() > 3000
@@ -94,7 +94,7 @@ def test_synthesize_is_deterministic_and_checks_voices():
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from silifc.audio.dataset import KwsSpec, make_kws_dataset
+    from silifc.kws.audio.dataset import KwsSpec, make_kws_dataset
 
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (scripts/setup.sh installs it)")
@@ -106,7 +106,7 @@ def tiny(tmp_path_factory):
 @pytest.mark.unit
 @needs_espeak
 def test_dataset_layout(tiny):
-    from silifc.audio.dataset import SPLITS
+    from silifc.kws.audio.dataset import SPLITS
 
     dataset, _ = tiny
     assert dataset.classes == ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go",
@@ -141,7 +141,7 @@ def test_dataset_inputs_are_the_front_end_of_the_stored_audio(tiny):
 @pytest.mark.unit
 @needs_espeak
 def test_dataset_is_cached_and_deterministic(tiny, tmp_path):
-    from silifc.audio.dataset import make_kws_dataset
+    from silifc.kws.audio.dataset import make_kws_dataset
 
     dataset, cache = tiny
     again = make_kws_dataset(spec=dataset.spec, cache_dir=cache)
@@ -155,7 +155,7 @@ def test_dataset_is_cached_and_deterministic(tiny, tmp_path):
 @pytest.mark.unit
 @needs_espeak
 def test_dataset_feeds_silifc_inputs(tiny):
-    from silifc.inputs import load_input
+    from silifc.io.inputs import load_input
     from silifc.ir import ModelConfig
 
     dataset, _ = tiny
@@ -166,7 +166,7 @@ def test_dataset_feeds_silifc_inputs(tiny):
 @pytest.mark.unit
 @needs_espeak
 def test_export_wavs(tiny, tmp_path):
-    from silifc.audio.dataset import export_wavs
+    from silifc.kws.audio.dataset import export_wavs
 
     dataset, _ = tiny
     paths = export_wavs(dataset, "test", tmp_path, limit=3)
@@ -175,7 +175,7 @@ def test_export_wavs(tiny, tmp_path):
 
 @pytest.mark.unit
 def test_spec_is_validated():
-    from silifc.audio.dataset import KwsSpec
+    from silifc.kws.audio.dataset import KwsSpec
     from silifc.errors import ConfigError
 
     with pytest.raises(ConfigError, match="one split only"):
@@ -189,7 +189,7 @@ def test_spec_is_validated():
 @pytest.mark.unit
 @needs_espeak
 def test_keyword_stream(tmp_path):
-    from silifc.audio.stream import make_keyword_stream
+    from silifc.kws.audio.labelled_streams import make_keyword_stream
 
     stream = make_keyword_stream(("yes", "stop", "go"), seed=3, path=tmp_path / "s.wav")
     events = stream.events
@@ -209,7 +209,7 @@ def test_keyword_stream(tmp_path):
 @pytest.mark.unit
 @needs_espeak
 def test_command_line(tmp_path, monkeypatch, capsys):
-    from silifc.audio.dataset import main
+    from silifc.kws.audio.dataset import main
 
     monkeypatch.setenv("SILIFC_CACHE", str(tmp_path / "cache"))
     assert main(["--clips-per-class", "1", "0", "0", "--bands", "16", "--out", str(tmp_path / "out")]) == 0

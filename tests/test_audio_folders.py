@@ -1,4 +1,4 @@
-"""WAV folders as training data (silifc.audio.folders): Speech Commands v1/v2 layout and
+"""WAV folders as training data (silifc.kws.audio.folders): Speech Commands v1/v2 layout and
 folder-per-label, through the keyword front end, cached by content hash; `silifc train DIR`."""
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from silifc.audio.folders import CLASSES12, WARMUP_SECONDS, load_audio_folder
-from silifc.audio.frontend import FrontEnd, FrontEndConfig
-from silifc.audio.speech import resample
-from silifc.audio.wav import write_wav
+from silifc.kws.audio.folders import CLASSES12, WARMUP_SECONDS, load_audio_folder
+from silifc.kws.audio.frontend import FrontEnd, FrontEndConfig
+from silifc.kws.audio.speech import resample
+from silifc.kws.audio.wav import write_wav
 from silifc.errors import InputDataError
 
 pytestmark = pytest.mark.unit
@@ -82,7 +82,7 @@ def test_speech_commands_splits_classes_and_cache(tmp_path, extra):
     again = load_audio_folder(root, "training", unknown_share=1.0, silence_share=0.2, progress=False,
                               cache_directory=cache)
     assert np.array_equal(again.counts, train.counts)
-    from silifc.audio import folders
+    from silifc.kws.audio import folders
 
     seen = []
     original = folders._flush
@@ -145,7 +145,7 @@ def test_silifc_train_on_a_speech_commands_tree(tmp_path):
     summary = json.loads(result.stdout)
     assert "validation" in json.dumps(summary) or summary["best"]["val_accuracy"] is not None
     assert "testing" in summary["test"]
-    from silifc.kws import load_kws_model
+    from silifc.kws.model import load_kws_model
 
     model = load_kws_model(out)
     assert model.classes == CLASSES12 and model.keywords == 10

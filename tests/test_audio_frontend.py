@@ -1,4 +1,4 @@
-"""The Python specification of the audio front end (silifc.audio.frontend)."""
+"""The Python specification of the audio front end (silifc.kws.audio.frontend)."""
 from __future__ import annotations
 
 import re
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from silifc.audio.frontend import (COEF_FRAC_BITS, ENERGY_LIMIT, LOG2_TABLE, PEAK_LIMIT, FrontEnd, FrontEndConfig,
+from silifc.kws.audio.frontend import (COEF_FRAC_BITS, ENERGY_LIMIT, LOG2_TABLE, PEAK_LIMIT, FrontEnd, FrontEndConfig,
                                    design, frontend_counts, log2_q6)
 from silifc.errors import ConfigError
 

@@ -2,7 +2,7 @@
 
 One driver program (below) runs the C front end over signals packed in a binary file. It is
 built for the host (plain and with ASan/UBSan) and for the nRF52840 (Cortex-M4F), run in
-QEMU mps2-an386 through silifc.emulator, where the instruction counter also measures the
+QEMU mps2-an386 through silifc.target.toolchain, where the instruction counter also measures the
 cost of one step.
 
 Input file (little endian, 32-bit words unless said):
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from silifc.audio.frontend import LOG2_TABLE, FrontEnd, FrontEndConfig, design
+from silifc.kws.audio.frontend import LOG2_TABLE, FrontEnd, FrontEndConfig, design
 
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND_DIR = ROOT / "runtime_c" / "frontend"
@@ -240,7 +240,7 @@ def _adversarial(constants, n):
 
 def speech_signals():
     """A few words from espeak-ng at 16 kHz (None if espeak-ng is missing)."""
-    from silifc.audio.speech import espeak_available, synthesize
+    from silifc.kws.audio.speech import espeak_available, synthesize
 
     if not espeak_available():
         return None
@@ -284,8 +284,8 @@ def run_host(exe: Path, config, signals, tmp: Path):
 
 @pytest.fixture(scope="module")
 def firmware(tmp_path_factory):
-    from silifc.board import load_board
-    from silifc.emulator import build_firmware
+    from silifc.codegen.boards import load_board
+    from silifc.target.toolchain import build_firmware
 
     out = tmp_path_factory.mktemp("fe-fw")
     (out / "driver.c").write_text(DRIVER)
@@ -296,7 +296,7 @@ def firmware(tmp_path_factory):
 
 
 def run_qemu(firmware, config, signals, tmp: Path):
-    from silifc.emulator import run_firmware
+    from silifc.target.qemu import run_firmware
 
     image, board = firmware
     constants = design(config)

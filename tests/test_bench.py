@@ -24,12 +24,12 @@ def bench():
 
 @pytest.fixture(scope="module")
 def small_case(bench):
-    from silifc.checkpoint import parse_state_dict
-    from silifc.float_ref import run_float
-    from silifc.fold import fold_network
-    from silifc.inputs import random_input
-    from silifc.quantize import quantize_network
-    from silifc.synthetic import random_state_dict
+    from silifc.io.checkpoint import parse_state_dict
+    from silifc.reference.float_ref import run_float
+    from silifc.passes.fold import fold_network
+    from silifc.io.inputs import random_input
+    from silifc.passes.quantize import quantize_network
+    from synthetic import random_state_dict
 
     folded = fold_network(parse_state_dict(random_state_dict((24, 40, 32, 5), ("silif", "csilif"), seed=5)))
     counts = random_input(24, 2, 40, 0.05, 1, seed=5)

@@ -7,7 +7,7 @@ from importlib.resources import files
 import pytest
 import yaml
 
-from silifc.board import (Board, BoardFileError, board_from_file, compiler_flags, list_boards,
+from silifc.codegen.boards import (Board, BoardFileError, board_from_file, compiler_flags, list_boards,
                           load_board)
 from silifc.errors import SilifcError, UnknownBoardError
 
@@ -158,3 +158,17 @@ def test_duplicate_keys_and_bad_yaml_are_rejected(tmp_path):
 def test_missing_board_file(tmp_path):
     with pytest.raises(BoardFileError, match="cannot read board file"):
         board_from_file(tmp_path / "nowhere.yaml")
+
+
+def test_a_board_file_by_path(tmp_path, monkeypatch):
+    """--board takes the path of a user's board file, as the unknown-board message says."""
+    from importlib.resources import files
+
+    text = (files("silifc.boards") / "nrf52840.yaml").read_text().replace("name: nrf52840", "name: my_board")
+    (tmp_path / "my_board.yaml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    board = load_board("./my_board.yaml")
+    assert board.name == "my_board" and board.flash.size == load_board("nrf52840").flash.size
+    assert load_board(str(tmp_path / "my_board.yaml")) == board
+    with pytest.raises(SilifcError, match="cannot read board file"):
+        load_board("./missing.yaml")

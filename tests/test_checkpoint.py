@@ -1,15 +1,14 @@
 """Checkpoint loading: architecture inference and every bad-input case, by message content."""
 from __future__ import annotations
 
-import pickle
 
-import numpy as np
 import pytest
 import torch
 
 from silifc import errors
-from silifc.checkpoint import load_checkpoint, parse_state_dict
-from silifc.synthetic import random_state_dict
+from silifc.io.models import load_model
+from silifc.io.checkpoint import parse_state_dict
+from synthetic import random_state_dict
 
 from conftest import PAPER_MODELS, save_state_dict
 
@@ -31,7 +30,7 @@ def test_paper_models_architecture(kind, paper_networks):
 ])
 def test_any_depth_and_width(tmp_path, widths, kinds):
     path = save_state_dict(random_state_dict(widths, kinds, seed=3), tmp_path / "m.pth")
-    net = load_checkpoint(path)
+    net = load_model(path)
     assert net.widths == widths
     assert tuple(layer.kind for layer in net.hidden) == kinds
 
@@ -43,7 +42,7 @@ def _base():
 def _load_error(tmp_path, state, error):
     path = save_state_dict(state, tmp_path / "bad.pth")
     with pytest.raises(error) as info:
-        load_checkpoint(path)
+        load_model(path)
     return str(info.value)
 
 
@@ -122,7 +121,7 @@ def test_truncated_file(tmp_path):
     path = tmp_path / "cut.pth"
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(errors.TruncatedCheckpointError) as info:
-        load_checkpoint(path)
+        load_model(path)
     assert "copy it again" in str(info.value)
 
 
@@ -130,20 +129,20 @@ def test_empty_file(tmp_path):
     path = tmp_path / "empty.pth"
     path.write_bytes(b"")
     with pytest.raises(errors.TruncatedCheckpointError, match="empty"):
-        load_checkpoint(path)
+        load_model(path)
 
 
 def test_not_a_checkpoint(tmp_path):
     path = tmp_path / "notes.pth"
     path.write_text("hello, I am a text file\n")
     with pytest.raises(errors.NotACheckpointError) as info:
-        load_checkpoint(path)
+        load_model(path)
     assert "not a PyTorch checkpoint" in str(info.value) and "state_dict" in str(info.value)
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(errors.CheckpointError, match="no such file"):
-        load_checkpoint(tmp_path / "nope.pth")
+        load_model(tmp_path / "nope.pth")
 
 
 class _Payload:
@@ -161,7 +160,7 @@ def test_pickled_code_is_refused_not_executed(tmp_path):
     path = tmp_path / "evil.pth"
     torch.save({"snn.0.W.weight": torch.zeros(2, 2), "payload": _Payload(marker)}, path)
     with pytest.raises(errors.UnsafeCheckpointError) as info:
-        load_checkpoint(path)
+        load_model(path)
     assert not marker.exists()
     assert "never executes" in str(info.value)
 
@@ -171,24 +170,24 @@ def test_legacy_pickle_with_code_is_refused(tmp_path):
     path = tmp_path / "legacy.pth"
     torch.save({"payload": _Payload(marker)}, path, _use_new_zipfile_serialization=False)
     with pytest.raises(errors.UnsafeCheckpointError):
-        load_checkpoint(path)
+        load_model(path)
     assert not marker.exists()
 
 
 def test_whole_model_object_is_refused(tmp_path):
-    from silifc.nn import SNN, Readout, SiLIF
+    from silifc.reference.nn import SNN, Readout, SiLIF
 
     path = tmp_path / "model_object.pth"
     torch.save(SNN([SiLIF(4, 5), Readout(5, 2)]), path)
     with pytest.raises(errors.UnsafeCheckpointError, match="state_dict"):
-        load_checkpoint(path)
+        load_model(path)
 
 
 def test_not_a_dict(tmp_path):
     path = tmp_path / "tensor.pth"
     torch.save(torch.zeros(3), path)
     with pytest.raises(errors.NotACheckpointError, match="not a state dict"):
-        load_checkpoint(path)
+        load_model(path)
 
 
 def test_delays_key_is_checked():

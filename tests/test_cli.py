@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from silifc.cli import main
-from silifc.results import RunResult
+from silifc.reference.results import RunResult
 
 from conftest import GOLDEN, PAPER_MODELS
 from test_inputs import write_shd

@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from silifc.board import load_board
-from silifc.checkpoint import parse_state_dict
-from silifc.codegen import CodegenError, CompileOptions, check_prefix, render_project
-from silifc.fold import fold_network
-from silifc.inputs import random_input
-from silifc.memory import ModelTooLargeError, plan_memory
-from silifc.quantize import quantize_network
-from silifc.synthetic import random_state_dict
+from silifc.codegen.boards import load_board
+from silifc.io.checkpoint import parse_state_dict
+from silifc.codegen.emit import CodegenError, CompileOptions, check_prefix, render_project
+from silifc.passes.fold import fold_network
+from silifc.io.inputs import random_input
+from silifc.codegen.memory import ModelTooLargeError, plan_memory
+from silifc.passes.quantize import quantize_network
+from synthetic import random_state_dict
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden" / "tiny_model"
 GOLDEN_FILES = ("model/tiny_model.h", "model/tiny_model.c", "app/main.c", "Makefile", "CMakeLists.txt",
@@ -124,7 +124,7 @@ def test_dense_refuses_delayed_models_before_generating():
 # ---------------------------------------------------------------- 16-bit lane accumulation
 
 def test_subset_sum_bound_is_the_larger_signed_column_sum():
-    from silifc.quantize import LANES16_LIMIT, subset_sum_bound
+    from silifc.passes.quantize import LANES16_LIMIT, subset_sum_bound
 
     weights = np.array([[127, -128, 0], [100, -5, 3], [-1, 7, -2]])     # [in, out]
     assert subset_sum_bound(weights) == 227                             # column 0: 127 + 100
@@ -135,7 +135,7 @@ def test_subset_sum_bound_is_the_larger_signed_column_sum():
 
 
 def _spike_fed(weights, max_input_count=1, delays=None, weight_bits=8):
-    from silifc.quantize import QuantSynapses
+    from silifc.ir import QuantSynapses
 
     n_out = weights.shape[1]
     return QuantSynapses(weight_bits=weight_bits, weights=weights, mult=np.ones(n_out), bias=np.zeros(n_out),
@@ -143,7 +143,7 @@ def _spike_fed(weights, max_input_count=1, delays=None, weight_bits=8):
 
 
 def test_lanes16_needs_spikes_int8_no_delays_and_the_bound():
-    from silifc.quantize import lanes16_exact
+    from silifc.passes.quantize import lanes16_exact
 
     at_limit = np.array([127] * 258 + [1] + [-128] * 255 + [-127])[:, None]
     assert lanes16_exact(_spike_fed(at_limit))
@@ -154,7 +154,7 @@ def test_lanes16_needs_spikes_int8_no_delays_and_the_bound():
 
 
 def test_paper_models_accumulate_layer1_and_readout_in_16_bit_lanes(paper_folded):
-    from silifc.memory import lanes16_layers
+    from silifc.codegen.memory import lanes16_layers
 
     for kind in ("silif", "csilif"):
         quantized = quantize_network(paper_folded[kind])

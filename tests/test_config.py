@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
 import pytest
 
-from silifc.config import load_config, sidecar_path
+from silifc.io.config import load_config, sidecar_path
 from silifc.errors import ConfigError
 from silifc.ir import ModelConfig
 
@@ -34,3 +39,18 @@ def test_bad_sidecar(tmp_path, text, needle):
     with pytest.raises(ConfigError) as info:
         load_config(model)
     assert needle in str(info.value) and "m.silifc.toml" in str(info.value)
+
+
+def test_python_3_10_reads_toml_with_tomli():
+    """Python 3.10 has no tomllib: the config module falls back to tomli, which pyproject
+    declares for Python < 3.11."""
+    probe = ("import sys, types\n"
+             "sys.modules['tomllib'] = None\n"                      # what 3.10 has: nothing
+             "fake = types.ModuleType('tomli'); fake.loads = lambda s: {'input': {'nb_steps': 7}}\n"
+             "fake.TOMLDecodeError = ValueError; sys.modules['tomli'] = fake\n"
+             "import silifc.io.config as config\n"
+             "assert config.tomllib is fake, config.tomllib\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    declared = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert "tomli>=2; python_version < '3.11'" in declared["project"]["dependencies"]

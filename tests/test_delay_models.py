@@ -6,14 +6,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from silifc.board import list_boards, load_board
-from silifc.firmware import build_model_firmware, run_model
-from silifc.fold import fold_network
-from silifc.int_ref import run_int
-from silifc.memory import delay_form
-from silifc.native import load_model
-from silifc.quantize import quantize_network
-from silifc.tasks import make_timing_task
+from silifc.codegen.boards import list_boards, load_board
+from silifc.pipeline import build_model_firmware
+from silifc.target.firmware import run_model
+from silifc.passes.fold import fold_network
+from silifc.reference.int_ref import run_int
+from silifc.codegen.memory import delay_form
+from silifc.io.models import load_model
+from silifc.passes.quantize import quantize_network
+from silifc.train.tasks import make_timing_task
 
 pytestmark = pytest.mark.firmware
 MODELS = Path(__file__).resolve().parent.parent / "models" / "timing"

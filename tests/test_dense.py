@@ -17,7 +17,7 @@ import pytest
 
 from runtime_harness import build
 
-from silifc.codegen import dense_weight_table
+from silifc.codegen.emit import dense_weight_table
 
 I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1
 STATUS = {"ok": 0, "null": -1, "shape": -2, "index": -3, "capacity": -4}
@@ -257,8 +257,9 @@ def test_portable_path_on_the_host_is_exact(driver_source, tmp_path, sanitize):
 @pytest.mark.parametrize("board_name,dsp", [("nrf52840", True), ("nrf52840", False), ("mps2_an500", True),
                                             ("mps2_an505", True), ("microbit", False)])
 def test_dsp_and_portable_paths_in_qemu_are_exact(driver_source, tmp_path, board_name, dsp):
-    from silifc.board import load_board
-    from silifc.emulator import build_firmware, run_firmware
+    from silifc.codegen.boards import load_board
+    from silifc.target.toolchain import build_firmware
+    from silifc.target.qemu import run_firmware
 
     board = load_board(board_name)
     small = board.ram.size < 64 * 1024

@@ -5,11 +5,11 @@ import shutil
 
 import pytest
 
-from silifc.board import list_boards, load_board
-from silifc.emulator import (BEFORE_FIRST_MARKER, FAULT_EXIT_STATUS, LIMIT_EXIT_STATUS, BoardNotEmulatedError,
-                             EmulatorError, FirmwareBuildError, FirmwareFaultError, FirmwareHangError,
-                             MemoryOverflowError, ToolchainMissingError, build_firmware,
-                             ensure_insncount_plugin, renode_available, run_firmware, write_firmware_skeleton)
+from silifc.codegen.boards import list_boards, load_board
+from silifc.target.qemu import (BEFORE_FIRST_MARKER, LIMIT_EXIT_STATUS, BoardNotEmulatedError, EmulatorError, FirmwareFaultError, FirmwareHangError, ensure_insncount_plugin, run_firmware)
+from silifc.codegen.skeleton import FAULT_EXIT_STATUS, write_firmware_skeleton
+from silifc.target.toolchain import FirmwareBuildError, MemoryOverflowError, ToolchainMissingError, build_firmware
+from silifc.target.renode import renode_available
 
 from conftest import DATA
 

@@ -3,20 +3,20 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from silifc.board import list_boards, load_board
-from silifc.checkpoint import parse_state_dict
+from silifc.codegen.boards import list_boards, load_board
+from silifc.io.checkpoint import parse_state_dict
 from silifc.cli import main
-from silifc.firmware import build_model_firmware, run_model
-from silifc.fold import fold_network
-from silifc.inputs import random_input
-from silifc.int_ref import run_int
-from silifc.quantize import quantize_network
-from silifc.synthetic import random_state_dict
+from silifc.pipeline import build_model_firmware
+from silifc.target.firmware import run_model
+from silifc.passes.fold import fold_network
+from silifc.io.inputs import random_input
+from silifc.reference.int_ref import run_int
+from silifc.passes.quantize import quantize_network
+from synthetic import random_state_dict
 
 from conftest import GOLDEN, PAPER_MODELS
 
@@ -123,8 +123,8 @@ def test_lanes16_layers_are_bit_exact(board, tmp_path):
 def test_counts_above_the_models_limit_are_refused_before_and_inside_the_firmware(tmp_path, monkeypatch):
     """The host names the limit; the firmware's step() itself returns SLF_ERR_COUNT (-6), which
     run_model reports as a model error instead of reading a short result file."""
-    import silifc.firmware
-    from silifc.emulator import EmulatorError
+    import silifc.target.firmware
+    from silifc.target.qemu import EmulatorError
     from silifc.errors import InputDataError
 
     quantized, counts = _small()
@@ -138,7 +138,7 @@ def test_counts_above_the_models_limit_are_refused_before_and_inside_the_firmwar
     project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)
     with pytest.raises(InputDataError, match=f"at most {limit}"):
         run_model(project, image, quantized, counts)
-    monkeypatch.setattr(silifc.firmware, "check_event_limit", lambda *args, **kwargs: None)
+    monkeypatch.setattr(silifc.target.firmware, "check_event_limit", lambda *args, **kwargs: None)
     with pytest.raises(EmulatorError, match=r"status 13 \(model error\)(.|\n)*-6"):
         run_model(project, image, quantized, counts)
 
@@ -206,7 +206,7 @@ def test_dense_paper_model_is_bit_exact_and_costs_every_mac(paper_quantized, gol
 
 
 def test_dense_refuses_delays_and_int16(tmp_path):
-    from silifc.codegen import CodegenError
+    from silifc.codegen.emit import CodegenError
 
     delayed, _ = _small(max_delay=2)
     with pytest.raises(CodegenError, match="no synaptic delays.*layer 0 \\(delays up to"):
@@ -243,7 +243,7 @@ def test_build_cache_key_includes_the_synapses():
 
 
 def test_per_step_counts_split_the_phase_totals_exactly(tmp_path):
-    from silifc.firmware import profile_run
+    from silifc.target.profile import profile_run
 
     quantized, counts = _small()
     project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)

@@ -4,12 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from silifc.board import list_boards, load_board
-from silifc.codegen import CompileOptions, render_project
-from silifc.firmware import build_model_firmware, run_model
-from silifc.int_ref import run_int
-from silifc.memory import ModelTooLargeError
-from silifc.quantize import quantize_network
+from silifc.codegen.boards import list_boards, load_board
+from silifc.codegen.emit import CompileOptions, render_project
+from silifc.pipeline import build_model_firmware
+from silifc.target.firmware import run_model
+from silifc.reference.int_ref import run_int
+from silifc.codegen.memory import ModelTooLargeError
+from silifc.passes.quantize import quantize_network
 
 pytestmark = [pytest.mark.firmware, pytest.mark.slow]
 

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from silifc import fixedpoint as fx
+from silifc.reference import fixedpoint as fx
 
 pytestmark = pytest.mark.unit
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from silifc.float_ref import run_float32
+from silifc.reference.float_ref import run_float32
 
 from conftest import golden
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from silifc.errors import InputDataError
-from silifc.inputs import bin_events, load_input
+from silifc.io.inputs import bin_events, load_input
 from silifc.ir import ModelConfig
 
 pytestmark = pytest.mark.unit

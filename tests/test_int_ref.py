@@ -4,15 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from silifc import fixedpoint as fx
-from silifc import int_ref
-from silifc.checkpoint import parse_state_dict
-from silifc.fidelity import compare
-from silifc.fold import fold_network
-from silifc.float_ref import run_float
-from silifc.inputs import random_input
-from silifc.quantize import quantize_network
-from silifc.synthetic import random_state_dict
+from silifc.reference import fixedpoint as fx
+from silifc.reference import int_ref
+from silifc.io.checkpoint import parse_state_dict
+from silifc.reference.fidelity import compare
+from silifc.passes.fold import fold_network
+from silifc.reference.float_ref import run_float
+from silifc.io.inputs import random_input
+from silifc.passes.quantize import quantize_network
+from synthetic import random_state_dict
 
 pytestmark = pytest.mark.unit
 
@@ -54,7 +54,7 @@ def test_states_never_saturate_on_golden(fidelity):
 
 
 def _one_neuron_silif(**values):
-    from silifc.quantize import QuantSiLIF, QuantSynapses
+    from silifc.ir import QuantSiLIF, QuantSynapses
 
     syn = QuantSynapses(weight_bits=8, weights=np.zeros((1, 1)), mult=np.zeros(1), bias=np.zeros(1), delays=None,
                         max_input_count=1)
@@ -91,7 +91,7 @@ def test_silif_saturates_instead_of_wrapping():
 
 
 def test_csilif_rotation_by_hand():
-    from silifc.quantize import QuantCSiLIF
+    from silifc.ir import QuantCSiLIF
 
     one = 1 << 16
     syn = int_ref.QuantSynapses(weight_bits=8, weights=np.zeros((1, 1)), mult=np.zeros(1), bias=np.zeros(1),

@@ -1,5 +1,5 @@
 """Keyword spotting end to end with the bundled model (models/kws/): the streaming integer
-reference (silifc.kws) against the int_ref kernels, the detections on multi-keyword streams
+reference (silifc.kws.stream) against the int_ref kernels, the detections on multi-keyword streams
 of held-out voices, the streaming firmware in QEMU against the reference step for step
 (front-end counts, per-step probabilities, detections), and the command line.
 No training here: the model is the bundled one.
@@ -15,10 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from silifc.audio.stream import StreamEvent
-from silifc.audio.wav import read_wav, write_wav
-from silifc.kws import (KWS_CLASSES, PER_STEP_PHASES, PROB_ONE, StreamingNetwork, build_audio_firmware,
-                        load_kws_model, run_audio_firmware, score_detections, step_probabilities)
+from silifc.kws.audio.labelled_streams import StreamEvent
+from silifc.kws.audio.wav import read_wav, write_wav
+from silifc.kws.model import KWS_CLASSES, load_kws_model
+from silifc.kws.firmware import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware
+from silifc.kws.detector import PROB_ONE
+from silifc.kws.stream import StreamingNetwork, step_probabilities
+from silifc.kws.score import score_detections
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "models" / "kws"
@@ -46,7 +49,7 @@ def reference(model):
 
 @pytest.fixture(scope="module")
 def firmware_build(model):
-    from silifc.board import load_board
+    from silifc.codegen.boards import load_board
 
     return build_audio_firmware(model, load_board("nrf52840"))
 
@@ -55,7 +58,7 @@ def firmware_build(model):
 
 @pytest.mark.unit
 def test_bundled_model_and_stream(model):
-    from silifc.audio.dataset import KwsSpec
+    from silifc.kws.audio.dataset import KwsSpec
 
     assert MODEL.stat().st_size < 1_000_000 and WAV.stat().st_size < 300_000
     assert model.classes == KWS_CLASSES and model.keywords == 10
@@ -72,7 +75,7 @@ def test_bundled_model_and_stream(model):
 @pytest.mark.unit
 def test_streaming_network_is_the_integer_reference(model):
     """Per-step softmax summed over a clip = int_ref.run_int's totals; chunking changes nothing."""
-    from silifc.int_ref import run_int
+    from silifc.reference.int_ref import run_int
 
     clips = np.load(BUNDLED / "calibration.npz")["inputs"][:4].astype(np.int64)
     expected = run_int(model.quantized, clips).outputs
@@ -140,7 +143,7 @@ def test_firmware_probabilities_stay_exact_after_the_totals_saturate(model, firm
 @needs_firmware_tools
 @needs_espeak
 def test_firmware_multi_keyword_stream_of_a_held_out_voice(model, firmware_build, tmp_path):
-    from silifc.audio.stream import make_keyword_stream
+    from silifc.kws.audio.labelled_streams import make_keyword_stream
 
     stream = make_keyword_stream(("no", "right", "up", "off"), voice="en-gb+m4", seed=11, gap_seconds=(0.6, 1.0),
                                  lead_seconds=0.8, tail_seconds=0.6, path=tmp_path / "stream.wav")
@@ -168,7 +171,7 @@ def _rewrite_wav(pcm, path: Path, extra_chunk: bool, streaming: bool, channels: 
 @pytest.mark.firmware
 @needs_firmware_tools
 def test_firmware_wav_reader(model, firmware_build, tmp_path):
-    from silifc.emulator import run_firmware
+    from silifc.target.qemu import run_firmware
 
     audio, image = firmware_build
     pcm = read_wav(WAV)[:16000 + 100]                        # not a whole number of steps: the tail is dropped
@@ -216,9 +219,9 @@ def test_listen_refuses_other_audio(tmp_path, capsys):
 @pytest.mark.firmware
 @needs_firmware_tools
 def test_compile_audio_project_builds_with_make_and_runs(model, reference, tmp_path, capsys):
-    from silifc.board import load_board
-    from silifc.cli_audio import compile_audio
-    from silifc.emulator import run_firmware
+    from silifc.codegen.boards import load_board
+    from silifc.cli.audio import compile_audio
+    from silifc.target.qemu import run_firmware
 
     args = _parse(["compile", "kws_silif.pt", "--board", "nrf52840", "-o", str(tmp_path / "p"), "--prefix", "kws"])
     assert compile_audio(args) == 0
@@ -234,7 +237,7 @@ def test_compile_audio_project_builds_with_make_and_runs(model, reference, tmp_p
 @pytest.mark.firmware
 @needs_firmware_tools
 def test_run_audio_command(firmware_build, capsys):
-    from silifc.cli_audio import run_audio
+    from silifc.cli.audio import run_audio
 
     args = _parse(["run", "kws_silif.pt", "--board", "nrf52840"])
     args.wav = str(WAV)                                      # `silifc run ... --wav` once cli_firmware has it

@@ -1,4 +1,4 @@
-"""The streaming keyword detector: its rules (silifc.kws.Detector, the specification) and the
+"""The streaming keyword detector: its rules (silifc.kws.stream.Detector, the specification) and the
 C kernel (runtime_c/frontend/slf_detect*.c) against it, bit for bit, on the host (plain and
 with ASan/UBSan).
 
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from silifc.errors import ConfigError
-from silifc.kws import NONE, PROB_ONE, Detector, DetectorConfig, DetectorParams
+from silifc.kws.detector import NONE, PROB_ONE, Detector, DetectorConfig, DetectorParams
 
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND_DIR = ROOT / "runtime_c" / "frontend"

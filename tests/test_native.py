@@ -1,6 +1,7 @@
 """The native model format: round trip, strict checks, and every command accepting it."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -8,12 +9,12 @@ import pytest
 import torch
 
 from silifc import errors
-from silifc.checkpoint import load_checkpoint
 from silifc.cli import main
 from silifc.ir import ModelConfig
-from silifc.native import FORMAT_NAME, ModelSpec, convert, load_model, native_dict, read_native, save_native, spec_of
-from silifc.results import RunResult
-from silifc.synthetic import random_state_dict
+from silifc.io.native import FORMAT_NAME, ModelSpec, native_dict, read_native, save_native, spec_of
+from silifc.io.models import convert, load_model
+from silifc.reference.results import RunResult
+from synthetic import random_state_dict
 
 from conftest import PAPER_MODELS, save_state_dict
 
@@ -51,11 +52,11 @@ def _same_network(a, b):
 
 
 def test_round_trip_same_ir_as_authors_format(tmp_path, native_file):
-    native = load_checkpoint(native_file)
-    authors = load_checkpoint(save_state_dict(_state(), tmp_path / "authors.pth"), IO)
+    native = load_model(native_file)
+    authors = load_model(save_state_dict(_state(), tmp_path / "authors.pth"), dataclasses.asdict(IO))
     _same_network(native, authors)
     assert native.config == IO                       # settings come from the file
-    assert load_checkpoint(save_state_dict(_state(), tmp_path / "bare.pth")).config == ModelConfig()
+    assert load_model(save_state_dict(_state(), tmp_path / "bare.pth")).config == ModelConfig()
 
 
 def test_loads_with_weights_only_and_is_self_describing(native_file):
@@ -73,8 +74,7 @@ def test_loads_with_weights_only_and_is_self_describing(native_file):
 def test_overrides_win_over_the_file(native_file):
     assert load_model(native_file, {"nb_steps": 40}).config.nb_steps == 40
     assert load_model(native_file, {"nb_steps": None}).config.nb_steps == 24
-    assert load_checkpoint(native_file, ModelConfig(nb_steps=77)).config.nb_steps == 77
-    assert load_checkpoint(native_file, ModelConfig()).config == IO     # defaults do not override
+    assert load_model(native_file, {"nb_steps": 77}).config.nb_steps == 77
 
 
 def _edit(path, tmp_path, change):
@@ -106,7 +106,7 @@ def _edit(path, tmp_path, change):
 def test_inconsistent_files_are_refused(native_file, tmp_path, change, error, words):
     path = _edit(native_file, tmp_path, change)
     with pytest.raises(error) as info:
-        load_checkpoint(path)
+        load_model(path)
     for word in words:
         assert word in str(info.value)
 
@@ -122,17 +122,17 @@ def test_refuses_to_write_an_inconsistent_file(tmp_path):
 def test_convert_authors_file(tmp_path):
     authors = save_state_dict(random_state_dict((10, 12, 4), ("silif",), seed=2), tmp_path / "a.pth")
     out = convert(authors, tmp_path / "a_native.pt", {"nb_steps": 30})
-    network = load_checkpoint(out)
-    _same_network(network, load_checkpoint(authors))
+    network = load_model(out)
+    _same_network(network, load_model(authors))
     assert network.config.nb_steps == 30 and spec_of(network).layer_max_delays == (0, 0)
 
 
 def test_convert_paper_model_keeps_golden_behaviour(tmp_path, golden_counts):
-    from silifc.float_ref import run_float32
+    from silifc.reference.float_ref import run_float32
 
     out = convert(PAPER_MODELS["silif"], tmp_path / "silif_native.pt")
     from conftest import golden
-    result = run_float32(load_checkpoint(out), golden_counts[:2])
+    result = run_float32(load_model(out), golden_counts[:2])
     assert np.array_equal(result.spikes[0], golden("silif")["spikes_l0"][:2])
 
 
@@ -153,13 +153,13 @@ def test_check_accepts_native_files_and_cli_overrides(native_file, capsys):
 
 def test_engines_agree_on_a_delay_model(native_file):
     """Delays reach every engine: float32 torch, float64 reference and int16 agree on spikes."""
-    from silifc.fold import fold_network
-    from silifc.float_ref import run_float, run_float32
-    from silifc.inputs import random_input
-    from silifc.int_ref import run_int
-    from silifc.quantize import quantize_network
+    from silifc.passes.fold import fold_network
+    from silifc.reference.float_ref import run_float, run_float32
+    from silifc.io.inputs import random_input
+    from silifc.reference.int_ref import run_int
+    from silifc.passes.quantize import quantize_network
 
-    network = load_checkpoint(native_file)
+    network = load_model(native_file)
     counts = random_input(10, 4, 24, 0.1, 2, seed=5)
     ref = run_float(fold_network(network), counts)
     f32 = run_float32(network, counts)
@@ -167,7 +167,7 @@ def test_engines_agree_on_a_delay_model(native_file):
     i16 = run_int(q, counts)
     assert (ref.spikes[0] != f32.spikes[0]).mean() < 0.01
     assert (ref.spikes[0] != i16.spikes[0]).mean() < 0.01
-    from silifc.checkpoint import parse_state_dict
+    from silifc.io.checkpoint import parse_state_dict
 
     plain = parse_state_dict({k: v for k, v in _state().items() if not k.endswith("delays")})
     assert not np.array_equal(run_float(fold_network(plain), counts).spikes[0], ref.spikes[0])

@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from silifc import int_ref
-from silifc.checkpoint import parse_state_dict
-from silifc.fold import fold_network
-from silifc.float_ref import run_float
-from silifc.inputs import random_input
-from silifc.nn import SNN, CSiLIF, Readout, SiLIF, fake_quantize_rows, from_network, gaussian_delay_kernel, spike
-from silifc.quantize import quantize_network, quantize_synapses
-from silifc.synapses import synaptic_input
-from silifc.synthetic import random_state_dict
+from silifc.reference import int_ref
+from silifc.io.checkpoint import parse_state_dict
+from silifc.passes.fold import fold_network
+from silifc.reference.float_ref import run_float
+from silifc.io.inputs import random_input
+from silifc.reference.nn import SNN, CSiLIF, Readout, SiLIF, fake_quantize_rows, from_network, gaussian_delay_kernel, spike
+from silifc.passes.quantize import quantize_network, quantize_synapses
+from silifc.reference.synapses import synaptic_input
+from synthetic import random_state_dict
 
 pytestmark = pytest.mark.unit
 

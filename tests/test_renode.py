@@ -5,17 +5,17 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-import numpy as np
 import pytest
 
-from silifc.board import list_boards, load_board
-from silifc.checkpoint import parse_state_dict
-from silifc.codegen import CompileOptions, _banner, write_project
-from silifc.fold import fold_network
-from silifc.inputs import random_input
-from silifc.quantize import quantize_network
-from silifc.renode import build_renode_firmware, run_robot, write_renode_files
-from silifc.synthetic import random_state_dict
+from silifc.codegen.boards import list_boards, load_board
+from silifc.io.checkpoint import parse_state_dict
+from silifc.codegen.emit import CompileOptions, write_project
+from silifc.passes.fold import fold_network
+from silifc.io.inputs import random_input
+from silifc.passes.quantize import quantize_network
+from silifc.target.renode import build_renode_firmware, run_robot
+from silifc.codegen.renode import write_renode_files
+from synthetic import random_state_dict
 
 pytestmark = pytest.mark.firmware
 RENODE_BOARDS = [name for name in list_boards() if load_board(name).renode is not None]
@@ -27,7 +27,7 @@ def _project(board_name, tmp_path):
     quantized = quantize_network(folded, calibration=counts)
     board = load_board(board_name)
     project = write_project(quantized, CompileOptions(board=board), tmp_path)
-    files = write_renode_files(project, quantized, counts[0], _banner(quantized, board, "int8"))
+    files = write_renode_files(project, quantized, counts[0])
     return project, files
 
 

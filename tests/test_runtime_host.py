@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import textwrap
 
 import numpy as np
 import pytest

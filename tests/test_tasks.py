@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from silifc.errors import ConfigError
-from silifc.inputs import load_input
+from silifc.io.inputs import load_input
 from silifc.ir import ModelConfig
-from silifc.tasks import TimingTask, class_patterns, make_timing_task, write_timing_task
+from silifc.train.tasks import TimingTask, class_patterns, main, make_timing_task, write_timing_task
 
 pytestmark = pytest.mark.unit
 
@@ -87,3 +87,16 @@ def test_written_files_are_cached_and_readable(tmp_path):
 def test_bad_parameters(bad):
     with pytest.raises(ConfigError):
         class_patterns(TimingTask(**{**SMALL.__dict__, **bad}))
+
+
+def test_command_line_reads_false_as_false(tmp_path):
+    """`--same-order False` used to parse as True (bool('False')); the files must differ from the default task's."""
+    main([str(tmp_path / "default")])
+    main([str(tmp_path / "mixed"), "--same-order", "False"])
+    default = np.load(tmp_path / "default" / "timing_train.npz")["patterns"]
+    mixed = np.load(tmp_path / "mixed" / "timing_train.npz")["patterns"]
+    assert np.array_equal(default, class_patterns(TimingTask()))
+    assert np.array_equal(mixed, class_patterns(TimingTask(same_order=False)))
+    assert not np.array_equal(default, mixed)
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "bad"), "--same-order", "maybe"])

@@ -7,17 +7,19 @@ import numpy as np
 import pytest
 import torch
 
-from silifc.checkpoint import load_checkpoint
+from silifc.io.models import load_model
 from silifc.cli import main
-from silifc.datasets import load_dataset
+from silifc.io.datasets import load_dataset
 from silifc.errors import ConfigError, InputDataError
-from silifc.fold import fold_network
-from silifc.float_ref import run_float, run_float32
-from silifc.int_ref import run_int
-from silifc.native import load_module, read_native
-from silifc.quantize import quantize_network
-from silifc.tasks import TimingTask, make_timing_task, write_timing_task
-from silifc.train import TrainOptions, accuracy, check_dataset, parameter_counts, parse_arch, train
+from silifc.passes.fold import fold_network
+from silifc.reference.float_ref import run_float, run_float32
+from silifc.reference.int_ref import run_int
+from silifc.reference.nn import load_module
+from silifc.io.native import read_native
+from silifc.passes.quantize import quantize_network
+from silifc.train.tasks import TimingTask, make_timing_task, write_timing_task
+from silifc.train.training import TrainOptions, accuracy, parameter_counts, parse_arch, train
+from silifc.io.inputs import check_dataset
 
 from test_inputs import write_shd
 
@@ -81,7 +83,7 @@ def test_best_checkpoint_is_saved_reloadable_and_what_was_selected(delay_run, da
 
 def test_rounded_delays_are_integers_within_range(delay_run):
     _, out = delay_run
-    network = load_checkpoint(out)
+    network = load_model(out)
     for layer in network.layers:
         assert layer.delays is not None and layer.delays.dtype == np.int64
         assert layer.delays.min() >= 0 and layer.delays.max() <= 8
@@ -98,7 +100,7 @@ def test_train_then_infer_is_spike_exact(delay_run, data):
     model = result.model
     with torch.no_grad():
         out32, spikes32 = model(torch.as_tensor(xt, dtype=torch.float32))
-    network = load_checkpoint(out)
+    network = load_model(out)
     engine = run_float32(network, xt)
     assert sum(int(s.sum()) for s in spikes32) > 0
     for got, want in zip(engine.spikes, spikes32):
@@ -117,7 +119,7 @@ def test_train_then_infer_is_spike_exact(delay_run, data):
 def test_integer_reference_runs_the_trained_delay_model(delay_run, data):
     _, out = delay_run
     x, _, xt, yt = data
-    folded = fold_network(load_checkpoint(out))
+    folded = fold_network(load_model(out))
     quantized = quantize_network(folded, x[:32], 16)
     assert quantized.hidden[0].synapses.max_delay > 0
     agree = (run_int(quantized, xt).decisions == run_float(folded, xt).decisions).mean()
@@ -147,7 +149,7 @@ def test_csilif_trains_and_loads(data, tmp_path):
     spec = parse_arch("csilif:8", TASK.n_inputs, TASK.n_classes, 3, "first")
     result = train(x[:64], y[:64], spec, _options(epochs=2, finetune_epochs=1, out=tmp_path / "c.pt"))
     assert np.isfinite(result.history[-1]["loss"])
-    assert [layer.kind for layer in load_checkpoint(tmp_path / "c.pt").layers] == ["csilif", "readout"]
+    assert [layer.kind for layer in load_model(tmp_path / "c.pt").layers] == ["csilif", "readout"]
 
 
 def test_init_from_a_model_keeps_its_delays(delay_run, data, tmp_path):
@@ -156,7 +158,7 @@ def test_init_from_a_model_keeps_its_delays(delay_run, data, tmp_path):
     init, spec = load_module(out)
     result = train(x[:96], y[:96], spec, _options(epochs=1, out=tmp_path / "ft.pt"), init_state=init.state_dict())
     assert result.history[0]["phase"] == "train"
-    assert np.array_equal(load_checkpoint(tmp_path / "ft.pt").layers[0].delays, load_checkpoint(out).layers[0].delays)
+    assert np.array_equal(load_model(tmp_path / "ft.pt").layers[0].delays, load_model(out).layers[0].delays)
 
 
 def test_parameter_counts():

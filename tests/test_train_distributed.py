@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from silifc.errors import InputDataError
-from silifc.train import TrainOptions, parse_arch, train
-from silifc.train_distributed import check_mask
+from silifc.train.training import TrainOptions, parse_arch, train
+from silifc.io.inputs import check_mask
 
 pytestmark = pytest.mark.unit
 

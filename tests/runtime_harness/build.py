@@ -3,7 +3,7 @@
 Host builds use the system gcc (or $CC) with -std=c99 -Wall -Wextra -Werror -pedantic; the
 sanitizer build adds -fsanitize=address,undefined -fno-sanitize-recover=all. It is a
 standalone executable (no ctypes), so ASan needs no LD_PRELOAD. Firmware builds go through
-silifc.emulator.build_firmware and run in QEMU with silifc.emulator.run_firmware.
+silifc.target.toolchain.build_firmware and run in QEMU with silifc.target.toolchain.run_firmware.
 """
 from __future__ import annotations
 
@@ -59,8 +59,8 @@ def run_host(exe: Path, cases: list, work: Path, name: str = "cases") -> case_mo
 
 def build_firmware_driver(out_dir: Path, board_name: str, *, dsp: bool | None = None, small: bool = False):
     """The driver as firmware for `board_name`; dsp=False forces the portable path (SLF_USE_DSP=0)."""
-    from silifc.board import load_board
-    from silifc.emulator import build_firmware
+    from silifc.codegen.boards import load_board
+    from silifc.target.toolchain import build_firmware
 
     board = load_board(board_name)
     defines = dict(SMALL_DRIVER) if small else {}
@@ -74,7 +74,7 @@ def build_firmware_driver(out_dir: Path, board_name: str, *, dsp: bool | None = 
 
 def run_firmware_cases(board, image, cases: list, work: Path, name: str = "cases",
                        insn_limit: int = 20_000_000_000, timeout: float = 600) -> tuple[case_mod.Report, object]:
-    from silifc.emulator import run_firmware
+    from silifc.target.qemu import run_firmware
 
     work.mkdir(parents=True, exist_ok=True)
     case_file, result_file = (work / f"{name}.bin").resolve(), (work / f"{name}.out").resolve()

@@ -17,9 +17,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from silifc import fixedpoint as fx
-from silifc import int_ref
-from silifc.quantize import LANES16_LIMIT, QuantSynapses, subset_sum_bound
+from silifc.reference import fixedpoint as fx
+from silifc.reference import int_ref
+from silifc.passes.quantize import LANES16_LIMIT, subset_sum_bound
+from silifc.ir import QuantSynapses
 
 MAGIC = 0x43464C53
 VERSION = 1

@@ -1,0 +1,32 @@
+"""`silifc` command line: one module per command group, registered here."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import SilifcError
+from ..version import __version__
+from . import audio, boards, firmware, model, train
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="silifc", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"silifc {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in (model, train, firmware, audio, boards):
+        group.add_commands(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SilifcError as exc:
+        print(f"silifc: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

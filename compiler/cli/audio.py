@@ -1,0 +1,226 @@
+"""Always-listening keyword spotting on the command line (docs/kws.md):
+
+* `silifc listen --wav F [MODEL]`: the integer reference on the host (front end, network,
+  detector), printing what the firmware prints;
+* `compile_audio(args)` and `run_audio(args)`: `silifc compile MODEL --audio` and
+  `silifc run MODEL --wav F` (dispatched from silifc.cli.firmware): the streaming firmware
+  project, and that firmware in QEMU compared with the reference, step for step.
+
+MODEL defaults to the bundled keyword model `kws_silif.pt` (models/kws/); a bare file name
+is looked up among all bundled models (models/*/).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+from ..codegen.boards import load_board
+from ..kws.audio.labelled_streams import read_stream_events
+from ..kws.audio.wav import SAMPLE_RATE, read_wav
+from ..kws.firmware import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware, write_audio_project
+from ..kws.model import kws_model_path, load_kws_model
+from ..kws.score import score_detections
+from .common import add_quant_options, config_overrides, emit, say
+
+
+def _load(args):
+    """The keyword model of the command (MODEL, else the bundled one) with --on/--off/--hold-ms/
+    --shift applied to its detector settings."""
+    overrides = config_overrides(args) if hasattr(args, "spatial_bin") else None
+    model = load_kws_model(kws_model_path(getattr(args, "model", None)), args.weights, args.headroom,
+                           getattr(args, "calibration", None), overrides)
+    chosen = {name: getattr(args, name, None) for name in ("on", "off", "hold_ms", "shift")}
+    changes = {k: v for k, v in chosen.items() if v is not None}
+    if changes:
+        model = dataclasses.replace(model, detector=dataclasses.replace(model.detector, **changes))
+    return model
+
+
+def _score_lines(trace, events, model) -> tuple[list[str], dict | None]:
+    if events is None:
+        return [], None
+    score = score_detections(trace.detections, events, trace.sample_rate, model.classes[:model.keywords])
+    said = ", ".join(f"{e.word}@{1000 * e.start // trace.sample_rate}ms" for e in events)
+    spoken_keywords = sum(e.word in model.classes[:model.keywords] for e in events)
+    result = (f"score: {score.hits}/{spoken_keywords} keywords detected"
+              + (f"; missed {', '.join(score.misses)}" if score.misses else "")
+              + (f"; wrong {', '.join(score.wrong)}" if score.wrong else "")
+              + (f"; false alarms {', '.join(score.false_alarms)}" if score.false_alarms else ""))
+    return [f"spoken (JSON sidecar): {said}", result], score.to_dict()
+
+
+def _model_line(model) -> str:
+    q = model.quantized
+    arch = " -> ".join(str(w) for w in (q.n_inputs, *(layer.synapses.n_out for layer in q.layers)))
+    kinds = "/".join(layer.kind for layer in q.layers)
+    d = model.detector
+    return (f"model  {model.path} ({arch}, {kinds}; calibrated on {model.calibration})\n"
+            f"detect {', '.join(model.classes[:model.keywords])}; leaky average over {2 ** d.shift} steps, "
+            f"on {d.on:g}, off {d.off:g}, hold {d.hold_ms:g} ms")
+
+
+# ---------------------------------------------------------------- silifc listen
+
+def cmd_listen(args) -> int:
+    started = time.perf_counter()
+    model = _load(args)
+    pcm = read_wav(args.wav, SAMPLE_RATE)
+    trace = model.listen(pcm)
+    seconds = time.perf_counter() - started
+    score_lines, score = _score_lines(trace, read_stream_events(args.wav), model)
+    if args.json:
+        print(json.dumps({"model": str(model.path), "wav": args.wav, "engine": "int (host reference)",
+                          "steps": trace.steps, "detections": [d.__dict__ for d in trace.detections],
+                          "seconds": round(seconds, 2)}, indent=2))
+    else:
+        print(_model_line(model) + f"\nstream {args.wav}: {len(pcm) / SAMPLE_RATE:.2f} s, integer reference on the host")
+        print("\n".join(trace.lines() + score_lines))
+    return 0
+
+
+# ---------------------------------------------------------------- silifc compile --audio
+
+def compile_audio(args) -> int:
+    """`silifc compile MODEL --board B -o DIR --audio`: the model project plus the streaming app."""
+    started = time.perf_counter()
+    board = load_board(args.board)
+    model = _load(args)
+    audio = write_audio_project(model, board, args.output, args.prefix, args.weights,
+                                getattr(args, "synapses", None) or "event")
+    seconds = time.perf_counter() - started
+    plan = audio.project.plan
+    report = {"model": str(model.path), "board": board.name, "output": str(audio.directory), "prefix": args.prefix,
+              "weights": args.weights, "audio": True, "classes": list(model.classes),
+              "keywords": list(model.classes[:model.keywords]), "detector": model.detector.to_dict(),
+              "compile_seconds": round(seconds, 3), "memory": plan.to_dict()}
+    lines = [f"compiled {model.path} for {board.name} with the always-listening app into {audio.directory} "
+             f"in {seconds:.2f} s", _model_line(model), "", plan.to_text(),
+             "audio/main.c: front end -> network -> detector per step; audio/pcm_source.h: the microphone hook "
+             "(emulator: WAV over semihosting)"]
+    if getattr(args, "build", False):
+        _, image = build_audio_firmware(model, board, args.weights, args.prefix, work_dir=args.output,
+                                        synapses=getattr(args, "synapses", None) or "event")
+        report["linked"] = {"flash_used": image.flash_used, "ram_used": image.ram_used}
+        lines.append(f"linked firmware {image.elf}: flash {image.flash_used} B of {board.flash.size}, "
+                     f"RAM {image.ram_used} B of {board.ram.size} (with the {board.stack_size} B stack)")
+    lines.append(f"build with: make -C {audio.directory} -f audio/Makefile   "
+                 f"(run in QEMU: ... run WAV=speech.wav, or `silifc run MODEL --wav speech.wav`)")
+    emit(args, report, "\n".join(lines))
+    return 0
+
+
+# ---------------------------------------------------------------- silifc run --wav
+
+def run_audio(args) -> int:
+    """`silifc run MODEL --wav F`: the streaming firmware in QEMU vs the integer reference."""
+    board = load_board(args.board)
+    model = _load(args)
+    pcm = read_wav(args.wav, SAMPLE_RATE)  # refuses a wrong format with a conversion hint, before building
+    audio, image = build_audio_firmware(model, board, args.weights, args.prefix,
+                                        progress=None if args.json else say,
+                                        synapses=getattr(args, "synapses", None) or "event")
+    if not args.json:
+        say(f"running {len(pcm) / SAMPLE_RATE:.2f} s of audio in QEMU ({board.emulator.machine})")
+    firmware = run_audio_firmware(audio, image, model, args.wav)
+    reference = model.listen(pcm)
+    exact = reference.equal(firmware.trace) and reference.detections == firmware.trace.detections
+    printed = [line for line in firmware.stdout.splitlines() if line.startswith(("detected ", "end of stream"))]
+    budget = board.clock_hz * model.step_ms / 1000.0
+    per_step = {name: firmware.per_step(name) for name in PER_STEP_PHASES}
+    total = sum(per_step.values())
+    score_lines, score = _score_lines(firmware.trace, read_stream_events(args.wav), model)
+    summary = {"model": str(model.path), "board": board.name, "wav": args.wav, "weights": args.weights,
+               "steps": firmware.trace.steps, "detections": [d.__dict__ for d in firmware.trace.detections],
+               "bit_exact": bool(exact),
+               "difference": None if exact else reference.first_difference(firmware.trace),
+               "instructions_per_step": {"frontend": per_step["audio_phase_frontend"],
+                                         "network": per_step["audio_phase_network"],
+                                         "detector": per_step["audio_phase_detect"], "total": total},
+               "estimated_cycles_per_step": None,   # pending: no Cortex-M cycle model yet
+               "real_time_budget": budget, "budget_fraction": total / budget,
+               "flash_used": firmware.flash_used, "ram_used": firmware.ram_used, "score": score}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        lines = [_model_line(model), f"firmware output ({board.name} in QEMU, {args.wav}):"]
+        lines += ["  " + line for line in printed]
+        lines += score_lines
+        lines.append(f"firmware vs integer reference: {firmware.trace.steps} steps, front-end counts, per-step "
+                     f"probabilities and detections " + ("all equal" if exact else
+                                           f"DIFFER ({reference.first_difference(firmware.trace)})"))
+        lines.append(f"  time     {total:,.0f} instructions per {model.step_ms:g} ms step = {100 * total / budget:.1f} % "
+                     f"of {budget:,.0f} cycles at {board.clock_hz / 1e6:g} MHz if each took one cycle; "
+                     f"estimated cycles: pending (no cycle model yet)")
+        for name, label in (("audio_phase_frontend", "front end + events"), ("audio_phase_network", "network"),
+                            ("audio_phase_detect", "softmax -> detector")):
+            lines.append(f"           {label:<20} {per_step[name]:>9,.0f}  {100 * per_step[name] / budget:5.1f} %")
+        lines.append(f"  memory   flash {firmware.flash_used} B / {board.flash.size}, RAM {firmware.ram_used} B / "
+                     f"{board.ram.size} (incl. {board.stack_size} B stack)")
+        lines.append("RESULT: " + ("bit-exact" if exact else "MISMATCH"))
+        print("\n".join(lines))
+    return 0 if exact else 1
+
+
+# ---------------------------------------------------------------- silifc kws-eval
+
+def cmd_kws_eval(args) -> int:
+    from ..kws.eval import evaluate_folder
+
+    model = _load(args)
+    started = time.perf_counter()
+    progress = None if args.json else (lambda text: print(text, flush=True))
+    if progress:
+        print(_model_line(model) + f"\nstreams {args.streams}: integer reference (= the firmware, bit for bit)")
+    total, per_stream = evaluate_folder(model, args.streams, args.labels, args.late_ms, progress)
+    summary = {"model": str(model.path), "streams": args.streams, "detector": model.detector.to_dict(),
+               "late_ms": args.late_ms, **total.summary(), "seconds": round(time.perf_counter() - started, 1),
+               "per_stream": per_stream}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for row in per_stream:
+            if row["missed"] or row["wrong_words"] or row["false_alarm_list"]:
+                print(f"  {row['file']}: " + "; ".join(part for part in (
+                    "missed " + ", ".join(row["missed"]) if row["missed"] else "",
+                    "wrong " + ", ".join(row["wrong_words"]) if row["wrong_words"] else "",
+                    "false alarms " + ", ".join(row["false_alarm_list"]) if row["false_alarm_list"] else "")
+                    if part))
+        print("RESULT: " + total.line())
+    return 0
+
+
+# ---------------------------------------------------------------- registration
+
+def add_detector_options(parser) -> None:
+    parser.add_argument("--on", type=float, help="detection threshold: average probability (default: the model's)")
+    parser.add_argument("--off", type=float, help="re-arm threshold (default: the model's)")
+    parser.add_argument("--hold-ms", type=float, help="refractory period after a detection (default: the model's)")
+    parser.add_argument("--shift", type=int, help="leaky average over 2^SHIFT steps (default: the model's)")
+
+
+def add_commands(sub) -> None:
+    listen = sub.add_parser("listen", help="detect keywords in a WAV file with the integer reference (host)",
+                            description="Runs the always-listening pipeline (front end, network, detector) on "
+                                        "the host, bit for bit what the firmware computes, and prints each "
+                                        "detected keyword with its time. See docs/kws.md.")
+    listen.add_argument("model", nargs="?", help="keyword model (default: the bundled kws_silif.pt)")
+    listen.add_argument("--wav", required=True, help="16 kHz mono 16-bit PCM WAV file")
+    add_quant_options(listen)
+    add_detector_options(listen)
+    listen.add_argument("--json", action="store_true", help="machine-readable report")
+    evaluate = sub.add_parser("kws-eval", help="score a keyword model on a folder of labelled WAV streams",
+                              description="Runs the integer reference (bit for bit the firmware) over every "
+                                          "labelled WAV of STREAMS and scores hits, misses, wrong words, false "
+                                          "alarms per hour and detection latency. Labels: STREAMS/labels.json, "
+                                          "--labels, or a JSON sidecar per WAV. See docs/kws.md.")
+    evaluate.add_argument("model", nargs="?", help="keyword model (default: the bundled kws_silif.pt)")
+    evaluate.add_argument("streams", help="folder of 16 kHz mono WAV files")
+    evaluate.add_argument("--labels", help="labels file (default STREAMS/labels.json)")
+    evaluate.add_argument("--late-ms", type=float, default=1000.0,
+                          help="a keyword counts as hit up to this long after its end (default 1000)")
+    add_quant_options(evaluate)
+    add_detector_options(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="machine-readable report (with every stream)")
+    evaluate.set_defaults(func=cmd_kws_eval)
+    listen.set_defaults(func=cmd_listen)

@@ -1,0 +1,230 @@
+"""Static memory plan of a compiled model: every buffer, its section and its exact size.
+
+Algorithm:
+ 1. Walk the quantized layers in schedule order. Each layer owns constants in flash
+    (weights, optional delay table, per-neuron records, its descriptor structs) and
+    buffers in RAM (delay-ring accumulators, neuron state, previous spikes, spike list).
+    With dense synapses (`--synapses dense`) the weights are the blocked, padded table of
+    slf_dense.h plus per-row sums, and one scratch vector in RAM serves every layer.
+    Event-driven layers whose sums provably fit int16 (quantize.lanes16_exact) accumulate
+    through packed 16-bit lanes: one lane scratch in RAM serves all of them.
+ 2. Sizes are those of the runtime's C types on 32-bit ARM EAPI (AAPCS: 4-byte pointers,
+    int64 aligned to 8): the constants below; a firmware test compares every planned
+    buffer with the symbol size in the linked ELF.
+ 3. Nothing is allocated at run time and no buffer is shared: spike lists of layer k are
+    read by layer k+1 in the same step, and states live for the whole stream.
+ 4. Compare the totals (plus the board's reserved stack and a code estimate) with the
+    board's flash and RAM before any C is generated; refuse with the region, the bytes
+    over and what to try.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .boards import Board
+from ..errors import SilifcError
+from ..passes.quantize import lanes16_exact
+from ..ir import LAYER_KINDS, QuantNetwork
+
+# sizeof() of runtime records on 32-bit ARM (checked against the linked ELF's symbol sizes by
+# tests/test_firmware.py::test_planned_buffer_sizes_equal_the_linked_symbols)
+NEURON_RECORD_BYTES = {"silif": 24, "csilif": 16, "readout": 12}
+LAYER_DESCRIPTOR_BYTES = {"silif": 12, "csilif": 12, "readout": 16}
+WEIGHTS_DESCRIPTOR_BYTES = 8          # slf_weights_s8 / _s16: pointer + two uint16
+DELAYS_DESCRIPTOR_BYTES = 8           # slf_synaptic_delays (pointer + two uint16) / slf_axonal_delays (padded)
+RING_DESCRIPTOR_BYTES = 12            # slf_delay_ring_s32: pointer + three uint16, padded
+STATE_DESCRIPTOR_BYTES = 8            # slf_silif_state / slf_csilif_state: two pointers
+SPIKE_LIST_BYTES = 8                  # slf_spike_list: pointer + two uint16
+DENSE_WEIGHTS_DESCRIPTOR_BYTES = 12   # slf_dense_weights_s8: two pointers + two uint16
+DENSE_SCRATCH_DESCRIPTOR_BYTES = 8    # slf_dense_scratch: pointer + uint16, padded
+LANES16_SCRATCH_DESCRIPTOR_BYTES = 8  # slf_lanes16_scratch: pointer + uint16, padded
+SYNAPSE_CHOICES = ("event", "dense")
+CELL_BYTES = 8                        # slf_silif_cell / slf_csilif_cell: two int32
+# Runtime code + step schedule + startup, measured on Cortex-M4 -O2 (~6 KB); the plan's
+# fit check uses this estimate; the link then checks the exact figure.
+CODE_ESTIMATE_BYTES = 8 * 1024
+MAX_SYNAPTIC_DELAY = 15               # 4-bit packed delays: 0..15 steps
+
+
+class ModelTooLargeError(SilifcError):
+    """The model's buffers do not fit the board; raised before any C is built."""
+
+
+@dataclass(frozen=True)
+class Buffer:
+    name: str                     # C symbol
+    section: str                  # "flash" or "ram"
+    bytes: int
+    what: str                     # one line for the report
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    board: Board
+    buffers: tuple[Buffer, ...]
+    stack_bytes: int
+
+    def total(self, section: str) -> int:
+        return sum(b.bytes for b in self.buffers if b.section == section)
+
+    @property
+    def flash_bytes(self) -> int:
+        return self.total("flash")
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.total("ram")
+
+    def to_text(self) -> str:
+        width = max(len(b.name) for b in self.buffers)
+        lines = [f"{'buffer':<{width}}  {'section':<7} {'bytes':>9}  what", "-" * (width + 40)]
+        for buffer in self.buffers:
+            lines.append(f"{buffer.name:<{width}}  {buffer.section:<7} {buffer.bytes:>9}  {buffer.what}")
+        flash, ram = self.flash_bytes, self.ram_bytes
+        board = self.board
+        lines += ["-" * (width + 40),
+                  f"model constants in flash: {flash:>9} B  ({100 * flash / board.flash.size:5.1f} % of "
+                  f"{board.flash.size // 1024} KB; runtime code comes on top, ~{CODE_ESTIMATE_BYTES // 1024} KB)",
+                  f"model buffers in RAM:     {ram:>9} B  ({100 * ram / board.ram.size:5.1f} % of "
+                  f"{board.ram.size // 1024} KB)",
+                  f"stack (reserved):         {self.stack_bytes:>9} B  (stack_size of board {board.name})"]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"board": self.board.name, "flash_bytes": self.flash_bytes, "ram_bytes": self.ram_bytes,
+                "stack_bytes": self.stack_bytes, "flash_size": self.board.flash.size,
+                "ram_size": self.board.ram.size,
+                "buffers": [dict(name=b.name, section=b.section, bytes=b.bytes, what=b.what) for b in self.buffers]}
+
+
+def layer_prefixes(quantized: QuantNetwork, prefix: str) -> list[str]:
+    names = [f"{prefix}_l{index}" for index in range(len(quantized.hidden))]
+    return names + [f"{prefix}_readout"]
+
+
+def delay_form(synapses) -> str:
+    """'none', 'axonal' (one delay per presynaptic neuron) or 'synaptic' (4-bit per synapse)."""
+    if synapses.max_delay == 0:
+        return "none"
+    delays = synapses.delays
+    if (delays == delays[:, :1]).all():
+        return "axonal"
+    return "synaptic"
+
+
+def dense_stride(n_in: int) -> int:
+    """SLF_DENSE_STRIDE: bytes per row of a dense weight table (inputs padded to 8)."""
+    return -(-n_in // 8) * 8
+
+
+def dense_rows(n_out: int) -> int:
+    """SLF_DENSE_ROWS: rows of a dense weight table (padded to blocks of 4)."""
+    return -(-n_out // 4) * 4
+
+
+def dense_scratch_words(quantized: QuantNetwork) -> int:
+    """Words of the shared scratch vector: SLF_DENSE_EVENTS_SCRATCH_WORDS for the input layer,
+    SLF_DENSE_SPIKES_SCRATCH_WORDS for the others, the largest of them."""
+    words = [dense_stride(layer.synapses.n_in) // (1 if index == 0 else 4)
+             for index, layer in enumerate(quantized.layers)]
+    return max(words)
+
+
+def lanes16_scratch_words(n_out: int) -> int:
+    """SLF_LANES16_SCRATCH_WORDS(n_out): two int16 lanes per word, whole blocks of 8 outputs."""
+    return -(-n_out // 8) * 4
+
+
+def lanes16_layers(quantized: QuantNetwork, synapses: str = "event") -> list[int]:
+    """Indices of the layers compiled with slf_accumulate_spikes_s8_lanes16 (event-driven only)."""
+    if synapses != "event":
+        return []
+    return [index for index, layer in enumerate(quantized.layers) if lanes16_exact(layer.synapses)]
+
+
+def lanes16_scratch_size(quantized: QuantNetwork, synapses: str = "event") -> int:
+    """Words of the lane scratch shared by those layers (0 when there are none)."""
+    return max((lanes16_scratch_words(quantized.layers[index].synapses.n_out)
+                for index in lanes16_layers(quantized, synapses)), default=0)
+
+
+def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: str = "event") -> MemoryPlan:
+    buffers = []
+    dense = synapses == "dense"
+    for name, layer in zip(layer_prefixes(quantized, prefix), quantized.layers):
+        syn = layer.synapses
+        n_in, n_out, kind = syn.n_in, syn.n_out, layer.kind
+        weight_bytes = syn.weight_bits // 8
+        if dense:
+            stride, rows = dense_stride(n_in), dense_rows(n_out)
+            buffers.append(Buffer(f"{name}_weight_data", "flash", rows * stride,
+                                  f"int8 weights [{rows}][{stride}] (n_out, n_in padded), offset-binary, "
+                                  "blocks of 4 rows (dense)"))
+            buffers.append(Buffer(f"{name}_row_sum", "flash", 4 * n_out, "int32 row sums of the dense table"))
+        else:
+            buffers.append(Buffer(f"{name}_weight_data", "flash", n_in * n_out * weight_bytes,
+                                  f"int{syn.weight_bits} weights [{n_in}][{n_out}], per presynaptic neuron"))
+        form = delay_form(syn)
+        if form == "synaptic":
+            buffers.append(Buffer(f"{name}_delay_data", "flash", n_in * ((n_out + 1) // 2),
+                                  f"4-bit synaptic delays [{n_in}][{(n_out + 1) // 2}], max {syn.max_delay}"))
+        elif form == "axonal":
+            buffers.append(Buffer(f"{name}_delay_data", "flash", n_in, f"axonal delays [{n_in}], max {syn.max_delay}"))
+        buffers.append(Buffer(f"{name}_neurons", "flash", n_out * NEURON_RECORD_BYTES[kind],
+                              f"{kind} constants, {NEURON_RECORD_BYTES[kind]} B per neuron"))
+        descriptors = (DENSE_WEIGHTS_DESCRIPTOR_BYTES if dense else WEIGHTS_DESCRIPTOR_BYTES) \
+            + LAYER_DESCRIPTOR_BYTES[kind]
+        if form != "none":
+            descriptors += DELAYS_DESCRIPTOR_BYTES
+        buffers.append(Buffer(f"{name}_descriptors", "flash", descriptors, "weight/delay/layer descriptors"))
+        depth = syn.max_delay + 1
+        buffers.append(Buffer(f"{name}_ring_slots", "ram", depth * n_out * 4,
+                              f"int32 accumulators, {depth} slot(s) x {n_out}" + (" (delay ring)" if depth > 1 else "")))
+        buffers.append(Buffer(f"{name}_ring", "ram", RING_DESCRIPTOR_BYTES, "ring descriptor"))
+        if kind == "readout":
+            buffers.append(Buffer(f"{name}_u", "ram", n_out * 4, "int32 readout state"))
+            buffers.append(Buffer(f"{name}_total", "ram", n_out * 4, "int32 decision accumulators (Q16)"))
+        else:
+            buffers.append(Buffer(f"{name}_cells", "ram", n_out * CELL_BYTES, LAYER_KINDS[kind].state))
+            buffers.append(Buffer(f"{name}_spiked", "ram", n_out, "previous spikes (uint8)"))
+            buffers.append(Buffer(f"{name}_spike_index", "ram", n_out * 2, "spike list (uint16 indices)"))
+            buffers.append(Buffer(f"{name}_state", "ram", STATE_DESCRIPTOR_BYTES + SPIKE_LIST_BYTES,
+                                  "state and spike-list descriptors"))
+    if dense:
+        words = dense_scratch_words(quantized)
+        buffers.append(Buffer(f"{prefix}_dense_scratch_words", "ram", 4 * words,
+                              f"dense input vector, {words} words, shared by the layers"))
+        buffers.append(Buffer(f"{prefix}_dense_scratch", "flash", DENSE_SCRATCH_DESCRIPTOR_BYTES,
+                              "scratch descriptor"))
+    lane_words = lanes16_scratch_size(quantized, synapses)
+    if lane_words:
+        buffers.append(Buffer(f"{prefix}_lanes16_scratch_words", "ram", 4 * lane_words,
+                              f"packed int16 lane sums, {lane_words} words, shared by the 16-bit-lane layers"))
+        buffers.append(Buffer(f"{prefix}_lanes16_scratch", "flash", LANES16_SCRATCH_DESCRIPTOR_BYTES,
+                              "lane scratch descriptor"))
+    return MemoryPlan(board=board, buffers=tuple(buffers), stack_bytes=board.stack_size)
+
+
+def check_fits(plan: MemoryPlan, weights: str) -> None:
+    """Refuse a model that cannot fit, naming the region, the bytes over and what to try."""
+    board = plan.board
+    problems = []
+    flash_need = plan.flash_bytes + CODE_ESTIMATE_BYTES
+    if flash_need > board.flash.size:
+        over = flash_need - board.flash.size
+        largest = max((b for b in plan.buffers if b.section == "flash"), key=lambda b: b.bytes)
+        hint = ("use --weights int8 (halves the weights)" if weights == "int16"
+                else "use a smaller model (fewer or narrower layers)")
+        problems.append(f"flash: needs {flash_need} bytes (constants {plan.flash_bytes} + ~{CODE_ESTIMATE_BYTES} "
+                        f"code) but {board.name} has {board.flash.size}: over by {over} bytes "
+                        f"(largest buffer {largest.name}, {largest.bytes} bytes); {hint}")
+    ram_need = plan.ram_bytes + plan.stack_bytes
+    if ram_need > board.ram.size:
+        over = ram_need - board.ram.size
+        largest = max((b for b in plan.buffers if b.section == "ram"), key=lambda b: b.bytes)
+        problems.append(f"RAM: needs {ram_need} bytes (buffers {plan.ram_bytes} + stack {plan.stack_bytes}) but "
+                        f"{board.name} has {board.ram.size}: over by {over} bytes (largest buffer {largest.name}, "
+                        f"{largest.bytes} bytes); use a model with fewer neurons or shorter delays, or a board "
+                        "with more RAM")
+    if problems:
+        raise ModelTooLargeError(f"model does not fit board {board.name}:\n  " + "\n  ".join(problems))

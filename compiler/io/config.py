@@ -1,0 +1,65 @@
+"""Model settings the state dict lacks: sidecar file `<model>.silifc.toml` and CLI overrides.
+
+Example sidecar (every key optional; defaults are the paper's SSC 4 ms setup):
+
+    [input]
+    spatial_bin = 5        # raw channels summed per network input (700 -> 140)
+    time_step_ms = 4.0     # one network step on the device
+    nb_steps = 300         # bins for (time, unit) event lists (HDF5 input)
+    max_time_s = 1.2       # last bin edge for (time, unit) event lists
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:      # Python 3.10: the same parser, from PyPI (a dependency there)
+    import tomli as tomllib
+
+from ..errors import ConfigError
+from ..ir import ModelConfig
+
+SIDECAR_SUFFIX = ".silifc.toml"
+
+
+def sidecar_path(model_path: str | Path) -> Path:
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.stem + SIDECAR_SUFFIX)
+
+
+def _checked(values: dict, where: str) -> dict:
+    fields = {f.name: f.type for f in dataclasses.fields(ModelConfig)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}; "
+                          f"known settings are {', '.join(fields)}")
+    out = {}
+    for key, value in values.items():
+        want = int if key in ("spatial_bin", "nb_steps") else float
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (want is int and not isinstance(value, int)):
+            raise ConfigError(f"{where}: {key} must be a{'n integer' if want is int else ' number'}, got {value!r}")
+        if value <= 0:
+            raise ConfigError(f"{where}: {key} must be positive, got {value!r}")
+        out[key] = want(value)
+    return out
+
+
+def load_config(model_path: str | Path | None = None, overrides: dict | None = None) -> ModelConfig:
+    """Defaults, then the sidecar beside the model (if any), then non-None CLI overrides."""
+    values: dict = {}
+    if model_path is not None:
+        path = sidecar_path(model_path)
+        if path.exists():
+            try:
+                data = tomllib.loads(path.read_text())
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
+            unknown_tables = sorted(set(data) - {"input"})
+            if unknown_tables:
+                raise ConfigError(f"{path}: unknown table(s) {', '.join(unknown_tables)}; only [input] is read")
+            values.update(_checked(data.get("input", {}), str(path)))
+    if overrides:
+        values.update(_checked({k: v for k, v in overrides.items() if v is not None}, "command line"))
+    return ModelConfig(**values)
