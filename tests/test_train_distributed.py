@@ -82,3 +82,21 @@ def test_mask_errors():
     with pytest.raises(InputDataError, match="sample 1 has an all-zero mask"):
         check_mask(np.array([[1] * 5, [0] * 5, [1] * 5], np.uint8), counts, "d")
     assert check_mask(None, counts, "d") is None
+
+
+def test_framewise_loss(tmp_path):
+    from silifc.errors import ConfigError
+
+    counts, labels, mask = _data(tmp_path / "d.npz")
+    spec = parse_arch("silif:8", counts.shape[2], 3)
+    result = train(counts, labels, spec, TrainOptions(epochs=1, batch_size=16, progress=False, loss="framewise"),
+                   mask=mask)
+    x = torch.as_tensor(counts[:4], dtype=torch.float32)
+    one = torch.zeros(4, counts.shape[1])
+    one[:, 5] = 1
+    out, _ = result.model(x, one, framewise=True)             # one marked step: that step's log-softmax
+    assert torch.allclose(out.exp().sum(dim=1), torch.ones(4), atol=1e-5)
+    out_all, _ = result.model(x, torch.as_tensor(mask[:4], dtype=torch.float32), framewise=True)
+    assert (out_all.exp().sum(dim=1) <= 1 + 1e-5).all()        # a mean of log-probabilities: a geometric mean
+    with pytest.raises(ConfigError, match="loss must be one of"):
+        TrainOptions(loss="hinge").check()

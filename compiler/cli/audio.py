@@ -172,7 +172,8 @@ def cmd_kws_eval(args) -> int:
     progress = None if args.json else (lambda text: print(text, flush=True))
     if progress:
         print(_model_line(model) + f"\nstreams {args.streams}: integer reference (= the firmware, bit for bit)")
-    total, per_stream = evaluate_folder(model, args.streams, args.labels, args.late_ms, progress)
+    total, per_stream = evaluate_folder(model, args.streams, args.labels, args.late_ms, progress,
+                                        args.frontend_engine)
     summary = {"model": str(model.path), "streams": args.streams, "detector": model.detector.to_dict(),
                "late_ms": args.late_ms, **total.summary(), "seconds": round(time.perf_counter() - started, 1),
                "per_stream": per_stream}
@@ -217,6 +218,9 @@ def add_commands(sub) -> None:
     evaluate.add_argument("model", nargs="?", help="keyword model (default: the bundled kws_silif.pt)")
     evaluate.add_argument("streams", help="folder of 16 kHz mono WAV files")
     evaluate.add_argument("--labels", help="labels file (default STREAMS/labels.json)")
+    evaluate.add_argument("--frontend-engine", choices=("c", "python"), default="c",
+                          help="front end: the runtime's C built for the host (default; needs gcc, bit-exact "
+                               "with the Python specification, ~100x faster) or the Python specification")
     evaluate.add_argument("--late-ms", type=float, default=1000.0,
                           help="a keyword counts as hit up to this long after its end (default 1000)")
     add_quant_options(evaluate)

@@ -52,7 +52,7 @@ def cmd_train(args) -> int:
     chosen = dict(epochs=args.epochs, finetune_epochs=args.finetune_epochs, qat_epochs=args.qat_epochs,
                   qat_bits=WEIGHT_FORMATS[args.qat_weights], batch_size=args.batch_size, lr=args.lr,
                   delay_lr=args.delay_lr, dropout=args.dropout, val_split=args.val_split, seed=args.seed,
-                  shards=args.shards)
+                  shards=args.shards, loss=args.loss)
     options = TrainOptions(**{k: v for k, v in chosen.items() if v is not None}, out=args.out,
                            progress=not args.quiet)
     if not args.quiet:
@@ -174,6 +174,10 @@ def add_commands(sub) -> None:
     train.add_argument("--time-step-ms", type=float, help="duration of one step (default from the binning)")
     train.add_argument("--channels", type=int, help="raw channel count (default: from the data)")
     train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    train.add_argument("--loss", choices=("sum-softmax", "framewise"),
+                       help="sum-softmax (default, the authors': CE on the sum over time of the softmax) or "
+                            "framewise (per-step cross entropy over the masked steps: peaked per-step "
+                            "probabilities for a streaming detector)")
     train.add_argument("--shards", type=int, help="cut each batch into N parts (batch norm per part, gradients "
                        "averaged): what N torchrun processes compute; set automatically under torchrun")
     train.add_argument("--history", action="store_true", help="include the per-epoch history in --json")

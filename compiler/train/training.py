@@ -41,6 +41,7 @@ from ..io.native import KINDS, ModelSpec, save_native
 from ..reference.nn import build_module
 
 DELAY_PLACEMENTS = ("all", "hidden", "first")
+LOSSES = ("sum-softmax", "framewise")
 
 
 # ---------------------------------------------------------------- architecture
@@ -110,6 +111,8 @@ class TrainOptions:
     out: str | Path | None = None    # best model, native format
     progress: bool = True
     stream: object = None            # progress output (default sys.stderr)
+    loss: str = "sum-softmax"        # "sum-softmax": CE on the sum over time of the softmax (the authors');
+                                     # "framewise": per-step cross entropy over the (masked) steps
     shards: int = 1                  # each batch in this many parts, batch norm per part, gradients averaged:
                                      # the single-process equivalent of that many data-parallel processes
 
@@ -128,6 +131,8 @@ class TrainOptions:
         for name in ("lr", "delay_lr", "finetune_lr", "qat_lr", "sigma_end"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.shards < 1:
             raise ConfigError(f"shards must be >= 1, got {self.shards}")
         if not 0 <= self.dropout < 1:
@@ -269,7 +274,7 @@ def _optimizer(model, lr: float, delay_lr: float, weight_decay: float):
 
 
 def _run_epoch(model, optimizer, counts, labels, batch_size, generator, progress, label, mask=None, shards=1,
-               parallel=None, chunk_seed=None):
+               parallel=None, chunk_seed=None, framewise=False):
     """One epoch. Each batch is cut into `shards` parts (batch norm statistics per part); the
     gradient is the sample-weighted mean of the parts' gradients. In one process all parts
     run here; under torchrun (`parallel`, silifc.train.distributed) rank r runs part r and DDP
@@ -293,8 +298,9 @@ def _run_epoch(model, optimizer, counts, labels, batch_size, generator, progress
             x = torch.as_tensor(counts[part], dtype=torch.float32)
             y = torch.as_tensor(labels[part])
             m = None if mask is None else torch.as_tensor(mask[part], dtype=torch.float32)
-            out, _ = forward(x, m)
-            loss = F.cross_entropy(out, y)    # the authors' loss: CE on the sum over time of softmax
+            out, _ = forward(x, m, framewise)
+            # the authors' loss: CE on the sum over time of softmax; framewise: NLL of the mean log-softmax
+            loss = F.nll_loss(out, y) if framewise else F.cross_entropy(out, y)
             weight = len(part) / len(chosen) * (parallel.world if parallel is not None else 1)
             (loss * weight if weight != 1 else loss).backward()
             total_loss += loss.item() * len(part)
@@ -400,7 +406,8 @@ def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, 
             label = f"{phase} {epoch}/{epochs}"
             loss, train_acc = _run_epoch(model, optimizer, counts, labels, options.batch_size, generator,
                                          progress, label, mask, options.shards, parallel,
-                                         (options.seed, ("train", "finetune", "qat").index(phase), epoch))
+                                         (options.seed, ("train", "finetune", "qat").index(phase), epoch),
+                                         options.loss == "framewise")
             scheduler.step()
             score, improved = evaluate(phase, epoch, weight_bits)
             record = {"phase": phase, "epoch": epoch, "loss": loss, "train_accuracy": train_acc,

@@ -4,8 +4,8 @@ Each takes and returns float64 samples at 16 kHz:
 
 * `change_speed` — resampling: tempo, pitch and formants move together (a faster, higher talker);
 * `time_stretch` — WSOLA: tempo only (pitch and formants kept);
-* `pitch_shift` — speed change, then WSOLA back to the original duration: pitch and formants
-  move, duration does not;
+* `pitch_shift` — speed change, then WSOLA back to the original duration (to within a few
+  samples): pitch and formants move, duration does not;
 * `warp_vocal_tract` — VTLP (Jaitly & Hinton 2013): the STFT magnitude's frequency axis is
   warped by `alpha` (formants move, the harmonics' spacing mostly not), phase kept;
 * `room` — convolution with a synthetic room impulse response (exponentially decaying
