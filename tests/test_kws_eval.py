@@ -159,3 +159,16 @@ def test_augmentations():
     for kind in A.NOISES:
         noise = A.make_noise(rng, 8000, kind, [x[:4000]])
         assert noise.shape == (8000,) and abs(A.rms(noise) - 1.0) < 0.05
+
+
+@pytest.mark.unit
+def test_keep_mask_tail():
+    from silifc.kws.audio.corpus import keep_mask_tail
+
+    mask = np.zeros((3, 10), np.uint8)
+    mask[0, 2:8] = 1
+    mask[1, 0:3] = 1
+    mask[2, 9] = 1
+    kept = keep_mask_tail(mask, 4)
+    assert kept[0].tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 0, 0]
+    assert kept[1].tolist() == mask[1].tolist() and kept[2].tolist() == mask[2].tolist()

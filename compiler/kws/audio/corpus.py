@@ -294,6 +294,27 @@ def _render_window(spec: WindowSpec, window: _Window, bank: SpeechBank, babble: 
     return np.clip(np.round(mix), -32768, 32767).astype(np.int16), mask
 
 
+def keep_mask_tail(mask: np.ndarray, steps: int) -> np.ndarray:
+    """Each row's mask cut to its last `steps` marked steps (the framewise loss's target: from
+    ~0.1 s before a word's end to 0.3 s after it, where the word can be known)."""
+    mask = np.asarray(mask).astype(bool)
+    end = mask.shape[1] - np.argmax(mask[:, ::-1], axis=1)          # one past the last marked step
+    t = np.arange(mask.shape[1])[None, :]
+    return (mask & (t >= (end - steps)[:, None])).astype(np.uint8)
+
+
+def framewise_window_set(path: Path, steps: int = 100) -> Path:
+    """windows.npz -> windows-framewise.npz beside it, masks cut by keep_mask_tail (cached)."""
+    out = Path(path).with_name(f"windows-framewise{steps}.npz")
+    if not out.exists():
+        data = dict(np.load(path, allow_pickle=False))
+        data["mask"] = keep_mask_tail(data["mask"], steps)
+        tmp = out.with_suffix(".tmp.npz")
+        np.savez_compressed(tmp, **data)
+        os.replace(tmp, out)
+    return out
+
+
 def corpus_cache_dir() -> Path:
     from ...io.files import cache_dir
 
