@@ -3,7 +3,7 @@
 # 1. keyword spotting: compile the bundled SiLIF keyword model (models/kws/kws_silif.pt) for the
 #    nRF52840 with the always-listening app, run it in QEMU on the bundled 6-second WAV with five
 #    keywords, print each detection with its time, and check every step (front-end counts,
-#    model totals, detections) against the integer reference; cost per 4 ms step and memory;
+#    per-step probabilities, detections) against the integer reference; cost per 4 ms step and memory;
 # 2. the SiLIF paper model on its sample inputs: every output and hidden spike against the
 #    integer reference (agreement, memory, instructions). Extra arguments go to this run.
 set -euo pipefail
