@@ -5,7 +5,8 @@ Builds runtime_c/bench/slf_bench.c with the runtime for a board (default nrf5284
 Cortex-M4F) twice, with the DSP path and with the portable C path (SLF_USE_DSP=0), runs
 both in QEMU under the exact instruction-counting plugin and prints one row per kernel
 call: its work units (synaptic operations = weights added, or neurons), the executed
-instructions of the call (marker overhead of ~4 instructions included) and their ratio.
+instructions of the call (marker overhead of ~4 instructions included) and their ratio, and on
+a Cortex-M4 the estimated cycles per unit (the plugin's cycle model, docs/cycles.md).
 
     .venv/bin/python bench/kernels.py [--board nrf52840] [--markdown]
 """
@@ -27,45 +28,55 @@ class Row:
     name: str
     units: int
     instructions: int
+    cycles: int | None = None     # estimated Cortex-M4 cycles (docs/cycles.md), None without a cycle model
 
     @property
     def per_unit(self) -> float:
         return self.instructions / self.units
 
+    @property
+    def cycles_per_unit(self) -> float | None:
+        return None if self.cycles is None else self.cycles / self.units
+
 
 def measure(board_name: str = "nrf52840", dsp: bool = True, out_dir: Path | None = None) -> list[Row]:
     """Build and run the benchmark firmware; one Row per benchmark, in firmware order."""
     from silifc.codegen.boards import load_board
+    from silifc.codegen.runtime import runtime_sources
+    from silifc.target.qemu import cycle_model_for, run_firmware
     from silifc.target.toolchain import build_firmware
-    from silifc.target.qemu import run_firmware
 
     board = load_board(board_name)
     with tempfile.TemporaryDirectory(prefix="slf-bench-") as tmp:
         work = Path(out_dir or tmp)
-        sources = [*sorted((RUNTIME / "src").glob("*.c")), RUNTIME / "bench" / "slf_bench.c"]
+        sources = [*runtime_sources(dsp, RUNTIME), RUNTIME / "bench" / "slf_bench.c"]
         image = build_firmware(sources, [RUNTIME / "include"], board, work, defines={"SLF_USE_DSP": int(dsp)},
                                opt="-O2", extra_cflags=("-std=c99", "-Werror"),
                                name=f"bench_{board_name}_{'dsp' if dsp else 'c'}")
-        run = run_firmware(image, board, markers=MARKERS)
+        run = run_firmware(image, board, markers=MARKERS, cycle_model=cycle_model_for(board))
     if run.exit_status != 0:
         raise RuntimeError(f"benchmark firmware reported {run.exit_status} failing kernel calls:\n{run.stdout}")
     rows = []
     for line in run.stdout.splitlines():
         index, rest = line.split(" ", 1)
         name, units = rest.rsplit(" ", 1)
-        rows.append(Row(name, int(units), run.buckets[MARKERS[int(index)]].instructions))
+        bucket = run.buckets[MARKERS[int(index)]]
+        rows.append(Row(name, int(units), bucket.instructions, bucket.cycles))
     return rows
 
 
 def table(results: dict[str, list[Row]], markdown: bool = False) -> str:
     paths = list(results)
     first = results[paths[0]]
-    header = ["kernel call", "units"] + [f"{p}: instructions" for p in paths] + [f"{p}: per unit" for p in paths]
+    cycled = [p for p in paths if first and results[p][0].cycles is not None]
+    header = (["kernel call", "units"] + [f"{p}: instructions" for p in paths] + [f"{p}: per unit" for p in paths]
+              + [f"{p}: est. cycles per unit" for p in cycled])
     lines = []
     for i, row in enumerate(first):
         cells = [row.name, str(row.units)]
         cells += [f"{results[p][i].instructions:,}" for p in paths]
         cells += [f"{results[p][i].per_unit:.2f}" for p in paths]
+        cells += [f"{results[p][i].cycles_per_unit:.2f}" for p in cycled]
         lines.append(cells)
     if markdown:
         out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -82,8 +93,8 @@ def main(argv=None) -> int:
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args(argv)
     results = {"DSP": measure(args.board, dsp=True), "portable": measure(args.board, dsp=False)}
-    print(f"Executed instructions on {args.board} (QEMU, insncount plugin); units = synaptic operations "
-          f"(weights added) for accumulate_*, neurons otherwise.")
+    print(f"Executed instructions on {args.board} (QEMU, insncount plugin) and, for a Cortex-M4, its estimated "
+          f"cycles (docs/cycles.md); units = synaptic operations (weights added) for accumulate_*, neurons otherwise.")
     print(table(results, args.markdown))
     return 0
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: instructions per step, memory and fidelity, event-driven vs dense, against the budget model.
+"""Benchmark: instructions and estimated cycles per step, memory and fidelity, event-driven vs dense.
 
 For each model (default: both bundled paper models) on the golden inputs
 (models/paper-ssc/sample_inputs.npz: the 8 golden samples, 300 steps each) and each board
@@ -9,12 +9,15 @@ the firmware twice, with event-driven synapses and with the dense baseline
 plugin, checks them bit for bit against the integer reference and prints one table; it also
 writes bench/results.json and bench/results.md.
 
-    .venv/bin/python bench/run.py                    # everything (~1-2 min)
+    .venv/bin/python bench/run.py                    # everything (~2-4 min)
     .venv/bin/python bench/run.py --check            # measure again, compare with bench/results.json
+    .venv/bin/python bench/run.py --cmsis-nn PATH    # also measure CMSIS-NN's dense kernel (bench/cmsis_nn.py)
 
-Counting: executed instructions, one instruction counted as one cycle (QEMU has no timing
-model); a step's count covers the generated step() from its first phase marker to its end
-marker (the test harness's file I/O between steps is excluded).
+Counting: executed instructions (exact) and, on Cortex-M4 boards, estimated cycles from the
+plugin's timing model (docs/cycles.md: Cortex-M4 TRM timings, zero wait states); boards
+without a cycle model show instructions only and no budget share. A step covers the
+generated step() from its first phase marker to its end marker (the test harness's file
+I/O between steps is excluded).
 """
 from __future__ import annotations
 
@@ -37,17 +40,27 @@ RESULTS_MD = Path(__file__).resolve().parent / "results.md"
 # Targets of the benchmark issue (SiLIF and C-SiLIF paper models, nrf52840, golden inputs).
 TARGET_DENSE_RATIO = 10.0        # event-driven instructions per step >= 10x fewer than dense
 TARGET_BOUND_RATIO = 1.25        # measured <= 1.25 x (1.3 SOPs + 15 neuron updates + readout)
-TARGET_BUDGET = 0.20             # <= 20 % of the real-time budget at the board's clock
+TARGET_BUDGET = 0.20             # <= 20 % of the real-time budget at the board's clock (est. cycles)
 TARGET_FLASH = (1.05, 8 * 1024)  # flash <= 1.05 x int8 weight bytes + 8 KiB
 REFERENCE_PER_MAC = 2.0          # CMSIS-NN-class dense int8 kernel on Cortex-M4 (the issue's figure)
+# Issue 16, in estimated Cortex-M4 cycles (nrf52840, golden inputs): mean cycles per step,
+# worst step, cycles per hidden-neuron update, per SOP, and CMSIS-NN dense over event-driven.
+TARGET_CYCLES = {"silif": 51_200, "csilif": 62_000}
+TARGET_WORST_STEP = 0.50
+TARGET_CYCLES_PER_NEURON = 20.0
+TARGET_CYCLES_PER_SOP = 1.2
+TARGET_CMSIS_RATIO = 15.0
 
 COLUMNS = [  # (key, header, format)
     ("model", "model", "{}"), ("board", "board", "{}"), ("synapses", "synapses", "{}"),
     ("step_mean", "instr/step", "{:,.0f}"), ("step_max", "max", "{:,d}"),
-    ("synaptic_mean", "synaptic", "{:,.0f}"), ("neuron_mean", "neurons", "{:,.0f}"),
-    ("readout_mean", "readout", "{:,.0f}"), ("sops_mean", "SOPs/step", "{:,.0f}"),
-    ("instructions_per_sop", "instr/SOP", "{:.2f}"), ("instructions_per_neuron", "instr/neuron", "{:.1f}"),
+    ("cycles_mean", "est. cycles/step", "{:,.0f}"), ("cycles_max", "max cycles", "{:,d}"),
+    ("synaptic_cycles_mean", "synaptic cyc", "{:,.0f}"), ("neuron_cycles_mean", "neuron cyc", "{:,.0f}"),
+    ("readout_cycles_mean", "readout cyc", "{:,.0f}"), ("sops_mean", "SOPs/step", "{:,.0f}"),
+    ("instructions_per_sop", "instr/SOP", "{:.2f}"), ("cycles_per_sop", "cyc/SOP", "{:.2f}"),
+    ("instructions_per_neuron", "instr/neuron", "{:.1f}"), ("cycles_per_neuron", "cyc/neuron", "{:.1f}"),
     ("flash", "flash B", "{:,d}"), ("ram", "RAM B", "{:,d}"), ("budget_percent", "budget %", "{:.1f}"),
+    ("budget_percent_max", "max %", "{:.1f}"),
     ("bound", "bound", "{:,.0f}"), ("measured_over_bound", "meas/bound", "{:.2f}"),
     ("int_vs_float", "int=float", "{}"), ("firmware_vs_int", "fw=int", "{}"),
 ]
@@ -106,6 +119,7 @@ def measure(case: ModelCase, board_name: str, synapses: str, work_dir: Path | No
     profile = profile_run(report, case.quantized, case.counts, reference.spikes, synapses, memory["layers"])
     budget = board.clock_hz * case.quantized.config.time_step_ms / 1000.0
     total = profile.total
+    cycles = profile.total_cycles                       # None: no cycle model for this core
     weight_bytes = sum(layer.synapses.n_in * layer.synapses.n_out * layer.synapses.weight_bits // 8
                        for layer in case.quantized.layers)
     plan_ram = [b for b in project.plan.buffers if b.section == "ram"]
@@ -118,6 +132,8 @@ def measure(case: ModelCase, board_name: str, synapses: str, work_dir: Path | No
         "synaptic_mean": float(profile.synaptic.mean()), "synaptic_max": int(profile.synaptic.max()),
         "neuron_mean": float(profile.neuron.mean()), "neuron_max": int(profile.neuron.max()),
         "readout_mean": float(profile.readout.mean()), "readout_max": int(profile.readout.max()),
+        "cycle_model": profile.cycle_model,
+        **_cycle_columns(profile, details),
         "sops_mean": float(profile.sops.mean()), "sops_max": int(profile.sops.max()),
         "weighted_sops_mean": float(profile.weighted_sops.mean()),
         "macs_per_step": profile.macs, "neuron_updates": profile.neuron_updates,
@@ -128,8 +144,10 @@ def measure(case: ModelCase, board_name: str, synapses: str, work_dir: Path | No
         "weight_bytes": weight_bytes, "stack": board.stack_size,
         "ram_buffers": {b.name: b.bytes for b in plan_ram},
         "ram_other": image.ram_used - project.plan.ram_bytes - board.stack_size,
-        "clock_hz": board.clock_hz, "budget_cycles": budget, "budget_percent": 100.0 * float(total.mean()) / budget,
-        "budget_percent_max": 100.0 * int(total.max()) / budget,
+        "clock_hz": board.clock_hz, "budget_cycles": budget,
+        # estimated cycles against the budget; None where the core has no cycle model
+        "budget_percent": None if cycles is None else 100.0 * float(cycles.mean()) / budget,
+        "budget_percent_max": None if cycles is None else 100.0 * int(cycles.max()) / budget,
         "bound": profile.bound, "measured_over_bound": float(total.mean()) / profile.bound,
         "int_vs_float": f"{int_float}/{samples}",
         "firmware_vs_int": f"{decisions_equal}/{samples}" + ("" if outputs_equal == samples and not spike_mismatches
@@ -137,20 +155,55 @@ def measure(case: ModelCase, board_name: str, synapses: str, work_dir: Path | No
         "bit_exact": outputs_equal == samples and decisions_equal == samples and spike_mismatches == 0,
         "outputs_equal": outputs_equal, "decisions_equal": decisions_equal, "spike_mismatches": spike_mismatches,
         "layers": details["layers"],
+        "cycle_events": report.cycle_events,
         # every step's count, hashed: two runs are identical iff the digests are
         "per_step_sha256": hashlib.sha256(np.asarray(total, dtype="<i8").tobytes()).hexdigest(),
+        "per_step_cycles_sha256": None if cycles is None else
+        hashlib.sha256(np.asarray(cycles, dtype="<i8").tobytes()).hexdigest(),
     }
+
+
+def _cycle_columns(profile, details) -> dict:
+    """The estimated-cycle keys of a table row (all None without a cycle model)."""
+    keys = ("cycles_mean", "cycles_max", "synaptic_cycles_mean", "synaptic_cycles_max", "neuron_cycles_mean",
+            "neuron_cycles_max", "readout_cycles_mean", "readout_cycles_max", "cycles_per_sop", "cycles_per_mac",
+            "cycles_per_neuron", "cycles_per_instruction")
+    if not profile.has_cycles:
+        return dict.fromkeys(keys)
+    values = []
+    for part in ("cycles_per_step", "synaptic_cycles", "neuron_cycles", "readout_cycles"):
+        values += [details[part]["mean"], details[part]["max"]]
+    values += [details["cycles_per_sop"], details["cycles_per_mac"], details["cycles_per_neuron_update"],
+               details["cycles_per_instruction"]]
+    return dict(zip(keys, values))
 
 
 def runtime_digest() -> str:
     """sha256 over the C runtime sources the firmware was built from (kernels change over time)."""
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "runtime_c").glob("*/*.[ch]")):
+    for path in sorted((ROOT / "runtime_c").rglob("*.[ch]")):
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def run_bench(cases: list[ModelCase], boards=DEFAULT_BOARDS, variants=VARIANTS, progress=None) -> dict:
+COUNTING = ("executed instructions, exact, and estimated cycles from the Cortex-M4 timing model of "
+            "docs/cycles.md (TRM r0p1 timings, zero wait states), both counted by QEMU + the insncount plugin; "
+            "boards without a cycle model (Cortex-M7, Cortex-M33) show instructions only")
+
+
+def _cmsis_nn():
+    """bench/cmsis_nn.py, imported by path (bench/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("silifc_bench_cmsis_nn", Path(__file__).with_name("cmsis_nn.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_bench(cases: list[ModelCase], boards=DEFAULT_BOARDS, variants=VARIANTS, progress=None,
+              cmsis_nn: str | Path | None = None) -> dict:
+    """cmsis_nn: a CMSIS-NN checkout; adds a row per model for its dense kernel on nrf52840."""
     rows = []
     for case in cases:
         for board in boards:
@@ -158,15 +211,18 @@ def run_bench(cases: list[ModelCase], boards=DEFAULT_BOARDS, variants=VARIANTS, 
                 if progress:
                     progress(f"{case.name} on {board}, {synapses} synapses")
                 rows.append(measure(case, board, synapses))
+        if cmsis_nn is not None:
+            rows.append(_cmsis_nn().measure(case, cmsis_nn, "nrf52840", progress=progress))
     determinism = None
     if rows:
         first = rows[0]
         again = measure(cases[0], first["board"], first["synapses"])
         determinism = {"model": first["model"], "board": first["board"], "synapses": first["synapses"],
-                       "identical": again["per_step_sha256"] == first["per_step_sha256"]}
+                       "identical": again["per_step_sha256"] == first["per_step_sha256"]
+                       and again["per_step_cycles_sha256"] == first["per_step_cycles_sha256"]}
     return {"runtime_sha256": runtime_digest(),
             "inputs": sorted({case.input_source for case in cases}),
-            "counting": "executed instructions (QEMU + insncount plugin), one instruction counted as one cycle",
+            "counting": COUNTING,
             "rows": rows, "determinism": determinism, "targets": targets(rows)}
 
 
@@ -187,11 +243,27 @@ def targets(rows, board="nrf52840") -> list[dict]:
             reference = REFERENCE_PER_MAC * dense["macs_per_step"] + dense["neuron_mean"] + dense["readout_mean"]
             checks["dense_over_event"] = {"value": ratio, "target": f">= {TARGET_DENSE_RATIO:g}",
                                           "met": ratio >= TARGET_DENSE_RATIO,
+                                          "cycles_value": dense["cycles_mean"] / event["cycles_mean"],
                                           "cmsis_class_estimate": reference / event["step_mean"]}
         checks["measured_over_bound"] = {"value": event["measured_over_bound"], "target": f"<= {TARGET_BOUND_RATIO}",
                                          "met": event["measured_over_bound"] <= TARGET_BOUND_RATIO}
         budget = event["budget_percent"] / 100.0
         checks["budget_fraction"] = {"value": budget, "target": f"<= {TARGET_BUDGET}", "met": budget <= TARGET_BUDGET}
+        if model in TARGET_CYCLES:
+            checks["cycles_per_step"] = {"value": event["cycles_mean"], "target": f"<= {TARGET_CYCLES[model]:,}",
+                                         "met": event["cycles_mean"] <= TARGET_CYCLES[model]}
+        worst = event["budget_percent_max"] / 100.0
+        checks["worst_step"] = {"value": worst, "target": f"<= {TARGET_WORST_STEP}", "met": worst <= TARGET_WORST_STEP}
+        checks["cycles_per_neuron"] = {"value": event["cycles_per_neuron"], "target": f"<= {TARGET_CYCLES_PER_NEURON:g}",
+                                       "met": event["cycles_per_neuron"] <= TARGET_CYCLES_PER_NEURON}
+        checks["cycles_per_sop"] = {"value": event["cycles_per_sop"], "target": f"<= {TARGET_CYCLES_PER_SOP:g}",
+                                    "met": event["cycles_per_sop"] <= TARGET_CYCLES_PER_SOP}
+        cmsis = _find(rows, model, board, "cmsis-nn")
+        if cmsis is not None:
+            ratio = cmsis["cycles_mean"] / event["cycles_mean"]
+            checks["cmsis_nn_over_event"] = {"value": ratio, "target": f">= {TARGET_CMSIS_RATIO:g}",
+                                             "met": ratio >= TARGET_CMSIS_RATIO,
+                                             "instructions_value": cmsis["step_mean"] / event["step_mean"]}
         limit = TARGET_FLASH[0] * event["weight_bytes"] + TARGET_FLASH[1]
         checks["flash"] = {"value": event["flash"], "target": f"<= {limit:,.0f}", "met": event["flash"] <= limit,
                            "limit": limit, "weights": event["weight_bytes"],
@@ -225,21 +297,29 @@ def table(rows, markdown=False) -> str:
 
 
 def layer_table(rows) -> str:
-    lines = ["| model | board | synapses | layer | n_in x n_out | synapse instr/step (max) | SOPs/step | instr/SOP "
-             "| instr/MAC | neuron instr/step (max) | instr/neuron |", "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| model | board | synapses | layer | n_in x n_out | synapse instr/step (max) | est. cycles (max) "
+             "| SOPs/step | instr/SOP | cyc/SOP | neuron instr/step (max) | est. cycles (max) | instr/neuron "
+             "| cyc/neuron |", "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def num(value, fmt):
+        return "-" if value is None else format(value, fmt)
+
     for row in rows:
-        for layer in row["layers"]:
-            per_sop = "-" if layer["instructions_per_sop"] is None else f"{layer['instructions_per_sop']:.2f}"
+        for layer in row.get("layers", []):
             lines.append(f"| {row['model']} | {row['board']} | {row['synapses']} | {layer['name']} ({layer['kind']}) "
                          f"| {layer['n_in']} x {layer['n_out']} | {layer['synapses_mean']:,.0f} ({layer['synapses_max']:,d}) "
-                         f"| {layer['sops_mean']:,.0f} | {per_sop} | {layer['synapses_mean'] / layer['macs']:.2f} "
-                         f"| {layer['neurons_mean']:,.0f} "
-                         f"({layer['neurons_max']:,d}) | {layer['instructions_per_neuron_update']:.1f} |")
+                         f"| {num(layer.get('synapse_cycles_mean'), ',.0f')} ({num(layer.get('synapse_cycles_max'), ',d')}) "
+                         f"| {layer['sops_mean']:,.0f} | {num(layer['instructions_per_sop'], '.2f')} "
+                         f"| {num(layer.get('cycles_per_sop'), '.2f')} "
+                         f"| {layer['neurons_mean']:,.0f} ({layer['neurons_max']:,d}) "
+                         f"| {num(layer.get('neuron_cycles_mean'), ',.0f')} ({num(layer.get('neuron_cycles_max'), ',d')}) "
+                         f"| {layer['instructions_per_neuron_update']:.1f} "
+                         f"| {num(layer.get('cycles_per_neuron_update'), '.1f')} |")
     return "\n".join(lines)
 
 
 def ram_table(rows, board="nrf52840") -> str:
-    picked = [r for r in rows if r["board"] == board]
+    picked = [r for r in rows if r["board"] == board and "ram_buffers" in r]
     if not picked:
         return ""
     names = list(dict.fromkeys(name for r in picked for name in r["ram_buffers"]))
@@ -269,13 +349,28 @@ def targets_text(results) -> str:
         if "dense_over_event" in c:
             d = c["dense_over_event"]
             lines.append(f"  * event-driven >= {TARGET_DENSE_RATIO:g}x fewer instructions per step than dense: "
-                         f"{d['value']:.2f}x, {_verdict(d)} (against a CMSIS-NN-class dense kernel at "
-                         f"{REFERENCE_PER_MAC:g} instructions/MAC, an estimate, not measured: {d['cmsis_class_estimate']:.1f}x)")
+                         f"{d['value']:.2f}x, {_verdict(d)} ({d['cycles_value']:.2f}x in est. cycles)")
+        if "cmsis_nn_over_event" in c:
+            d = c["cmsis_nn_over_event"]
+            lines.append(f"  * >= {TARGET_CMSIS_RATIO:g}x fewer est. cycles per step than CMSIS-NN "
+                         f"arm_fully_connected_s8 (dense, synapses only, measured in the same run): {d['value']:.2f}x, "
+                         f"{_verdict(d)} ({d['instructions_value']:.2f}x in instructions)")
         b = c["measured_over_bound"]
-        lines.append(f"  * within {TARGET_BOUND_RATIO}x of 1.3 x SOPs + 15 x neuron updates + readout: "
+        lines.append(f"  * within {TARGET_BOUND_RATIO}x of 1.3 x SOPs + 15 x neuron updates + readout (instructions): "
                      f"{b['value']:.2f}x, {_verdict(b)}")
         f = c["budget_fraction"]
-        lines.append(f"  * <= {100 * TARGET_BUDGET:.0f} % of the real-time budget: {100 * f['value']:.1f} %, {_verdict(f)}")
+        lines.append(f"  * <= {100 * TARGET_BUDGET:.0f} % of the real-time budget in est. cycles (mean step): "
+                     f"{100 * f['value']:.1f} %, {_verdict(f)}")
+        if "cycles_per_step" in c:
+            d = c["cycles_per_step"]
+            lines.append(f"  * est. cycles per step (mean) {d['target']}: {d['value']:,.0f}, {_verdict(d)}")
+        d = c["worst_step"]
+        lines.append(f"  * worst step <= {100 * TARGET_WORST_STEP:.0f} % of the budget: {100 * d['value']:.1f} %, "
+                     f"{_verdict(d)}")
+        d = c["cycles_per_neuron"]
+        lines.append(f"  * est. cycles per hidden-neuron update {d['target']}: {d['value']:.1f}, {_verdict(d)}")
+        d = c["cycles_per_sop"]
+        lines.append(f"  * est. cycles per SOP (synaptic phases) {d['target']}: {d['value']:.2f}, {_verdict(d)}")
         fl = c["flash"]
         lines.append(f"  * flash <= 1.05 x int8 weight bytes + 8 KiB = {fl['limit']:,.0f} B: {fl['value']:,d} B, "
                      f"{_verdict(fl)} ({fl['value'] - fl['limit']:+,.0f} B): int8 weights {fl['weights']:,d} B, "
@@ -285,7 +380,7 @@ def targets_text(results) -> str:
     det = results.get("determinism")
     if det:
         lines.append(f"* determinism: {det['model']} on {det['board']} ({det['synapses']}) measured twice, per-step "
-                     f"counts {'identical' if det['identical'] else 'DIFFERENT'}")
+                     f"instructions and est. cycles {'identical' if det['identical'] else 'DIFFERENT'}")
     return "\n".join(lines)
 
 
@@ -299,14 +394,16 @@ def markdown(results) -> str:
         "steps of 4 ms).",
         "",
         "Counting: " + results["counting"] + ". Columns: instructions per time step (mean over the 2,400 steps, and "
-        "the largest step), split into synaptic accumulation (every layer's accumulation, readout included), "
-        "hidden-neuron updates (every hidden neuron, every step) and readout (the readout's integrator, softmax and "
-        "decision); SOPs per step as the authors count them (non-zero presynaptic entries x fan-out, summed over "
-        "layers); instr/SOP = synaptic instructions / SOPs; instr/neuron = hidden-neuron instructions / hidden "
-        "neurons; flash and RAM as linked (RAM includes the reserved stack and the test harness); budget % = mean "
-        "instructions per step / (clock x 4 ms); bound = 1.3 x SOPs + 15 x hidden-neuron updates + measured readout; "
-        "int=float = decisions of the integer reference equal to the float64 reference's; fw=int = firmware "
-        "decisions equal to the integer reference's (outputs and every hidden spike also compared).",
+        "the largest step); estimated cycles per step (mean, largest step), split into synaptic accumulation (every "
+        "layer's accumulation, readout included), hidden-neuron updates (every hidden neuron, every step) and readout "
+        "(the readout's integrator, softmax and decision); SOPs per step as the authors count them (non-zero "
+        "presynaptic entries x fan-out, summed over layers); instr/SOP and cyc/SOP = synaptic instructions or "
+        "cycles / SOPs; instr/neuron and cyc/neuron = hidden-neuron instructions or cycles / hidden neurons; flash "
+        "and RAM as linked (RAM includes the reserved stack and the test harness); budget % and max % = mean and "
+        "largest est. cycles per step / (clock x 4 ms); bound = 1.3 x SOPs + 15 x hidden-neuron updates + measured "
+        "readout, in instructions; int=float = decisions of the integer reference equal to the float64 reference's; "
+        "fw=int = firmware decisions equal to the integer reference's (outputs and every hidden spike also "
+        "compared). '-': not measured (no cycle model for the core; CMSIS-NN rows: synapses only).",
         "",
         table(rows, markdown=True),
         "",
@@ -314,6 +411,7 @@ def markdown(results) -> str:
         "",
         targets_text(results),
         "",
+        cmsis_nn_text(rows),
         "## Per layer",
         "",
         layer_table([r for r in rows if r["board"] == "nrf52840"] or rows),
@@ -324,6 +422,58 @@ def markdown(results) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def cmsis_nn_text(rows) -> str:
+    """The CMSIS-NN section of results.md: its rows, the commit and how to measure again."""
+    picked = [r for r in rows if r["synapses"] == "cmsis-nn"]
+    if not picked:
+        return ("## CMSIS-NN\n\nNot measured in this run: pass `--cmsis-nn PATH` (a CMSIS-NN checkout) to add "
+                "`arm_fully_connected_s8` as a peer row.\n")
+    lines = ["## CMSIS-NN (dense `arm_fully_connected_s8`, synapses only)", "",
+             "The same layer shapes, int8 weights and inputs as the paper models (layer 0: the input event counts, "
+             "then each hidden layer's spikes from the integer reference), one `arm_fully_connected_s8` per layer "
+             "per step, measured in the same run under the same plugin and cycle model (bench/cmsis_nn.py, "
+             "bench/cmsis_nn_harness.c). Neuron updates and readout are not included: the rows count the synaptic "
+             "part only, so the ratios to silifc's whole step are conservative.", "",
+             "| model | CMSIS-NN commit | flags | instr/step | est. cycles/step (max) | per layer est. cycles "
+             "| cycles/MAC | silifc event est. cycles/step | CMSIS-NN / silifc |", "|---|---|---|---:|---:|---|---:|---:|---:|"]
+    for row in picked:
+        event = _find(rows, row["model"], row["board"], "event")
+        ratio = f"{row['cycles_mean'] / event['cycles_mean']:.2f}x" if event else "-"
+        layers = " / ".join(f"{v:,.0f}" for v in row["layer_cycles_mean"])
+        lines.append(f"| {row['model']}{' (carried over)' if row.get('carried_over') else ''} "
+                     f"| `{row['cmsis_nn_commit']}` | {row['cmsis_nn_cflags']} | {row['step_mean']:,.0f} "
+                     f"| {row['cycles_mean']:,.0f} ({row['cycles_max']:,d}) | {layers} | {row['cycles_per_mac']:.2f} "
+                     f"| {'-' if event is None else format(event['cycles_mean'], ',.0f')} | {ratio} |")
+    lines += ["", "Measure again: `git clone https://github.com/ARM-software/CMSIS-NN /tmp/cmsis-nn` (check out the "
+              "commit above for the same numbers), then `.venv/bin/python bench/run.py --cmsis-nn /tmp/cmsis-nn`. "
+              "A run without `--cmsis-nn` keeps the last measured rows while the counting plugin is unchanged.", ""]
+    return "\n".join(lines)
+
+
+def carry_over_cmsis_nn(results, path=RESULTS_JSON) -> list[str]:
+    """Keeps the CMSIS-NN rows of the saved results when this run did not measure them and the
+    counting plugin is the one they were measured with. Returns notes on what was kept or dropped."""
+    if any(r["synapses"] == "cmsis-nn" for r in results["rows"]) or not path.exists():
+        return []
+    saved = [r for r in json.loads(path.read_text())["rows"] if r["synapses"] == "cmsis-nn"]
+    measured = {r["model"] for r in results["rows"] if r["board"] == "nrf52840" and r["synapses"] == "event"}
+    current = _cmsis_nn().plugin_digest()
+    notes, kept = [], []
+    for row in saved:
+        if row["model"] not in measured:
+            continue
+        if row.get("plugin_sha256") != current:
+            notes.append(f"dropped the CMSIS-NN row of {row['model']}: measured with another counting plugin; "
+                         f"measure again with --cmsis-nn PATH")
+            continue
+        kept.append({**row, "carried_over": True})
+        notes.append(f"kept the last measured CMSIS-NN row of {row['model']} (commit {row['cmsis_nn_commit']})")
+    if kept:
+        results["rows"] += kept
+        results["targets"] = targets(results["rows"])
+    return notes
 
 
 def check_against(results, path=RESULTS_JSON) -> list[str]:
@@ -338,6 +488,9 @@ def check_against(results, path=RESULTS_JSON) -> list[str]:
         elif old["per_step_sha256"] != row["per_step_sha256"]:
             problems.append(f"{row['model']} {row['board']} {row['synapses']}: per-step counts differ "
                             f"(mean {old['step_mean']:,.1f} -> {row['step_mean']:,.1f})")
+        elif old.get("per_step_cycles_sha256") != row["per_step_cycles_sha256"]:
+            problems.append(f"{row['model']} {row['board']} {row['synapses']}: per-step est. cycles differ "
+                            f"(mean {old.get('cycles_mean') or 0:,.1f} -> {row['cycles_mean'] or 0:,.1f})")
     if saved.get("runtime_sha256") != results["runtime_sha256"]:
         problems.append("runtime sources changed since results.json was written")
     return problems
@@ -352,16 +505,24 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="do not write results; exit 1 if any per-step count differs from bench/results.json")
     parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument("--cmsis-nn", metavar="PATH",
+                        help="a CMSIS-NN checkout (github.com/ARM-software/CMSIS-NN): also measure its dense "
+                             "arm_fully_connected_s8 on each model's layer shapes and inputs (nrf52840)")
     args = parser.parse_args(argv)
 
     def say(message):
         print(f"bench: {message}", file=sys.stderr, flush=True)
 
+    if args.cmsis_nn:
+        _cmsis_nn().check_checkout(args.cmsis_nn)           # a wrong path fails before any work
     cases = []
     for model in args.models:
         say(f"quantizing {model}, integer and float64 references")
         cases.append(load_case(model, Path(args.input)))
-    results = run_bench(cases, args.boards, args.synapses, progress=say)
+    results = run_bench(cases, args.boards, args.synapses, progress=say, cmsis_nn=args.cmsis_nn)
+    if not args.check:
+        for note in carry_over_cmsis_nn(results):
+            say(note)
     print(table(results["rows"]))
     print()
     print(targets_text(results).replace("**", ""))
@@ -374,7 +535,7 @@ def main(argv=None) -> int:
         RESULTS_JSON.write_text(json.dumps(results, indent=1) + "\n")
         RESULTS_MD.write_text(markdown(results))
         say(f"wrote {RESULTS_JSON.relative_to(ROOT)} and {RESULTS_MD.relative_to(ROOT)}")
-    return 0 if all(r["bit_exact"] for r in results["rows"]) else 1
+    return 0 if all(r.get("bit_exact", True) for r in results["rows"]) else 1
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import numpy as np
 from .codegen.boards import Board
 from .codegen.emit import CompileOptions, Project, plan_project, write_project
 from .codegen.memory import MemoryPlan
+from .codegen.runtime import runtime_digest
 from .errors import ConfigError
 from .ir import WEIGHT_FORMATS, FoldedNetwork, Network, QuantNetwork
 from .io.models import load_model
@@ -46,6 +47,7 @@ class Options:
     inputs: np.ndarray | None = None              # run: [B, T, inputs] counts
     record_spikes: bool = False                   # run: also read back every hidden spike
     progress: Callable[[str], None] | None = field(default=None, compare=False)   # messages on long work
+    run_progress: Callable[[int, int], None] | None = field(default=None, compare=False)  # run: (samples done, samples)
 
     @property
     def weight_bits(self) -> int:
@@ -85,7 +87,7 @@ def _project_folder(artifacts: Artifacts, options: Options) -> Path:
         return Path(options.output)
     q = artifacts.quantized
     key = hashlib.sha256(f"{q.sha256}|{options.board.name}|{options.weights}|{options.prefix}|{q.headroom}|"
-                         f"{options.synapses}".encode())
+                         f"{options.synapses}|{runtime_digest()}".encode())
     return build_folder(key.hexdigest()[:20])
 
 
@@ -102,7 +104,8 @@ STAGES: tuple[Stage, ...] = (
           "model sources, runtime copy, board files, build files"),
     Stage("build", "image", lambda a, o: build_project(a.project, o.progress),
           "arm-none-eabi-gcc, cached on the generated files' digest"),
-    Stage("run", "report", lambda a, o: run_model(a.project, a.image, a.quantized, o.inputs, o.record_spikes),
+    Stage("run", "report", lambda a, o: run_model(a.project, a.image, a.quantized, o.inputs, o.record_spikes,
+                                                  progress=o.run_progress),
           "the firmware in QEMU on the inputs, with exact instruction counts"),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)

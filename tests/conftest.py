@@ -41,6 +41,15 @@ def paper_float(paper_folded, golden_counts):
     return {kind: run_float(net, golden_counts) for kind, net in paper_folded.items()}
 
 
+@pytest.fixture(scope="session")
+def runtime_drivers(tmp_path_factory):
+    """The C runtime's test driver, built once per configuration for the whole session
+    (tests/runtime_harness/build.py DriverBuilds)."""
+    from runtime_harness.build import DriverBuilds
+
+    return DriverBuilds(tmp_path_factory.mktemp("runtime-drivers"))
+
+
 def golden(kind: str):
     return np.load(GOLDEN / f"{kind}_reference.npz")
 

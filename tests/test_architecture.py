@@ -16,7 +16,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "compiler"
 # Lowest first. A module may import modules of a lower rank, and modules of its own group
 # (the same subpackage) as long as no cycle forms.
 RANKS = {
-    "silifc.version": 0, "silifc.errors": 0, "silifc.ir": 0,
+    "silifc.version": 0, "silifc.errors": 0, "silifc.ir": 0, "silifc.progress": 0,
     "silifc.io": 1,
     "silifc.reference": 2,
     "silifc.passes": 3,
@@ -25,8 +25,10 @@ RANKS = {
     "silifc.pipeline": 6,
     "silifc.train": 7,
     "silifc.kws": 8,
-    "silifc.cli": 9,
-    "silifc": 10,                 # the package itself: the public API
+    "silifc.plots": 9,            # matplotlib figures of the stages' results
+    "silifc.api": 10,             # the Python API: what the CLI calls
+    "silifc.cli": 11,
+    "silifc": 12,                 # the package itself: exports the API lazily
 }
 
 

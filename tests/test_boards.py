@@ -89,9 +89,10 @@ def test_user_board_file_round_trip(tmp_path):
 _DELETE = object()
 
 
-def _mutated(**changes):
-    """nrf52840 data with keys changed; `emulator__machine` means emulator.machine, _DELETE removes."""
-    data = nrf52840_data()
+def _mutated(board: str = "nrf52840", **changes):
+    """The shipped board's data with keys changed; `emulator__machine` means emulator.machine,
+    _DELETE removes."""
+    data = yaml.safe_load((files("silifc.boards") / f"{board}.yaml").read_text())
     for dotted, value in changes.items():
         *parents, key = dotted.split("__")
         target = data
@@ -131,8 +132,8 @@ def _mutated(**changes):
     ({"emulator__machine": "mps2-an386,kernel=x"}, "is not a QEMU machine name"),
     ({"name": "other"}, "differs from the file name"),
 ])
-def test_schema_rejects(tmp_path, changes, needle):
-    path = write_board(tmp_path, _mutated(**changes), name="nrf52840")
+def test_schema_rejects(tmp_path, changes, needle, board="nrf52840"):
+    path = write_board(tmp_path, _mutated(board, **changes), name=board)
     with pytest.raises(BoardFileError) as err:
         board_from_file(path)
     assert str(path) in str(err.value)
@@ -172,3 +173,47 @@ def test_a_board_file_by_path(tmp_path, monkeypatch):
     assert load_board(str(tmp_path / "my_board.yaml")) == board
     with pytest.raises(SilifcError, match="cannot read board file"):
         load_board("./missing.yaml")
+
+
+# ---------------------------------------------------------------- real boards (device application)
+
+DEVICE_BOARDS = {"nano33_ble_sense", "xiao_nrf52840_sense", "nrf52840dk"}
+
+
+def test_device_boards_facts():
+    """The values cited in each board file's comments (Zephyr board files, Arduino core)."""
+    assert DEVICE_BOARDS <= set(list_boards())
+    nano, xiao, dk = (load_board(n) for n in ("nano33_ble_sense", "xiao_nrf52840_sense", "nrf52840dk"))
+    assert (nano.flash.origin, nano.flash.size) == (0x10000, 0xE8000)
+    assert (xiao.flash.origin, xiao.flash.size) == (0x27000, 0xC5000)
+    assert (dk.flash.origin, dk.flash.size) == (0, 1 << 20)
+    assert [str(p) for p in (nano.device.pdm_clk, nano.device.pdm_din, nano.device.mic_power,
+                             nano.device.uart_tx, nano.device.led)] == ["P0.26", "P0.25", "P0.17", "P1.03", "P0.13"]
+    assert [str(p) for p in (xiao.device.pdm_clk, xiao.device.pdm_din, xiao.device.mic_power,
+                             xiao.device.uart_tx, xiao.device.led)] == ["P1.00", "P0.16", "P1.10", "P1.11", "P0.26"]
+    assert dk.device.mic_power is None and str(dk.device.uart_tx) == "P0.06"
+    assert (nano.device.flash_method, xiao.device.flash_method, dk.device.flash_method) == ("bossac", "uf2", "pyocd")
+    assert xiao.device.uf2_family == 0xADA52840 and nano.device.uf2_family is None
+    assert xiao.device.led_active_low and not nano.device.led_active_low
+    assert nano.device.mic_power.number == 17 and xiao.device.mic_power.number == 42
+    for board in (nano, xiao, dk):
+        assert board.device.soc == "nrf52840" and board.emulator is None and not board.runnable
+    for name in SHIPPED:
+        assert load_board(name).device is None
+
+
+@pytest.mark.parametrize("changes,needle", [
+    ({"device__pdm_clk": "P0.32"}, "device.pdm_clk P0.32 does not exist"),
+    ({"device__led": "P1.16"}, "device.led P1.16 does not exist"),
+    ({"device__uart_tx": "0.6"}, "is not a pin; write P<port>.<pin>"),
+    ({"device__led": "P0.26"}, "device.led and device.pdm_clk are both P0.26"),
+    ({"device__uart_baud": 115201}, "not a UARTE baud rate"),
+    ({"device__flash_method": "jtag"}, "device.flash_method must be one of"),
+    ({"device__flash_method": "uf2"}, "uf2_family is needed exactly when"),
+    ({"device__uf2_family": 0xADA52840}, "uf2_family is needed exactly when"),
+    ({"device__soc": "nrf52832"}, "has no device application"),
+    ({"device__hfclk": "lfxo"}, "device.hfclk must be one of"),
+    ({"device__dcdc": "yes"}, "'device.dcdc' must be true or false"),
+])
+def test_device_schema_rejects(tmp_path, changes, needle):
+    test_schema_rejects(tmp_path, changes, needle, board="nano33_ble_sense")

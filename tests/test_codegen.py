@@ -18,6 +18,7 @@ from synthetic import random_state_dict
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden" / "tiny_model"
 GOLDEN_FILES = ("model/tiny_model.h", "model/tiny_model.c", "app/main.c", "Makefile", "CMakeLists.txt",
+                "cmake/arm-none-eabi.cmake", "zephyr/module.yml", "zephyr/CMakeLists.txt", "zephyr/Kconfig",
                 "memory_report.txt")
 
 pytestmark = pytest.mark.unit
@@ -61,12 +62,21 @@ def test_generated_banner_names_source_and_board():
     rendered, _ = render_project(tiny_quantized(), CompileOptions(board=load_board("stm32f405"), prefix="kws"))
     header = rendered["model/kws_model.h"].splitlines()[0]
     assert "silifc" in header and "stm32f405" in header and "Do not edit" in header
-    assert "slf_status kws_step(const slf_event *events, uint16_t n_events);" in rendered["model/kws_model.h"]
+    assert ("slf_status kws_step(kws_ctx *ctx, const slf_event *events, uint16_t n_events, kws_output *out);"
+            in rendered["model/kws_model.h"])
 
 
-@pytest.mark.parametrize("prefix", ["1abc", "Model", "int", "slf_x", "a-b", "x" * 40])
+@pytest.mark.parametrize("prefix", ["1abc", "Model", "int", "a-b", "x" * 40])
 def test_bad_prefix_is_refused(prefix):
     with pytest.raises(CodegenError, match="C identifier"):
+        check_prefix(prefix)
+
+
+@pytest.mark.parametrize("prefix", ["slf", "slf_x", "sh", "sh_mic"])
+def test_prefix_in_a_shipped_namespace_is_refused(prefix):
+    """`--prefix slf` used to be accepted and then fail to compile: <prefix>_readout_layer is the
+    runtime's type slf_readout_layer."""
+    with pytest.raises(CodegenError, match="clashes with the C that silifc ships"):
         check_prefix(prefix)
 
 
@@ -76,7 +86,7 @@ def test_memory_plan_counts_every_buffer():
     names = {b.name: b for b in plan.buffers}
     assert names["tiny_l0_weight_data"].bytes == 6 * 5
     assert names["tiny_l0_delay_data"].bytes == 6 * 3          # 4-bit delays, two per byte
-    assert names["tiny_l0_ring_slots"].bytes == 3 * 5 * 4      # depth = max delay + 1
+    assert names["tiny_ctx.l0_ring_slots"].bytes == 3 * 5 * 4      # depth = max delay + 1
     assert names["tiny_l1_neurons"].bytes == 4 * 16
     assert plan.flash_bytes == sum(b.bytes for b in plan.buffers if b.section == "flash")
 
@@ -110,7 +120,7 @@ def test_dense_memory_plan_pads_the_weight_table():
     assert names["tiny_l0_weight_data"].bytes == 8 * 8         # 5 rows -> 8, 6 inputs -> 8
     assert names["tiny_readout_weight_data"].bytes == 4 * 8     # 3 rows -> 4, 4 inputs -> 8
     assert names["tiny_l1_row_sum"].bytes == 4 * 4
-    assert names["tiny_dense_scratch_words"].bytes == 8 * 4     # input layer: 8 halfwords + 2 bit planes
+    assert names["tiny_ctx.dense_scratch_words"].bytes == 8 * 4     # input layer: 8 halfwords + 2 bit planes
     assert "tiny_l0_delay_data" not in names
 
 
@@ -162,15 +172,15 @@ def test_paper_models_accumulate_layer1_and_readout_in_16_bit_lanes(paper_folded
         assert lanes16_layers(quantized, synapses="dense") == []
         rendered, plan = render_project(quantized, CompileOptions(board=load_board("nrf52840")))
         code = rendered["model/silifc_model.c"]
-        assert "slf_accumulate_events_s8(&silifc_l0_weights, events, n_events, &silifc_l0_ring)" in code
-        assert ("slf_accumulate_spikes_s8_lanes16(&silifc_l1_weights, &silifc_l0_spikes, &silifc_lanes16_scratch, "
-                "&silifc_l1_ring)") in code
-        assert ("slf_accumulate_spikes_s8_lanes16(&silifc_readout_weights, &silifc_l1_spikes, "
-                "&silifc_lanes16_scratch, &silifc_readout_ring)") in code
+        assert "slf_accumulate_events_s8(&silifc_l0_weights, events, n_events, &ctx->l0_ring)" in code
+        assert ("slf_accumulate_spikes_s8_lanes16(&silifc_l1_weights, &ctx->l0_spikes, &ctx->lanes16_scratch, "
+                "&ctx->l1_ring)") in code
+        assert ("slf_accumulate_spikes_s8_lanes16(&silifc_readout_weights, &ctx->l1_spikes, "
+                "&ctx->lanes16_scratch, &ctx->readout_ring)") in code
         assert code.count("slf_lanes16_weights_check_s8(") == 2
         names = {b.name: b for b in plan.buffers}
-        assert names["silifc_lanes16_scratch_words"].bytes == 4 * 4 * (512 // 8)   # widest lane layer: 512
-        assert names["silifc_lanes16_scratch"].section == "flash"
+        assert names["silifc_ctx.lanes16_scratch_words"].bytes == 4 * 4 * (512 // 8)   # widest lane layer: 512
+        assert names["silifc_ctx.lanes16_scratch"].section == "ram"
         int16 = quantize_network(paper_folded[kind], weight_bits=16)
         assert lanes16_layers(int16) == []                                # sums of int16 weights: no
 

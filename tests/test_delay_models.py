@@ -39,7 +39,7 @@ def test_bundled_delay_model_has_trained_synaptic_delays(delay_model):
 def test_delay_model_bit_exact_on_every_board(board, delay_model, tmp_path):
     quantized, x, labels = delay_model
     project, image = build_model_firmware(quantized, load_board(board), work_dir=tmp_path)
-    ring = {b.name: b.bytes for b in project.plan.buffers}["silifc_l0_ring_slots"]
+    ring = {b.name: b.bytes for b in project.plan.buffers}["silifc_ctx.l0_ring_slots"]
     assert ring == (quantized.hidden[0].synapses.max_delay + 1) * 16 * 4
     report = run_model(project, image, quantized, x, record_spikes=True)
     reference = run_int(quantized, x)

@@ -1,4 +1,4 @@
-"""Dense synaptic kernels (runtime_c/src/slf_dense_*.c): exact against numpy, host and QEMU.
+"""Dense synaptic kernels (runtime_c/src/{portable,dsp}/slf_dense_*.c): exact against numpy, host and QEMU.
 
 A small driver replays seeded cases (shapes off the kernels' block sizes, weights at the int8
 limits, repeated events, large counts, rings with a head != 0, argument errors) and writes
@@ -270,7 +270,7 @@ def test_dsp_and_portable_paths_in_qemu_are_exact(driver_source, tmp_path, board
         source.write_text(DRIVER.replace(f"MAX_DATA = {MAX_DATA}", "MAX_DATA = 2048")
                           .replace(f"MAX_SLOTS = {MAX_SLOTS}", "MAX_SLOTS = 256")
                           .replace(f"MAX_IN = {MAX_IN}", "MAX_IN = 64"))
-    image = build_firmware([*build.RUNTIME_SOURCES, source, build.HARNESS / "driver_io_semihost.c"],
+    image = build_firmware([*build.runtime_sources(dsp), source, build.HARNESS / "driver_io_semihost.c"],
                            [build.INCLUDE, build.HARNESS], board, tmp_path / "build", defines=defines,
                            extra_cflags=("-std=c99", "-Werror"), name="dense")
     cases = standard_cases(seed=2)

@@ -1,12 +1,14 @@
 """Firmware skeleton, cross builds and QEMU runs with exact instruction counts."""
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
 
 from silifc.codegen.boards import list_boards, load_board
 from silifc.target.qemu import (BEFORE_FIRST_MARKER, LIMIT_EXIT_STATUS, BoardNotEmulatedError, EmulatorError, FirmwareFaultError, FirmwareHangError, ensure_insncount_plugin, run_firmware)
+from silifc.target import qemu
 from silifc.codegen.skeleton import FAULT_EXIT_STATUS, write_firmware_skeleton
 from silifc.target.toolchain import FirmwareBuildError, MemoryOverflowError, ToolchainMissingError, build_firmware
 from silifc.target.renode import renode_available
@@ -113,6 +115,18 @@ def test_plugin_is_built_once_into_the_cache(tmp_path, monkeypatch):
     assert plugin.is_file() and plugin.parent == tmp_path / "cache" / "qemu-plugins"
     built_at = plugin.stat().st_mtime_ns
     assert ensure_insncount_plugin() == plugin and plugin.stat().st_mtime_ns == built_at
+
+
+@pytest.mark.unit
+def test_plugin_cache_key_covers_every_file_it_includes():
+    """The cached plugin is named by a digest of its sources: a header it includes but the key
+    leaves out (the Cortex-M4 timing table) would let a changed cycle model reuse a stale build."""
+    texts = qemu._plugin_texts()
+    included = set(re.findall(r'#include "([^"]+)"', b"\n".join(texts.values()).decode()))
+    assert "cortex_m4_timing.h" in included
+    assert included | {"insncount.c"} == set(texts)
+    touched = {**texts, "cortex_m4_timing.h": texts["cortex_m4_timing.h"] + b"\n"}
+    assert qemu.insncount_plugin_digest(touched) != qemu.insncount_plugin_digest(texts)
 
 
 # ---------------------------------------------------------------- firmware: every board

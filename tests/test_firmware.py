@@ -89,7 +89,7 @@ def test_axonal_delays_use_one_byte_per_input(tmp_path):
 def test_planned_buffer_sizes_equal_the_linked_symbols(tmp_path, max_delay):
     quantized, _ = _small(max_delay=max_delay)
     project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)
-    assert any(b.name.endswith("_lanes16_scratch_words") for b in project.plan.buffers) == (max_delay == 0)
+    assert any(b.name.endswith(".lanes16_scratch_words") for b in project.plan.buffers) == (max_delay == 0)
     nm = subprocess.run(["arm-none-eabi-nm", "-S", "--size-sort", str(image.elf)], capture_output=True, text=True,
                         check=True).stdout
     sizes = {}
@@ -97,16 +97,21 @@ def test_planned_buffer_sizes_equal_the_linked_symbols(tmp_path, max_delay):
         parts = line.split()
         if len(parts) == 4:
             sizes[parts[3]] = int(parts[1], 16)
-    for buffer in project.plan.buffers:
-        if buffer.name.endswith("_descriptors"):
+    _assert_plan_matches_symbols(project.plan, sizes, ("weights", "layer", "delays"))
+
+
+def _assert_plan_matches_symbols(plan, sizes, descriptor_parts):
+    """Flash buffers are symbols; the RAM buffers are the members of the model context, whose
+    size is the harness's one instance (`model`)."""
+    for buffer in plan.buffers:
+        if buffer.section == "ram":
+            assert buffer.name.startswith("silifc_ctx"), buffer
+        elif buffer.name.endswith("_descriptors"):
             base = buffer.name[: -len("_descriptors")]
-            got = sum(sizes.get(f"{base}_{part}", 0) for part in ("weights", "layer", "delays"))
-        elif buffer.name.endswith("_state"):
-            base = buffer.name[: -len("_state")]
-            got = sizes[f"{base}_state"] + sizes[f"{base}_spikes"]
+            assert sum(sizes.get(f"{base}_{part}", 0) for part in descriptor_parts) == buffer.bytes, buffer
         else:
-            got = sizes[buffer.name]
-        assert got == buffer.bytes, buffer
+            assert sizes[buffer.name] == buffer.bytes, buffer
+    assert sizes["model"] == plan.ram_bytes
 
 
 @pytest.mark.parametrize("board", ["nrf52840", "microbit"])   # DSP lanes; Cortex-M0: the portable lanes
@@ -221,16 +226,7 @@ def test_dense_planned_buffer_sizes_equal_the_linked_symbols(tmp_path):
     project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path, synapses="dense")
     nm = subprocess.run(["arm-none-eabi-nm", "-S", str(image.elf)], capture_output=True, text=True, check=True).stdout
     sizes = {parts[3]: int(parts[1], 16) for parts in map(str.split, nm.splitlines()) if len(parts) == 4}
-    for buffer in project.plan.buffers:
-        if buffer.name.endswith("_descriptors"):
-            base = buffer.name[: -len("_descriptors")]
-            got = sum(sizes.get(f"{base}_{part}", 0) for part in ("weights", "layer"))
-        elif buffer.name.endswith("_state"):
-            base = buffer.name[: -len("_state")]
-            got = sizes[f"{base}_state"] + sizes[f"{base}_spikes"]
-        else:
-            got = sizes[buffer.name]
-        assert got == buffer.bytes, buffer
+    _assert_plan_matches_symbols(project.plan, sizes, ("weights", "layer"))
     data = int(next(line.split()[0] for line in nm.splitlines() if line.endswith(" silifc_l1_weight_data")), 16)
     assert data % 4 == 0                                        # the DSP path's LDM needs it
 

@@ -43,6 +43,9 @@ def test_installed_package_is_used_and_has_its_data(installed, tmp_path):
     assert (installed / "silifc" / "runtime_c" / "frontend" / "slf_detect.h").is_file()
     for package in ("runtime_c", "templates", "boards"):
         assert (installed / "silifc" / package).is_dir()
+    for path in ("tools/insncount/insncount.c", "tools/insncount/qemu_plugin_api.h", "runtime_c/src/internal/slf_base.h",
+                 "runtime_c/src/dsp/slf_silif_update_q31.c", "runtime_c/src/portable/slf_silif_update_q31.c"):
+        assert (installed / "silifc" / path).is_file(), path
 
 
 @pytest.mark.parametrize("model", ["silif_ssc_4ms.pth", "csilif_ssc_4ms.pth"])

@@ -1,11 +1,10 @@
-"""runtime_c on Cortex-M in QEMU: the DSP path and the portable path give int_ref's integers.
-
-The case suite of test_runtime_host.py runs, batched into one firmware run per build, on
-the nRF52840 board (Cortex-M4F, QEMU mps2-an386) with SLF_USE_DSP=1 and =0, on Cortex-M7
-and Cortex-M33 (DSP path), and a smaller suite on the BBC micro:bit (Cortex-M0: portable
-path, no 64-bit multiply instruction). The Cortex-M0+ build is compile-and-link only
-(QEMU has no M0+ machine). The kernel benchmark's headline counts are checked too, so
+"""runtime_c as a Cortex-M library: the Cortex-M0+ build (compile and link only: QEMU has no M0+
+machine), the DSP path's symbols, and the kernel benchmark's headline counts, so that
 docs/runtime.md cannot silently go stale.
+
+The kernels' bit-exactness in QEMU (Cortex-M4 DSP and portable, M7, M33, M0) is tested per kernel
+family: test_runtime_synapses.py, test_runtime_neurons.py, test_runtime_decision.py (and
+test_dense.py); every optimisation level in test_runtime_opt_levels.py.
 """
 from __future__ import annotations
 
@@ -14,48 +13,14 @@ import shutil
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
-from runtime_harness import build, cases
+from runtime_harness import build
+from test_runtime_host import public_and_internal_symbols, public_functions
 
 pytestmark = [pytest.mark.firmware,
               pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None,
                                  reason="needs arm-none-eabi-gcc and qemu-system-arm")]
-
-# (board, dsp): nrf52840 = Cortex-M4F, mps2_an500 = Cortex-M7, mps2_an505 = Cortex-M33
-FULL_SUITE_BUILDS = [("nrf52840", True), ("nrf52840", False), ("mps2_an500", True), ("mps2_an505", True)]
-SMALL_SUITE_PER_KERNEL = 300
-
-
-@pytest.mark.parametrize("board_name,dsp", FULL_SUITE_BUILDS,
-                         ids=[f"{b}-{'dsp' if d else 'portable'}" for b, d in FULL_SUITE_BUILDS])
-def test_kernels_match_int_ref_in_qemu(tmp_path, board_name, dsp):
-    board, image = build.build_firmware_driver(tmp_path, board_name, dsp=dsp)
-    report, run = build.run_firmware_cases(board, image, cases.standard_cases(), tmp_path)
-    for kernel in cases.KERNELS:
-        assert report.counts.get(kernel, 0) >= cases.STANDARD_PER_KERNEL, kernel
-    assert not report.failures, report.summary()
-
-
-@pytest.mark.parametrize("dsp", [True, False], ids=["dsp", "portable"])
-def test_long_runs_in_qemu(tmp_path, dsp):
-    board, image = build.build_firmware_driver(tmp_path, "nrf52840", dsp=dsp)
-    rng = np.random.default_rng(300)
-    runs = [cases.LongRunCase(rng, model, 100_000, 1000) for model in cases.LongRunCase.MODELS]
-    report, _ = build.run_firmware_cases(board, image, runs, tmp_path, name="long")
-    assert not report.failures, report.summary()
-
-
-def test_portable_path_on_cortex_m0(tmp_path):
-    """ARMv6-M: no DSP, no long multiply (64-bit products come from libgcc)."""
-    board, image = build.build_firmware_driver(tmp_path, "microbit", small=True)
-    suite = cases.small_cases(SMALL_SUITE_PER_KERNEL)
-    report, _ = build.run_firmware_cases(board, image, suite, tmp_path)
-    for kernel in cases.KERNELS:
-        assert report.counts.get(kernel, 0) >= SMALL_SUITE_PER_KERNEL, kernel
-    assert not report.failures, report.summary()
-
 
 def test_portable_path_builds_for_cortex_m0plus(tmp_path):
     """samd21g18a has no emulator: compile (-Werror) and link the driver, and check that the image
@@ -66,6 +31,23 @@ def test_portable_path_builds_for_cortex_m0plus(tmp_path):
     for mnemonic in ("smlal", "smull", "qadd", "sxtab", "ldm.w", "sdiv"):
         assert f"\t{mnemonic}" not in disassembly
     assert image.ram_used <= image.memory["RAM"].size
+
+
+def test_dsp_path_keeps_internal_helpers_out_of_the_public_api(tmp_path):
+    """As test_runtime_host.py's check of the portable path, for src/ + src/dsp/ (Cortex-M4)."""
+    from silifc.codegen.boards import compiler_flags, load_board
+
+    objects = []
+    for source in build.runtime_sources(dsp=True):
+        obj = tmp_path / f"{source.parent.name}_{source.stem}.o"
+        subprocess.run(["arm-none-eabi-gcc", *compiler_flags(load_board("nrf52840")), "-O2", *build.C99_WARNINGS,
+                        "-DSLF_USE_DSP=1", f"-I{build.INCLUDE}", "-c", str(source), "-o", str(obj)],
+                       check=True, capture_output=True, text=True)
+        objects.append(str(obj))
+    nm = subprocess.run(["arm-none-eabi-nm", *objects], check=True, capture_output=True, text=True).stdout
+    public, other = public_and_internal_symbols(nm)
+    assert public == public_functions(), f"declared but not defined: {sorted(public_functions() - public)}"
+    assert other and all(name.startswith("slf_internal_") for name in other), sorted(other)
 
 
 def _bench_module():
@@ -87,6 +69,8 @@ DSP_BUDGET = {
     "accumulate_events_s8 (32 events, count 1)": 1.65,
     "accumulate_spikes_s8_axonal (32 spikes, D=16)": 1.95,
     "accumulate_spikes_s8_delayed (32 spikes, D=16)": 7.8,
+    "accumulate_spikes_s8_delayed_u8 (32 spikes, D=16)": 7.8,
+    "accumulate_spikes_s8_delayed_u8 (32 spikes, 64 outputs, D=256)": 9.3,
     "silif_update_q31 (512 neurons)": 24.0,
     "csilif_update_q31 (512 neurons)": 21.0,
     "readout_update_q31 (35 classes)": 15.0,

@@ -1,67 +1,22 @@
-"""runtime_c on the host: bit-exact against compiler/int_ref.py, warning-free C99, sanitizer-clean.
+"""runtime_c as a library, on the host: self-contained ASCII headers, integer-only code without
+allocation or mutable globals, internal helpers out of the public API, and both paths complete.
 
-The runtime and tests/runtime_harness/driver.c are built as a standalone executable (no
-ctypes, so AddressSanitizer needs no LD_PRELOAD) that replays a binary case file. Every
-kernel gets >= 1000 seeded randomized cases with parameters at the edges of their formats;
-every result must equal the reference exactly.
+The kernels' bit-exactness is tested per kernel family: test_runtime_synapses.py,
+test_runtime_neurons.py, test_runtime_decision.py (and test_dense.py).
 """
 from __future__ import annotations
 
 import re
 import subprocess
 
-import numpy as np
 import pytest
 
-from runtime_harness import build, cases
+from runtime_harness import build
 
 pytestmark = [pytest.mark.host,
               pytest.mark.skipif(build.host_cc() is None, reason="no host C compiler (gcc or $CC)")]
 
-LONG_RUN_STEPS = 1_000_000
-LONG_RUN_SEGMENT = 1000
-
-
-@pytest.fixture(scope="module")
-def drivers(tmp_path_factory):
-    """{"plain": -O2 build, "sanitizers": ASan+UBSan build}; a warning fails the build (-Werror)."""
-    root = tmp_path_factory.mktemp("runtime-host")
-    return {"plain": build.build_host_driver(root / "plain"),
-            "sanitizers": build.build_host_driver(root / "asan", sanitize=True, opt="-O1")}
-
-
-def assert_all_pass(report: cases.Report, per_kernel: int):
-    for kernel in cases.KERNELS:
-        assert report.counts.get(kernel, 0) >= per_kernel, f"{kernel}: only {report.counts.get(kernel, 0)} cases ran"
-    assert report.counts.get("invalid arguments") == 1
-    assert not report.failures, report.summary()
-
-
-@pytest.mark.parametrize("variant", ["plain", "sanitizers"])
-def test_kernels_match_int_ref(drivers, tmp_path, variant):
-    case_set = cases.standard_cases()
-    report = build.run_host(drivers[variant], case_set, tmp_path)
-    assert_all_pass(report, cases.STANDARD_PER_KERNEL)
-
-
-@pytest.mark.parametrize("model", cases.LongRunCase.MODELS)
-def test_million_step_run_has_no_overflow_or_drift(drivers, tmp_path, model):
-    """10^6 steps of an 8-neuron layer, half of it saturating; every step checked (see LongRunCase)."""
-    long_run = cases.LongRunCase(np.random.default_rng(100 + len(model)), model, LONG_RUN_STEPS, LONG_RUN_SEGMENT)
-    report = build.run_host(drivers["plain"], [long_run], tmp_path)
-    assert not report.failures, report.summary()
-    assert long_run.summary["saturated"] > 0          # the input really drove states to the int32 limits
-    if model == "readout":
-        assert long_run.summary["totals_saturated"] > 0   # decision totals hit 2^31 - 1 and stayed there
-    else:
-        assert long_run.summary["spikes"] > 0
-
-
-@pytest.mark.parametrize("model", cases.LongRunCase.MODELS)
-def test_long_run_under_sanitizers(drivers, tmp_path, model):
-    long_run = cases.LongRunCase(np.random.default_rng(200 + len(model)), model, 100_000, LONG_RUN_SEGMENT)
-    report = build.run_host(drivers["sanitizers"], [long_run], tmp_path)
-    assert not report.failures, report.summary()
+SOURCES_AND_HEADERS = (*sorted((build.RUNTIME / "src").rglob("*.[ch]")), *sorted(build.INCLUDE.glob("*.h")))
 
 
 @pytest.mark.parametrize("header", ["silifc.h", "slf_common.h", "slf_synapses.h", "slf_neurons.h",
@@ -75,7 +30,7 @@ def test_public_headers_are_self_contained(tmp_path, header):
 
 def test_runtime_is_integer_only_without_allocation_or_mutable_globals(tmp_path):
     """No float/double/malloc in the sources; no writable file-scope object in the compiled code."""
-    for path in (*build.RUNTIME_SOURCES, *build.INCLUDE.glob("*.h"), build.RUNTIME / "src" / "slf_internal.h"):
+    for path in (*(build.RUNTIME / "src").rglob("*.[ch]"), *build.INCLUDE.glob("*.h")):
         code = re.sub(r"/\*.*?\*/|//[^\n]*", "", path.read_text(), flags=re.S)
         for word in ("float", "double", "malloc", "calloc", "free", "printf"):
             assert not re.search(rf"\b{word}\b", code), f"{path.name} uses {word}"
@@ -88,3 +43,47 @@ def test_runtime_is_integer_only_without_allocation_or_mutable_globals(tmp_path)
     symbols = subprocess.run(["nm", *objects], check=True, capture_output=True, text=True).stdout
     writable = [line for line in symbols.splitlines() if line[17:19].strip() in ("D", "d", "B", "b", "C")]
     assert not writable, "mutable static storage:\n" + "\n".join(writable)
+
+
+def test_runtime_sources_and_headers_are_ascii():
+    for path in SOURCES_AND_HEADERS:
+        for number, line in enumerate(path.read_bytes().split(b"\n"), 1):
+            assert line.isascii(), f"{path.relative_to(build.RUNTIME)}:{number} is not ASCII: {line!r}"
+
+
+def public_functions() -> set[str]:
+    code = "".join(re.sub(r"/\*.*?\*/", "", path.read_text(), flags=re.S) for path in build.INCLUDE.glob("*.h"))
+    return set(re.findall(r"^slf_status (slf_\w+)\(", code, flags=re.M))
+
+
+def public_and_internal_symbols(nm_output: str) -> tuple[set[str], set[str]]:
+    """Global symbols the objects define: (those of the public API, the others)."""
+    defined = {line.split()[-1] for line in nm_output.splitlines() if re.match(r"^\S+ [TDBRC] ", line)}
+    public = public_functions()
+    return defined & public, defined - public
+
+
+def test_internal_helpers_stay_out_of_the_public_api(tmp_path):
+    """Every global symbol of the (portable) runtime is a function of a public header or is named
+    slf_internal_*; every function of the public headers is defined (test_runtime_firmware.py checks
+    the DSP path the same way)."""
+    objects = []
+    for source in build.RUNTIME_SOURCES:
+        obj = tmp_path / (source.stem + ".o")
+        subprocess.run([build.host_cc(), *build.C99_WARNINGS, "-O2", f"-I{build.INCLUDE}", "-c", str(source),
+                        "-o", str(obj)], check=True, capture_output=True, text=True)
+        objects.append(str(obj))
+    public, other = public_and_internal_symbols(
+        subprocess.run(["nm", *objects], check=True, capture_output=True, text=True).stdout)
+    assert public == public_functions(), f"declared but not defined: {sorted(public_functions() - public)}"
+    assert all(name.startswith("slf_internal_") for name in other), sorted(other)
+
+
+def test_both_paths_implement_the_same_kernels():
+    """src/dsp/ and src/portable/ hold the same kernels (the DSP path may add slf_internal_* helpers),
+    and no kernel is in src/ as well."""
+    src = build.RUNTIME / "src"
+    dsp = {p.name for p in (src / "dsp").glob("*.c") if not p.name.startswith("slf_internal_")}
+    portable = {p.name for p in (src / "portable").glob("*.c")}
+    assert dsp == portable and dsp
+    assert not dsp & {p.name for p in src.glob("*.c")}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import sys
 
-from ..io.inputs import load_input, random_input
-from ..io.models import load_model, resolve_model
+import warnings
+
+from .. import api
+from ..progress import Reporter
 from ..passes.quantize import DEFAULT_HEADROOM
-from ..pipeline import Options
 
 
 def say(message: str) -> None:
@@ -16,8 +17,12 @@ def say(message: str) -> None:
     print(f"silifc: {message}", file=sys.stderr, flush=True)
 
 
-def progress(done: int, total: int) -> None:
-    print(f"\r  {done}/{total} samples", end="\n" if done == total else "", file=sys.stderr, flush=True)
+def progress(desc: str = "samples", unit: str = "sample", args=None) -> Reporter | None:
+    """A progress bar callback (done, total) for long work; None with --json (nothing on stderr
+    but errors and status lines)."""
+    if args is not None and getattr(args, "json", False):
+        return None
+    return Reporter(desc, unit)
 
 
 def config_overrides(args) -> dict:
@@ -25,31 +30,27 @@ def config_overrides(args) -> dict:
             "nb_steps": args.nb_steps, "max_time_s": args.max_time_s}
 
 
-def load_network(args):
-    """(path, raw network) of the command's MODEL argument."""
-    path = resolve_model(args.model)
-    return path, load_model(path, config_overrides(args))
+def load_model(args):
+    """The command's MODEL argument loaded through the Python API (silifc.api.load)."""
+    return api.load(args.model, **{k: v for k, v in config_overrides(args).items() if v is not None})
 
 
-def load_counts(args, network):
-    """Input events for check/infer/run: --input file, else seeded random events (said so)."""
-    if args.input:
-        spikes = load_input(args.input, network.n_inputs, network.config)
-        return spikes.counts, spikes.labels, spikes.source
-    counts = random_input(network.n_inputs, 8, network.config.nb_steps, 0.02, network.config.spatial_bin, seed=1234)
-    return counts, None, "random events (8 samples, 2 % per raw channel, seed 1234; pass --input for real data)"
+def quantize(args, model):
+    """The model quantized with the command's options; says on stderr what it was calibrated on,
+    and warns when that is random events."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", api.CalibrationWarning)     # said below, once, in the CLI's words
+        quantized = model.quantize(weights=args.weights, calibration=getattr(args, "calibration", None),
+                                   headroom=args.headroom)
+    say_calibration(quantized.calibration)
+    return quantized
 
 
-def calibration_counts(args, network):
-    if not getattr(args, "calibration", None):
-        return None
-    return load_input(args.calibration, network.n_inputs, network.config).counts
-
-
-def pipeline_options(args, network, **more) -> Options:
-    """The pipeline options the model and quantization options give."""
-    return Options(weights=args.weights, headroom=args.headroom, calibration=calibration_counts(args, network),
-                   config_overrides=config_overrides(args), **more)
+def say_calibration(calibration) -> None:
+    if calibration.random:
+        say(f"warning: calibrating the state formats on {calibration.source}")
+    else:
+        say(f"calibration: {calibration.source}")
 
 
 def emit(args, report: dict, text: str) -> None:
@@ -72,4 +73,6 @@ def add_quant_options(parser) -> None:
     parser.add_argument("--weights", choices=("int8", "int16"), default="int8", help="weight format (default int8)")
     parser.add_argument("--headroom", type=float, default=DEFAULT_HEADROOM,
                         help=f"state range factor above the calibration maximum (default {DEFAULT_HEADROOM:g})")
-    parser.add_argument("--calibration", help="input file to calibrate state formats on (default: seeded random events)")
+    parser.add_argument("--calibration", help="input file to calibrate the state formats on (default: the data the "
+                                              "model carries, e.g. a sidecar's [quantize] calibration, else seeded "
+                                              "random events, with a warning)")

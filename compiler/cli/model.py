@@ -1,58 +1,51 @@
 """`silifc check` and `silifc infer`: the float and integer references on the host."""
 from __future__ import annotations
 
-from ..pipeline import Artifacts, run_batched, run_pipeline
-from ..reference.fidelity import compare
-from ..reference.float_ref import run_float, run_float32
-from ..reference.int_ref import run_int
-from .common import (add_model_options, add_quant_options, emit, load_counts, load_network, pipeline_options,
-                     progress)
+from .common import add_model_options, add_quant_options, emit, load_model, progress, quantize
 
 
 def cmd_check(args) -> int:
-    path, network = load_network(args)
-    done = run_pipeline(Artifacts(source=path, network=network), pipeline_options(args, network), until="quantize")
-    counts, labels, source = load_counts(args, network)
-    shown = None if args.json else progress
-    float_result = run_batched(lambda c: run_float(done.folded, c), counts, progress=shown)
-    int_result = run_batched(lambda c: run_int(done.quantized, c), counts, progress=shown)
-    quantized = done.quantized
-    report = compare(quantized, counts, float_result, int_result, labels)
+    model = load_model(args)
+    check = quantize(args, model).check(args.input, progress=progress("float64 and integer references", args=args))
+    network = model.network
     arch = " -> ".join(str(w) for w in network.widths)
     kinds = "/".join(layer.kind for layer in network.layers)
-    header = (f"model  {path} (sha256 {network.sha256[:12]}...)\n"
+    header = (f"model  {model.path} (sha256 {network.sha256[:12]}...)\n"
               f"arch   {arch} ({kinds})\n"
-              f"input  {source}")
-    payload = {"model": str(path), "sha256": network.sha256, "widths": list(network.widths),
-               "kinds": [layer.kind for layer in network.layers], "input": source, **report.to_dict()}
-    emit(args, payload, header + "\n\n" + report.to_text())
+              f"input  {check.inputs.source}")
+    payload = {"model": str(model.path), "sha256": network.sha256, "widths": list(network.widths),
+               "kinds": [layer.kind for layer in network.layers], "input": check.inputs.source,
+               **check.report.to_dict()}
+    text = header + "\n\n" + check.report.to_text()
+    if args.plot:
+        from ..plots import plot_check
+
+        payload["plot"] = str(plot_check(check, args.plot, title=model.path.name).path)
+        text += f"\nplot   {payload['plot']}"
+    emit(args, payload, text)
     return 0
 
 
 def cmd_infer(args) -> int:
-    path, network = load_network(args)
-    counts, labels, source = load_counts(args, network)
-    start = Artifacts(source=path, network=network)
-    if args.engine == "float":
-        folded = run_pipeline(start, until="fold").folded
-        engine = lambda c: run_float(folded, c)  # noqa: E731
-    elif args.engine == "float32":
-        engine = lambda c: run_float32(network, c)  # noqa: E731
+    model = load_model(args)
+    inputs = model.inputs(args.input)
+    shown = progress(f"{args.engine} reference", args=args)
+    if args.engine == "int":
+        result = quantize(args, model).infer(inputs, progress=shown)
     else:
-        quantized = run_pipeline(start, pipeline_options(args, network), until="quantize").quantized
-        engine = lambda c: run_int(quantized, c)  # noqa: E731
-    result = run_batched(engine, counts, progress=None if args.json else progress)
+        result = model.infer(inputs, engine=args.engine, progress=shown)
     if args.out:
         result.save(args.out)
-    report = {"model": str(path), "engine": args.engine, "input": source, "samples": int(counts.shape[0]),
-              "decisions": result.decisions.tolist(), "outputs": result.outputs_float.tolist(),
+    report = {"model": str(model.path), "engine": args.engine, "input": inputs.source,
+              "samples": int(inputs.counts.shape[0]), "decisions": result.decisions.tolist(),
+              "outputs": result.outputs_float.tolist(),
               "spikes_per_layer": [int(s.sum()) for s in result.spikes], "out": args.out}
-    if labels is not None:
-        report["accuracy"] = float((result.decisions == labels).mean())
-    lines = [f"engine {args.engine} on {source}: {counts.shape[0]} samples",
+    if inputs.labels is not None:
+        report["accuracy"] = float((result.decisions == inputs.labels).mean())
+    lines = [f"engine {args.engine} on {inputs.source}: {inputs.counts.shape[0]} samples",
              "decisions: " + " ".join(map(str, result.decisions.tolist())),
              "hidden spikes per layer: " + ", ".join(map(str, report["spikes_per_layer"]))]
-    if labels is not None:
+    if inputs.labels is not None:
         lines.append(f"accuracy: {100 * report['accuracy']:.2f} %")
     if args.out:
         lines.append(f"wrote {args.out} (outputs, decisions, spikes_l<k>)")
@@ -65,6 +58,8 @@ def add_commands(sub) -> None:
     add_model_options(check)
     add_quant_options(check)
     check.add_argument("--input", help="spike input: .npy, .npz or SHD/SSC-style .h5")
+    check.add_argument("--plot", metavar="PNG", help="also draw the per-layer flip rates and a spike raster, float "
+                                                     "vs integer, of the first sample into this PNG file")
     check.add_argument("--json", action="store_true", help="machine-readable report")
     check.set_defaults(func=cmd_check)
 

@@ -16,8 +16,11 @@ def cmd_train(args) -> int:
 
     from ..io.datasets import load_dataset
     from ..reference.nn import load_module
-    from ..train.training import TrainOptions, accuracy, parameter_counts, parse_arch, train
+    from ..train.training import (TrainOptions, accuracy, check_max_delay, delay_ram_warning, parameter_counts,
+                                  parse_arch, train)
 
+    if args.delays is not None:
+        check_max_delay(args.delays)          # before loading data: the firmware's limit
     if args.threads:
         torch.set_num_threads(args.threads)
     data_options = dict(spatial_bin=args.spatial_bin, nb_steps=args.nb_steps, max_time_s=args.max_time_s,
@@ -41,6 +44,9 @@ def cmd_train(args) -> int:
         n_classes = args.classes if args.classes is not None else data.n_classes
         spec = parse_arch(args.arch or "silif:64,silif:64", data.n_inputs, n_classes, args.delays or 0,
                           args.delay_layers, data.io)
+    warning = delay_ram_warning(spec)
+    if warning:
+        print(f"silifc: warning: {warning}", file=sys.stderr)
     val = None
     from ..kws.audio.folders import is_speech_commands
 
@@ -143,7 +149,7 @@ def add_commands(sub) -> None:
                                       "KIND silif or csilif); the readout is added")
     train.add_argument("--classes", type=int, help="number of classes (default: largest label + 1)")
     train.add_argument("--delays", type=int, metavar="MAX",
-                       help="learn per-synapse delays 0..MAX steps (default: no delays)")
+                       help="learn per-synapse delays 0..MAX steps, MAX <= 255 (default: no delays)")
     train.add_argument("--delay-layers", choices=("hidden", "all", "first"), default="hidden",
                        help="layers whose input synapses get delays: every layer but the readout (default), "
                             "all (the readout too, as DCLS) or only the first")

@@ -5,7 +5,9 @@ core and its FPU/DSP (compiler flags, which kernels may be used), the clock, fla
 the stack the linker script reserves, the QEMU machine that stands in for the board, and
 optionally a Renode platform. Boards ship in the `silifc.boards` package (the repository's
 boards/ folder); adding a board means adding a YAML file there. Every --board option also
-takes the path of a board file of the user's (`load_board("./my_board.yaml")`).
+takes the path of a board file of the user's (`load_board("./my_board.yaml")`), and the name of
+a board file in a folder of the SILIFC_BOARD_ROOT search path (folders separated by os.pathsep,
+searched in order, before the shipped boards: a board of your own may replace a shipped one).
 
 (This module is silifc.codegen.boards, singular: `silifc.boards` is the data package of YAML files,
 and a module of the same name would shadow it or be shadowed by it.)
@@ -30,12 +32,29 @@ Schema (every key is required; write `null` where a value may be absent):
     renode:                     # or null
       platform: platforms/cpus/nrf52840.repl
       uart: sysbus.uart0
-      uart_driver: nrf52_uart   # console shim the Renode firmware uses (UART_DRIVERS)
+      uart_driver: nrf52_uarte  # console shim the Renode firmware uses (UART_DRIVERS)
+    device:                     # or null: a real board the device application (templates/device/) runs on
+      soc: nrf52840             # register header and emulator model (DEVICE_SOCS)
+      hfclk: hfxo               # HFCLK source started at boot: hfxo (32 MHz crystal) or hfint
+      dcdc: true                # the board has the DC/DC inductor: enable REG1's DC/DC converter
+      pdm_clk: P0.26            # pins as P<port>.<pin>
+      pdm_din: P0.25
+      mic_power: P0.17          # or null: driven high before the PDM starts
+      uart_tx: P1.03
+      uart_baud: 115200
+      led: P0.13
+      led_active_low: false
+      flash_method: bossac      # pyocd | bossac | uf2 (FLASH_METHODS)
+      uf2_family: null          # UF2 family ID (uf2 boards only), e.g. 0xADA52840
+      pyocd_target: nrf52840    # pyocd --target, for SWD flashing (any board, with a probe)
+    The flash region of a device board is the application's: it starts after the bootloader
+    (and SoftDevice) the board ships with, so the linker places the vector table there.
 """
 from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -48,10 +67,15 @@ from ..errors import SilifcError, UnknownBoardError
 
 BOARD_PACKAGE = "silifc.boards"
 BOARD_SUFFIX = ".yaml"
+BOARD_PATH_ENV = "SILIFC_BOARD_ROOT"
 
 
 class BoardFileError(SilifcError):
     """A board file is not valid YAML or does not follow the board schema."""
+
+
+class NoDeviceApplicationError(SilifcError):
+    """The board has no `device` section: no device firmware can be built or flashed for it."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +105,7 @@ class EmulatorSpec:
 
 
 # Console shims of the Renode firmware (templates/renode/uart.c.j2), by UART register layout.
-UART_DRIVERS = frozenset({"nrf52_uart", "stm32_usart"})
+UART_DRIVERS = frozenset({"nrf52_uarte", "stm32_usart"})
 
 
 @dataclass(frozen=True)
@@ -89,6 +113,49 @@ class RenodeSpec:
     platform: str  # a Renode .repl path, e.g. platforms/cpus/nrf52840.repl
     uart: str  # the peripheral that carries console output, e.g. sysbus.uart0
     uart_driver: str  # one of UART_DRIVERS: the register-level console shim for that UART
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A GPIO pin P<port>.<pin>."""
+
+    port: int
+    pin: int
+
+    @property
+    def number(self) -> int:
+        """The nRF pin number (port * 32 + pin), as PSEL registers and pin tables count."""
+        return self.port * 32 + self.pin
+
+    def __str__(self) -> str:
+        return f"P{self.port}.{self.pin:02d}"
+
+
+# SoCs with a device application (templates/device/) and an emulator (target/<soc>/): pins per GPIO port.
+DEVICE_SOCS = {"nrf52840": {"cpu": "cortex-m4", "port_pins": (32, 16)}}
+FLASH_METHODS = ("pyocd", "bossac", "uf2")
+# UARTE BAUDRATE values the nRF52840 register header defines (UARTE0__BAUDRATE__BAUDRATE__Baud<n>).
+UART_BAUDS = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1000000)
+HFCLK_SOURCES = ("hfxo", "hfint")
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """What the device application needs to run on a real board (see the schema above)."""
+
+    soc: str
+    hfclk: str
+    dcdc: bool
+    pdm_clk: Pin
+    pdm_din: Pin
+    mic_power: Pin | None
+    uart_tx: Pin
+    uart_baud: int
+    led: Pin
+    led_active_low: bool
+    flash_method: str
+    uf2_family: int | None
+    pyocd_target: str
 
 
 @dataclass(frozen=True)
@@ -106,6 +173,7 @@ class Board:
     stack_size: int
     emulator: EmulatorSpec | None
     renode: RenodeSpec | None
+    device: DeviceSpec | None = None
     # Where the board was read from, for messages; two loads of one board compare equal.
     source: str = field(default="", compare=False, repr=False)
 
@@ -160,6 +228,10 @@ _SCHEMA: dict[str, Any] = {
     "stack_size": int,
     "emulator": _Nullable({"machine": str, "input_blob": _Nullable(_REGION_SCHEMA), "notes": str}),
     "renode": _Nullable({"platform": str, "uart": str, "uart_driver": str}),
+    "device": _Nullable({"soc": str, "hfclk": str, "dcdc": bool, "pdm_clk": str, "pdm_din": str,
+                         "mic_power": _Nullable(str), "uart_tx": str, "uart_baud": int, "led": str,
+                         "led_active_low": bool, "flash_method": str, "uf2_family": _Nullable(int),
+                         "pyocd_target": str}),
 }
 
 _KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
@@ -298,6 +370,56 @@ def _check_board(board: Board, where: str, expected_name: str) -> None:
     if board.renode is not None and board.renode.uart_driver not in UART_DRIVERS:
         raise BoardFileError(f"{where}: renode.uart_driver {board.renode.uart_driver!r} is not one of "
                              f"{', '.join(sorted(UART_DRIVERS))}")
+    if board.device is not None:
+        _check_device(board, where)
+
+
+_PIN_PATTERN = re.compile(r"P(\d)\.(\d{1,2})\Z")
+
+
+def _parse_pin(text: str | None, key: str, where: str) -> Pin | None:
+    if text is None:
+        return None
+    match = _PIN_PATTERN.match(text)
+    if not match:
+        raise BoardFileError(f"{where}: device.{key} {text!r} is not a pin; write P<port>.<pin>, e.g. P0.26")
+    return Pin(int(match[1]), int(match[2]))
+
+
+def _check_device(board: Board, where: str) -> None:
+    device = board.device
+    soc = DEVICE_SOCS.get(device.soc)
+    if soc is None:
+        raise BoardFileError(f"{where}: device.soc {device.soc!r} has no device application; supported: "
+                             f"{', '.join(DEVICE_SOCS)}")
+    if board.cpu != soc["cpu"]:
+        raise BoardFileError(f"{where}: device.soc {device.soc} has a {soc['cpu']}, but cpu is {board.cpu}")
+    if device.hfclk not in HFCLK_SOURCES:
+        raise BoardFileError(f"{where}: device.hfclk must be one of {', '.join(HFCLK_SOURCES)}, got {device.hfclk!r}")
+    pins = {"pdm_clk": device.pdm_clk, "pdm_din": device.pdm_din, "mic_power": device.mic_power,
+            "uart_tx": device.uart_tx, "led": device.led}
+    used: dict[Pin, str] = {}
+    for key, pin in pins.items():
+        if pin is None:
+            continue
+        ports = soc["port_pins"]
+        if pin.port >= len(ports) or pin.pin >= ports[pin.port]:
+            raise BoardFileError(f"{where}: device.{key} {pin} does not exist on the {device.soc} (port 0 has "
+                                 f"P0.00..P0.{ports[0] - 1}, port 1 P1.00..P1.{ports[1] - 1:02d})")
+        if pin in used:
+            raise BoardFileError(f"{where}: device.{key} and device.{used[pin]} are both {pin}")
+        used[pin] = key
+    if device.uart_baud not in UART_BAUDS:
+        raise BoardFileError(f"{where}: device.uart_baud {device.uart_baud} is not a UARTE baud rate; "
+                             f"choose one of {', '.join(map(str, UART_BAUDS))}")
+    if device.flash_method not in FLASH_METHODS:
+        raise BoardFileError(f"{where}: device.flash_method must be one of {', '.join(FLASH_METHODS)}, "
+                             f"got {device.flash_method!r}")
+    if (device.flash_method == "uf2") != (device.uf2_family is not None):
+        raise BoardFileError(f"{where}: device.uf2_family is needed exactly when device.flash_method is uf2 "
+                             f"(nRF52840: 0xADA52840)")
+    if not device.pyocd_target.strip():
+        raise BoardFileError(f"{where}: device.pyocd_target must not be empty")
 
 
 # ---------------------------------------------------------------- loading
@@ -314,6 +436,7 @@ def _parse_board(text: str, where: str, expected_name: str) -> Board:
 
     emulator = data["emulator"]
     renode = data["renode"]
+    device = data["device"]
     board = Board(
         name=data["name"],
         description=data["description"],
@@ -330,23 +453,50 @@ def _parse_board(text: str, where: str, expected_name: str) -> Board:
             machine=emulator["machine"], input_blob=region(emulator["input_blob"]), notes=emulator["notes"]),
         renode=None if renode is None else RenodeSpec(platform=renode["platform"], uart=renode["uart"],
                                                       uart_driver=renode["uart_driver"]),
+        device=None if device is None else DeviceSpec(
+            **{**device, **{key: _parse_pin(device[key], key, where)
+                            for key in ("pdm_clk", "pdm_din", "mic_power", "uart_tx", "led")}}),
         source=where,
     )
     _check_board(board, where, expected_name)
     return board
 
 
-def list_boards() -> list[str]:
+def board_search_path() -> list[Path]:
+    """The folders of SILIFC_BOARD_ROOT, in order; an entry that is not a folder is an error."""
+    folders = [Path(entry) for entry in os.environ.get(BOARD_PATH_ENV, "").split(os.pathsep) if entry]
+    for folder in folders:
+        if not folder.is_dir():
+            raise BoardFileError(f"{BOARD_PATH_ENV} names {folder}, which is not a folder; set it to folders of "
+                                 f"board files separated by '{os.pathsep}'")
+    return folders
+
+
+def shipped_boards() -> list[str]:
     """Names of the boards that ship with silifc, sorted."""
     return sorted(entry.name[: -len(BOARD_SUFFIX)] for entry in files(BOARD_PACKAGE).iterdir()
                   if entry.name.endswith(BOARD_SUFFIX) and entry.is_file())
 
 
+def list_boards() -> list[str]:
+    """Names of every board --board accepts by name: SILIFC_BOARD_ROOT's and the shipped ones, sorted."""
+    names = set(shipped_boards())
+    for folder in board_search_path():
+        names.update(entry.name[: -len(BOARD_SUFFIX)] for entry in folder.iterdir()
+                     if entry.name.endswith(BOARD_SUFFIX) and entry.is_file())
+    return sorted(names)
+
+
 def load_board(name: str) -> Board:
-    """The shipped board called `name`, or the board file at that path (a value with a path
-    separator or ending in .yaml); UnknownBoardError (listing the known boards) if neither."""
+    """The board file at `name` (a value with a path separator or ending in .yaml), else the
+    board file `name`.yaml of the first SILIFC_BOARD_ROOT folder that has one, else the shipped
+    board `name`; UnknownBoardError (listing the known boards) if none."""
     if "/" in name or "\\" in name or name.endswith(BOARD_SUFFIX):
         return board_from_file(name)
+    for folder in board_search_path():
+        candidate = folder / (name + BOARD_SUFFIX)
+        if candidate.is_file():
+            return board_from_file(candidate)
     return _shipped_board(name)
 
 
@@ -357,7 +507,8 @@ def _shipped_board(name: str) -> Board:
         close = difflib.get_close_matches(name.lower(), known, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UnknownBoardError(f"unknown board {name!r}{hint}; known boards: {', '.join(known)}. "
-                                f"A board file of your own can be given by its path (e.g. ./my_board.yaml).")
+                                f"A board file of your own can be given by its path (e.g. ./my_board.yaml), or by "
+                                f"its name when its folder is in {BOARD_PATH_ENV}.")
     resource = files(BOARD_PACKAGE) / (name + BOARD_SUFFIX)
     return _parse_board(resource.read_text(encoding="utf-8"), f"{BOARD_PACKAGE}/{name}{BOARD_SUFFIX}", name)
 
@@ -373,6 +524,16 @@ def board_from_file(path: str | Path) -> Board:
         raise BoardFileError(f"{path}: not a text (UTF-8) file") from exc
     return _parse_board(text, str(path), path.name[: -len(BOARD_SUFFIX)] if path.name.endswith(BOARD_SUFFIX)
                         else path.stem)
+
+
+def require_device_board(board: Board) -> DeviceSpec:
+    """The board's device section; NoDeviceApplicationError naming the boards that have one."""
+    if board.device is None:
+        real = [name for name in list_boards() if load_board(name).device is not None]
+        raise NoDeviceApplicationError(
+            f"board {board.name} has no device application (device: null in its board file), so no firmware "
+            f"for a real board can be built or flashed for it; boards with one: {', '.join(real)}")
+    return board.device
 
 
 def compiler_flags(board: Board) -> tuple[str, ...]:

@@ -2,10 +2,13 @@
 
 Project layout (`silifc compile MODEL --board B -o DIR`):
     model/<prefix>_model.h, model/<prefix>_model.c   constants in flash, state in RAM, step()
-    runtime/include/*.h, runtime/src/*.c             the C runtime, copied
+    runtime/include, runtime/src                     the C runtime, copied (src/dsp and src/portable: the
+                                                     build compiles the board's path, codegen/runtime.py)
     board/                                           startup, semihosting shim, linker scripts
     app/main.c                                       emulator test harness (SLFI in, SLFO out)
-    Makefile, CMakeLists.txt                         bare-metal build / library for Zephyr etc.
+    Makefile                                         bare-metal build of the harness (make run)
+    CMakeLists.txt, cmake/arm-none-eabi.cmake        the model as a CMake library, and a toolchain file
+    zephyr/module.yml, zephyr/CMakeLists.txt, zephyr/Kconfig   the same folder as a Zephyr module
     memory_report.txt, memory_report.json            the memory plan
     renode/<board>.resc, renode/<board>.robot        for users who have Renode
 Generated files are deterministic: same inputs, same bytes.
@@ -16,7 +19,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -26,12 +28,14 @@ from ..io.files import write_if_changed
 from ..ir import LAYER_KINDS, QuantNetwork
 from ..passes.quantize import LANES16_LIMIT, subset_sum_bound
 from ..reference import fixedpoint as fx
+from ..version import __version__
 from .boards import Board, compiler_flags
 from .skeleton import write_firmware_skeleton
 from .templates import banner, render
 from .memory import (MAX_SYNAPTIC_DELAY, SYNAPSE_CHOICES, MemoryPlan, check_fits, delay_form, dense_rows,
-                     dense_scratch_words, dense_stride, lanes16_layers, lanes16_scratch_size, layer_prefixes,
-                     plan_memory)
+                     dense_scratch_words, dense_stride, lanes16_layers, lanes16_scratch_size, layer_fields,
+                     layer_prefixes, plan_memory)
+from .runtime import COPIED_FOLDERS, path_name, runtime_root, runtime_sources
 
 WEIGHTS_PER_LINE = 16
 _PREFIX = re.compile(r"[a-z_][a-z0-9_]{0,30}\Z")
@@ -44,10 +48,22 @@ class CodegenError(SilifcError):
     pass
 
 
+# Namespaces of the C that silifc ships next to a model: the runtime (slf_, SLF_) and the board
+# shim (sh_, SH_). A model prefix inside one would make names like <prefix>_readout_layer clash
+# with the runtime's own (slf_readout_layer is a runtime type).
+RESERVED_PREFIXES = ("slf", "sh")
+
+
 def check_prefix(prefix: str) -> str:
-    if not _PREFIX.match(prefix) or prefix in _C_KEYWORDS or prefix.startswith("slf_"):
+    if not _PREFIX.match(prefix) or prefix in _C_KEYWORDS:
         raise CodegenError(f"--prefix {prefix!r} must be a lower-case C identifier (letters, digits, _; at most "
-                           "31 characters; not a C keyword; not starting with slf_, the runtime's namespace)")
+                           "31 characters; not a C keyword)")
+    for reserved in RESERVED_PREFIXES:
+        if prefix == reserved or prefix.startswith(reserved + "_"):
+            raise CodegenError(f"--prefix {prefix!r} clashes with the C that silifc ships: {reserved}_ is the "
+                               f"{'runtime' if reserved == 'slf' else 'board support'}'s namespace (e.g. "
+                               f"{prefix}_readout_layer would be generated); choose another prefix, e.g. 'model' or "
+                               "the product's name")
     return prefix
 
 
@@ -100,32 +116,32 @@ def _neuron_records(layer) -> list[dict]:
     return records
 
 
-def _layer_context(index: int, name: str, layer, previous: str | None, scratch: str | None = None,
-                   lanes: str | None = None) -> dict:
-    """scratch: the dense scratch buffer's name for --synapses dense, None for event-driven.
-    lanes: the 16-bit lane scratch's name for a layer that accumulates through int16 lanes
-    (quantize.lanes16_exact), else None."""
+def _layer_context(index: int, name: str, field: str, layer, previous: str | None, prefix: str,
+                   dense: bool = False, lanes: bool = False, n_hidden: int = 0) -> dict:
+    """One layer of the templates: its constants, the context members it owns (`field`:
+    l0, l1, ..., readout) and the kernel its synapse phase calls.
+    previous: the member stem of the layer feeding it, None for the input layer.
+    dense: --synapses dense; lanes: accumulates through int16 lanes (quantize.lanes16_exact)."""
     syn = layer.synapses
     suffix = f"s{syn.weight_bits}"
     form = delay_form(syn)
     if syn.max_delay > MAX_SYNAPTIC_DELAY:
-        raise CodegenError(f"{name}: delays up to {syn.max_delay} steps; the runtime packs delays in 4 bits "
+        raise CodegenError(f"{name}: delays up to {syn.max_delay} steps; the runtime stores a delay in one byte "
                            f"(at most {MAX_SYNAPTIC_DELAY}). Retrain with --delays {MAX_SYNAPTIC_DELAY} or less")
-    variant = {"none": "", "axonal": "_axonal", "synaptic": "_delayed"}[form]
-    delay_arg = "" if form == "none" else f"&{name}_delays, "
-    dense = scratch is not None
-    if dense and previous is None:
-        call = f"slf_dense_events_s8(&{name}_weights, events, n_events, &{scratch}, &{name}_ring)"
-    elif dense:
-        call = f"slf_dense_spikes_s8(&{name}_weights, {previous}_spiked, &{scratch}, &{name}_ring)"
-    elif lanes is not None:
-        call = f"slf_accumulate_spikes_s8_lanes16(&{name}_weights, &{previous}_spikes, &{lanes}, &{name}_ring)"
-    elif previous is None:
-        call = f"slf_accumulate_events_{suffix}{variant}(&{name}_weights, {delay_arg}events, n_events, &{name}_ring)"
+    variant = {"none": "", "axonal": "_axonal", "synaptic": "_delayed", "synaptic_u8": "_delayed_u8"}[form]
+    source = "events" if previous is None else "spikes"
+    if dense:
+        kernel = f"slf_dense_{source}_s8"
+    elif lanes:
+        kernel = "slf_accumulate_spikes_s8_lanes16"
     else:
-        call = f"slf_accumulate_spikes_{suffix}{variant}(&{name}_weights, {delay_arg}&{previous}_spikes, &{name}_ring)"
+        kernel = f"slf_accumulate_{source}_{suffix}{variant}"
+    accumulate = {"kernel": kernel, "source": source, "previous": previous, "dense": dense, "lanes16": lanes,
+                  "delays": form != "none"}
     if form == "synaptic":
         delay_rows = _rows(_pack_nibbles(syn.delays))
+    elif form == "synaptic_u8":
+        delay_rows = _rows(syn.delays)
     elif form == "axonal":
         delay_rows = _rows(syn.delays[:, 0].ravel())
     else:
@@ -134,7 +150,7 @@ def _layer_context(index: int, name: str, layer, previous: str | None, scratch: 
              f"int{syn.weight_bits} weights" + ("" if form == "none" else f", {form} delays <= {syn.max_delay}")
              + (", dense synapses" if dense else "")
              + (f", 16-bit lane sums (subset-sum bound {subset_sum_bound(syn.weights)} <= {LANES16_LIMIT})"
-                if lanes is not None else ""))
+                if lanes else ""))
     if dense:
         table, row_sum = dense_weight_table(syn.weights)
         stride = dense_stride(syn.n_in)
@@ -142,20 +158,70 @@ def _layer_context(index: int, name: str, layer, previous: str | None, scratch: 
         dense_context = {"stride": stride, "rows": dense_rows(syn.n_out), "row_sum_rows": _rows(row_sum, 8)}
     else:
         weight_rows, dense_context = _rows(syn.weights), None
+    PREFIX = prefix.upper()
+    readout = layer.kind == "readout"
     context = {
-        "index": index, "name": name, "kind": layer.kind, "title": title, "n_in": syn.n_in, "n_out": syn.n_out,
+        "index": index, "name": name, "field": field, "kind": layer.kind, "title": title,
+        "n_in": syn.n_in, "n_out": syn.n_out, "frac_bits": layer.frac_bits, "weight_bits": syn.weight_bits,
+        "width_macro": f"{PREFIX}_N_CLASSES" if readout else f"{PREFIX}_L{index}_WIDTH",
+        "in_macro": f"{PREFIX}_N_INPUTS" if index == 0 else f"{PREFIX}_L{index - 1}_WIDTH",
+        "depth_macro": f"{PREFIX}_{field.upper()}_RING_DEPTH",
         "weight_ctype": f"int{syn.weight_bits}_t", "weight_suffix": suffix, "dense": dense_context,
         "weight_rows": weight_rows, "delay_form": form, "delay_rows": delay_rows,
         "delay_stride": (syn.n_out + 1) // 2, "depth": syn.max_delay + 1,
-        "neurons": _neuron_records(layer), "accumulate_call": call, "lanes16": lanes is not None,
+        "neurons": _neuron_records(layer), "accumulate": accumulate, "lanes16": lanes,
         "synapse_phase": f"{name}_phase_synapses", "neuron_phase": f"{name}_phase_neurons",
         "cell_ctype": f"slf_{layer.kind}_cell",
     }
-    if layer.kind == "readout":
+    if readout:
         context.update(exp_mult=layer.exp_mult, exp_shift=layer.exp_shift)
     else:
         context["threshold"] = int(layer.threshold)
     return context
+
+
+# slf_status (runtime_c/include/slf_common.h) in enum order: name, what it means. The generated
+# <prefix>_status_str() returns these (tests/test_api_c.py checks the table against the header).
+SLF_STATUSES = (
+    ("SLF_OK", 0, "no error"),
+    ("SLF_ERR_NULL", -1, "a required pointer is NULL"),
+    ("SLF_ERR_SHAPE", -2, "sizes of the arguments disagree"),
+    ("SLF_ERR_INDEX", -3, "an input index >= N_INPUTS (or another index out of range)"),
+    ("SLF_ERR_CAPACITY", -4, "an output list or array is too small"),
+    ("SLF_ERR_PARAM", -5, "a constant outside its documented range"),
+    ("SLF_ERR_COUNT", -6, "an input event count above MAX_EVENT_COUNT"),
+    ("SLF_ERR_STATE", -7, "the context was not set up by <prefix>_init"),
+)
+
+
+_CLASS_NAME = re.compile(r"[A-Za-z0-9_ .+-]{1,63}\Z")
+
+
+def check_class_names(names, n_classes: int) -> tuple[str, ...]:
+    """Class names for <PREFIX>_CLASS_NAMES: given ones (checked), else class0, class1, ..."""
+    if names is None:
+        return tuple(f"class{k}" for k in range(n_classes))
+    names = tuple(str(name) for name in names)
+    if len(names) != n_classes:
+        raise CodegenError(f"{len(names)} class names for a model with {n_classes} classes")
+    bad = [name for name in names if not _CLASS_NAME.match(name)]
+    if bad:
+        raise CodegenError(f"class names must be 1-63 letters, digits, spaces or _ . + - (they become C strings): {bad}")
+    return names
+
+
+def _c_text(text: str) -> str:
+    """Text that can stand in a C string literal as it is: printable ASCII without quotes or
+    backslashes (anything else becomes '?'); for metadata such as the model's file name."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
+
+
+def context_check_word(quantized: QuantNetwork, prefix: str, plan: MemoryPlan) -> int:
+    """<PREFIX>_CTX_CHECK: a word that differs between models and layouts, so that a context of
+    another model (or of none) is refused with SLF_ERR_STATE."""
+    layout = ";".join(f"{b.name}:{b.bytes}" for b in plan.buffers)
+    digest = hashlib.sha256(f"{prefix}|{quantized.sha256}|{layout}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") | 1          # never 0: a zeroed context is not ready
 
 
 @dataclass(frozen=True)
@@ -164,6 +230,8 @@ class CompileOptions:
     prefix: str = "silifc"
     weights: str = "int8"
     synapses: str = "event"       # "event": event-driven accumulation; "dense": the dense baseline
+    class_names: tuple[str, ...] | None = None   # <PREFIX>_CLASS_NAMES; None: class0, class1, ...
+    audio: bool = False           # the build files also hold the keyword library (kws/; silifc.kws.firmware)
 
 
 @dataclass(frozen=True)
@@ -219,41 +287,59 @@ def plan_project(quantized: QuantNetwork, options: CompileOptions) -> MemoryPlan
     return plan
 
 
+def model_context(quantized: QuantNetwork, options: CompileOptions, plan: MemoryPlan) -> dict:
+    """The values every model template (model/, app/, project/, zephyr/, arduino/) is rendered with."""
+    prefix, board = options.prefix, options.board
+    names = layer_prefixes(quantized, prefix)
+    fields = layer_fields(quantized)
+    dense = options.synapses == "dense"
+    lane_layers = lanes16_layers(quantized, options.synapses)
+    layers = []
+    for index, (name, field, layer) in enumerate(zip(names, fields, quantized.layers)):
+        layers.append(_layer_context(index, name, field, layer, fields[index - 1] if index else None, prefix,
+                                     dense=dense, lanes=index in lane_layers))
+    widths = [quantized.n_inputs] + [layer.synapses.n_out for layer in quantized.layers]
+    arch = " -> ".join(map(str, widths)) + " (" + ", ".join(LAYER_KINDS[layer.kind].title for layer in quantized.layers) + ")"
+    lane_words = lanes16_scratch_size(quantized, options.synapses)
+    context = {
+        "banner": model_banner(quantized, board, options.weights, options.synapses), "prefix": prefix,
+        "PREFIX": prefix.upper(), "synapses": options.synapses, "dense_scratch": dense,
+        "dense_scratch_words": dense_scratch_words(quantized) if dense else 0,
+        "lanes16_scratch": bool(lane_words), "lanes16_scratch_words": lane_words,
+        "guard": f"{prefix.upper()}_MODEL_H", "arch": arch, "n_inputs": quantized.n_inputs,
+        "n_classes": quantized.n_classes, "output_frac_bits": fx.OUTPUT_FRAC_BITS,
+        "max_event_count": quantized.layers[0].synapses.max_input_count,
+        "time_step_ms": quantized.config.time_step_ms,
+        "time_step_us": round(quantized.config.time_step_ms * 1000), "weight_bits": quantized.weight_bits,
+        "silifc_version": __version__, "model_file": _c_text(Path(quantized.source).name if quantized.source else ""),
+        "model_sha256": quantized.sha256 or "", "class_names": check_class_names(options.class_names, quantized.n_classes),
+        "statuses": [(name, meaning) for name, _, meaning in SLF_STATUSES],
+        "ctx_check": context_check_word(quantized, prefix, plan),
+        "layers": layers, "hidden": layers[:-1],
+        "readout": layers[-1], "plan": plan, "phases": _phase_names(prefix, names),
+        "end_phase": f"{prefix}_phase_end", "board": board, "cflags": " ".join(compiler_flags(board)),
+        "audio": options.audio,
+    }
+    return context
+
+
 def render_project(quantized: QuantNetwork, options: CompileOptions,
                    plan: MemoryPlan | None = None) -> tuple[dict[str, str], MemoryPlan]:
     """All generated text files of the project, by relative path (no runtime/skeleton copies).
     plan: the project's plan_project() result, when already made."""
     plan = plan if plan is not None else plan_project(quantized, options)
-    prefix, board = options.prefix, options.board
-    names = layer_prefixes(quantized, prefix)
-    dense = options.synapses == "dense"
-    scratch = f"{prefix}_dense_scratch" if dense else None
-    lane_layers = lanes16_layers(quantized, options.synapses)
-    lanes = f"{prefix}_lanes16_scratch" if lane_layers else None
-    layers = []
-    for index, (name, layer) in enumerate(zip(names, quantized.layers)):
-        layers.append(_layer_context(index, name, layer, names[index - 1] if index else None, scratch,
-                                     lanes if index in lane_layers else None))
-    widths = [quantized.n_inputs] + [layer.synapses.n_out for layer in quantized.layers]
-    arch = " -> ".join(map(str, widths)) + " (" + ", ".join(LAYER_KINDS[layer.kind].title for layer in quantized.layers) + ")"
-    context = {
-        "banner": model_banner(quantized, board, options.weights, options.synapses), "prefix": prefix,
-        "PREFIX": prefix.upper(), "synapses": options.synapses, "dense_scratch": scratch,
-        "dense_scratch_words": dense_scratch_words(quantized) if dense else 0,
-        "lanes16_scratch": lanes, "lanes16_scratch_words": lanes16_scratch_size(quantized, options.synapses),
-        "guard": f"{prefix.upper()}_MODEL_H", "arch": arch, "n_inputs": quantized.n_inputs,
-        "n_classes": quantized.n_classes, "output_frac_bits": fx.OUTPUT_FRAC_BITS,
-        "max_event_count": quantized.layers[0].synapses.max_input_count,
-        "time_step_ms": quantized.config.time_step_ms, "layers": layers, "hidden": layers[:-1],
-        "readout": layers[-1], "plan": plan, "phases": _phase_names(prefix, names),
-        "end_phase": f"{prefix}_phase_end", "board": board, "cflags": " ".join(compiler_flags(board)),
-    }
+    context = model_context(quantized, options, plan)
+    prefix, names = options.prefix, layer_prefixes(quantized, options.prefix)
     rendered = {
         f"model/{prefix}_model.h": render("model/model.h.j2", context),
         f"model/{prefix}_model.c": render("model/model.c.j2", context),
         "app/main.c": render("app/main.c.j2", context),
         "Makefile": render("project/Makefile.j2", context),
         "CMakeLists.txt": render("project/CMakeLists.txt.j2", context),
+        "cmake/arm-none-eabi.cmake": render("project/toolchain.cmake.j2", context),
+        "zephyr/module.yml": render("zephyr/module.yml.j2", context),
+        "zephyr/CMakeLists.txt": render("zephyr/CMakeLists.txt.j2", context),
+        "zephyr/Kconfig": render("zephyr/Kconfig.j2", context),
         "memory_report.txt": f"# {context['banner']}\n" + plan.to_text() + "\n",
         "memory_report.json": json.dumps({**plan.to_dict(), "layers": names, "prefix": prefix,
                                           "weights": options.weights, "synapses": options.synapses},
@@ -262,20 +348,34 @@ def render_project(quantized: QuantNetwork, options: CompileOptions,
     return rendered, plan
 
 
-def _copy_runtime(destination: Path) -> list[Path]:
-    """Copies runtime_c/include and runtime_c/src; returns the .c files."""
-    root = files("silifc.runtime_c")
-    sources = []
-    for part in ("include", "src"):
-        target = destination / part
-        target.mkdir(parents=True, exist_ok=True)
-        for entry in sorted(root.joinpath(part).iterdir(), key=lambda e: e.name):
+def runtime_files(dsp: bool) -> dict[str, str]:
+    """The C runtime a build of one path needs, by path relative to runtime_c/: include/, the
+    shared kernels src/*.c, src/internal/ and src/dsp/ or src/portable/ (for layouts that compile
+    every file they hold, e.g. the Arduino library)."""
+    root = runtime_root()
+    texts = {}
+    for folder in ("include", "src", "src/internal", f"src/{path_name(dsp)}"):
+        for entry in sorted(root.joinpath(folder).iterdir(), key=lambda e: e.name):
             if entry.name.endswith((".c", ".h")):
-                out = target / entry.name
-                write_if_changed(out, entry.read_text(encoding="utf-8"))
-                if entry.name.endswith(".c"):
-                    sources.append(out)
-    return sources
+                texts[f"{folder}/{entry.name}"] = entry.read_text(encoding="utf-8")
+    return texts
+
+
+def _copy_runtime(destination: Path, dsp: bool) -> list[Path]:
+    """Copies runtime_c/include and runtime_c/src (both paths: the Makefile and CMakeLists.txt
+    pick one) and removes the .c/.h files an older silifc left there; returns the .c files of the
+    board's path (codegen.runtime.runtime_sources)."""
+    root = runtime_root()
+    for folder in COPIED_FOLDERS:
+        target = destination / folder
+        target.mkdir(parents=True, exist_ok=True)
+        shipped = {entry.name: entry for entry in root.joinpath(folder).iterdir() if entry.name.endswith((".c", ".h"))}
+        for old in target.iterdir():
+            if old.is_file() and old.name.endswith((".c", ".h")) and old.name not in shipped:
+                old.unlink()
+        for name in sorted(shipped):
+            write_if_changed(target / name, shipped[name].read_text(encoding="utf-8"))
+    return runtime_sources(dsp, destination)
 
 
 def write_project(quantized: QuantNetwork, options: CompileOptions, out_dir: str | Path,
@@ -287,13 +387,15 @@ def write_project(quantized: QuantNetwork, options: CompileOptions, out_dir: str
         text = rendered[relative]
         write_if_changed(out_dir / relative, text)
         digest.update(relative.encode() + b"\0" + text.encode() + b"\0")
-    runtime_sources = _copy_runtime(out_dir / "runtime")
-    for source in runtime_sources + sorted((out_dir / "runtime" / "include").iterdir()):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    sources = _copy_runtime(out_dir / "runtime", options.board.has_dsp)
+    for folder in COPIED_FOLDERS:
+        for source in sorted((out_dir / "runtime" / folder).iterdir()):
+            if source.is_file():
+                digest.update(f"{folder}/{source.name}".encode() + b"\0" + source.read_bytes() + b"\0")
     skeleton = write_firmware_skeleton(options.board, out_dir / "board")
     prefix = options.prefix
     return Project(directory=out_dir, plan=plan, prefix=prefix,
-                   model_sources=(out_dir / "model" / f"{prefix}_model.c", *runtime_sources),
+                   model_sources=(out_dir / "model" / f"{prefix}_model.c", *sources),
                    app_source=out_dir / "app" / "main.c",
                    include_dirs=(out_dir / "model", out_dir / "runtime" / "include", skeleton.directory),
                    digest=digest.hexdigest())

@@ -8,12 +8,19 @@ Algorithm:
     slf_dense.h plus per-row sums, and one scratch vector in RAM serves every layer.
     Event-driven layers whose sums provably fit int16 (quantize.lanes16_exact) accumulate
     through packed 16-bit lanes: one lane scratch in RAM serves all of them.
- 2. Sizes are those of the runtime's C types on 32-bit ARM EAPI (AAPCS: 4-byte pointers,
+ 2. The RAM buffers are the members of the model context `<prefix>_ctx` (one per instance,
+    allocated by the caller), in the struct's order: a check word; the descriptors and the
+    readout's state, which every step addresses (first, so that their offsets fit one
+    Thumb-2 ADDW: a step costs what it cost with static buffers); the large 4-byte aligned
+    arrays; the uint16 spike lists; the uint8 spike flags. So padding can only come at the
+    end (listed as a buffer of its own). The sum is `<PREFIX>_CTX_BYTES`; the generated C
+    refuses to compile if sizeof differs.
+ 3. Sizes are those of the runtime's C types on 32-bit ARM EAPI (AAPCS: 4-byte pointers,
     int64 aligned to 8): the constants below; a firmware test compares every planned
-    buffer with the symbol size in the linked ELF.
- 3. Nothing is allocated at run time and no buffer is shared: spike lists of layer k are
+    flash buffer with the symbol size in the linked ELF, and the context with its instance.
+ 4. Nothing is allocated at run time and no buffer is shared: spike lists of layer k are
     read by layer k+1 in the same step, and states live for the whole stream.
- 4. Compare the totals (plus the board's reserved stack and a code estimate) with the
+ 5. Compare the totals (plus the board's reserved stack and a code estimate) with the
     board's flash and RAM before any C is generated; refuse with the region, the bytes
     over and what to try.
 """
@@ -31,19 +38,22 @@ from ..ir import LAYER_KINDS, QuantNetwork
 NEURON_RECORD_BYTES = {"silif": 24, "csilif": 16, "readout": 12}
 LAYER_DESCRIPTOR_BYTES = {"silif": 12, "csilif": 12, "readout": 16}
 WEIGHTS_DESCRIPTOR_BYTES = 8          # slf_weights_s8 / _s16: pointer + two uint16
-DELAYS_DESCRIPTOR_BYTES = 8           # slf_synaptic_delays (pointer + two uint16) / slf_axonal_delays (padded)
+DELAYS_DESCRIPTOR_BYTES = 8           # slf_synaptic_delays(_u8) (pointer + two uint16) / slf_axonal_delays (padded)
 RING_DESCRIPTOR_BYTES = 12            # slf_delay_ring_s32: pointer + three uint16, padded
 STATE_DESCRIPTOR_BYTES = 8            # slf_silif_state / slf_csilif_state: two pointers
 SPIKE_LIST_BYTES = 8                  # slf_spike_list: pointer + two uint16
 DENSE_WEIGHTS_DESCRIPTOR_BYTES = 12   # slf_dense_weights_s8: two pointers + two uint16
 DENSE_SCRATCH_DESCRIPTOR_BYTES = 8    # slf_dense_scratch: pointer + uint16, padded
 LANES16_SCRATCH_DESCRIPTOR_BYTES = 8  # slf_lanes16_scratch: pointer + uint16, padded
+CTX_CHECK_BYTES = 4                   # <prefix>_ctx.check: uint32, set by <prefix>_init
+CTX_ALIGN = 4                         # the context's alignment: int32 and pointer members
 SYNAPSE_CHOICES = ("event", "dense")
 CELL_BYTES = 8                        # slf_silif_cell / slf_csilif_cell: two int32
 # Runtime code + step schedule + startup, measured on Cortex-M4 -O2 (~6 KB); the plan's
 # fit check uses this estimate; the link then checks the exact figure.
 CODE_ESTIMATE_BYTES = 8 * 1024
-MAX_SYNAPTIC_DELAY = 15               # 4-bit packed delays: 0..15 steps
+MAX_SYNAPTIC_DELAY = 255              # longest delay the runtime stores (one byte; ring depth <= 256)
+MAX_SYNAPTIC_DELAY_U4 = 15            # longest delay of the 4-bit per-synapse form (half the flash)
 
 
 class ModelTooLargeError(SilifcError):
@@ -52,10 +62,11 @@ class ModelTooLargeError(SilifcError):
 
 @dataclass(frozen=True)
 class Buffer:
-    name: str                     # C symbol
+    name: str                     # C symbol (flash), or <prefix>_ctx.<member> (RAM)
     section: str                  # "flash" or "ram"
     bytes: int
     what: str                     # one line for the report
+    ring_depth: int = 0           # slots of a delay ring's accumulators (0: not a ring)
 
 
 @dataclass(frozen=True)
@@ -85,8 +96,8 @@ class MemoryPlan:
         lines += ["-" * (width + 40),
                   f"model constants in flash: {flash:>9} B  ({100 * flash / board.flash.size:5.1f} % of "
                   f"{board.flash.size // 1024} KB; runtime code comes on top, ~{CODE_ESTIMATE_BYTES // 1024} KB)",
-                  f"model buffers in RAM:     {ram:>9} B  ({100 * ram / board.ram.size:5.1f} % of "
-                  f"{board.ram.size // 1024} KB)",
+                  f"model context in RAM:     {ram:>9} B  ({100 * ram / board.ram.size:5.1f} % of "
+                  f"{board.ram.size // 1024} KB) per instance (sizeof <prefix>_ctx)",
                   f"stack (reserved):         {self.stack_bytes:>9} B  (stack_size of board {board.name})"]
         return "\n".join(lines)
 
@@ -103,13 +114,19 @@ def layer_prefixes(quantized: QuantNetwork, prefix: str) -> list[str]:
 
 
 def delay_form(synapses) -> str:
-    """'none', 'axonal' (one delay per presynaptic neuron) or 'synaptic' (4-bit per synapse)."""
+    """'none', 'axonal' (one byte per presynaptic neuron), 'synaptic' (4 bits per synapse, every
+    delay <= 15) or 'synaptic_u8' (a byte per synapse, delays up to 255)."""
     if synapses.max_delay == 0:
         return "none"
     delays = synapses.delays
     if (delays == delays[:, :1]).all():
         return "axonal"
-    return "synaptic"
+    return "synaptic" if synapses.max_delay <= MAX_SYNAPTIC_DELAY_U4 else "synaptic_u8"
+
+
+def ring_bytes(max_delay: int, n_out: int) -> int:
+    """RAM of a layer's delay ring: 1 + max_delay slots of n_out int32 accumulators."""
+    return 4 * (max_delay + 1) * n_out
 
 
 def dense_stride(n_in: int) -> int:
@@ -148,61 +165,75 @@ def lanes16_scratch_size(quantized: QuantNetwork, synapses: str = "event") -> in
                 for index in lanes16_layers(quantized, synapses)), default=0)
 
 
+def layer_fields(quantized: QuantNetwork) -> list[str]:
+    """Member-name stems of each layer in `<prefix>_ctx`: l0, l1, ..., readout."""
+    return [f"l{index}" for index in range(len(quantized.hidden))] + ["readout"]
+
+
 def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: str = "event") -> MemoryPlan:
-    buffers = []
+    flash, addressed, words, halfwords, bytes_ = [], [], [], [], []
+    ctx = f"{prefix}_ctx"
     dense = synapses == "dense"
-    for name, layer in zip(layer_prefixes(quantized, prefix), quantized.layers):
+    for name, field, layer in zip(layer_prefixes(quantized, prefix), layer_fields(quantized), quantized.layers):
         syn = layer.synapses
         n_in, n_out, kind = syn.n_in, syn.n_out, layer.kind
         weight_bytes = syn.weight_bits // 8
         if dense:
             stride, rows = dense_stride(n_in), dense_rows(n_out)
-            buffers.append(Buffer(f"{name}_weight_data", "flash", rows * stride,
-                                  f"int8 weights [{rows}][{stride}] (n_out, n_in padded), offset-binary, "
-                                  "blocks of 4 rows (dense)"))
-            buffers.append(Buffer(f"{name}_row_sum", "flash", 4 * n_out, "int32 row sums of the dense table"))
+            flash.append(Buffer(f"{name}_weight_data", "flash", rows * stride,
+                                f"int8 weights [{rows}][{stride}] (n_out, n_in padded), offset-binary, "
+                                "blocks of 4 rows (dense)"))
+            flash.append(Buffer(f"{name}_row_sum", "flash", 4 * n_out, "int32 row sums of the dense table"))
         else:
-            buffers.append(Buffer(f"{name}_weight_data", "flash", n_in * n_out * weight_bytes,
-                                  f"int{syn.weight_bits} weights [{n_in}][{n_out}], per presynaptic neuron"))
+            flash.append(Buffer(f"{name}_weight_data", "flash", n_in * n_out * weight_bytes,
+                                f"int{syn.weight_bits} weights [{n_in}][{n_out}], per presynaptic neuron"))
         form = delay_form(syn)
         if form == "synaptic":
-            buffers.append(Buffer(f"{name}_delay_data", "flash", n_in * ((n_out + 1) // 2),
-                                  f"4-bit synaptic delays [{n_in}][{(n_out + 1) // 2}], max {syn.max_delay}"))
+            flash.append(Buffer(f"{name}_delay_data", "flash", n_in * ((n_out + 1) // 2),
+                                f"4-bit synaptic delays [{n_in}][{(n_out + 1) // 2}], max {syn.max_delay}"))
+        elif form == "synaptic_u8":
+            flash.append(Buffer(f"{name}_delay_data", "flash", n_in * n_out,
+                                f"byte synaptic delays [{n_in}][{n_out}], max {syn.max_delay}"))
         elif form == "axonal":
-            buffers.append(Buffer(f"{name}_delay_data", "flash", n_in, f"axonal delays [{n_in}], max {syn.max_delay}"))
-        buffers.append(Buffer(f"{name}_neurons", "flash", n_out * NEURON_RECORD_BYTES[kind],
-                              f"{kind} constants, {NEURON_RECORD_BYTES[kind]} B per neuron"))
+            flash.append(Buffer(f"{name}_delay_data", "flash", n_in, f"axonal delays [{n_in}], max {syn.max_delay}"))
+        flash.append(Buffer(f"{name}_neurons", "flash", n_out * NEURON_RECORD_BYTES[kind],
+                            f"{kind} constants, {NEURON_RECORD_BYTES[kind]} B per neuron"))
         descriptors = (DENSE_WEIGHTS_DESCRIPTOR_BYTES if dense else WEIGHTS_DESCRIPTOR_BYTES) \
             + LAYER_DESCRIPTOR_BYTES[kind]
         if form != "none":
             descriptors += DELAYS_DESCRIPTOR_BYTES
-        buffers.append(Buffer(f"{name}_descriptors", "flash", descriptors, "weight/delay/layer descriptors"))
+        flash.append(Buffer(f"{name}_descriptors", "flash", descriptors, "weight/delay/layer descriptors"))
         depth = syn.max_delay + 1
-        buffers.append(Buffer(f"{name}_ring_slots", "ram", depth * n_out * 4,
-                              f"int32 accumulators, {depth} slot(s) x {n_out}" + (" (delay ring)" if depth > 1 else "")))
-        buffers.append(Buffer(f"{name}_ring", "ram", RING_DESCRIPTOR_BYTES, "ring descriptor"))
+        addressed.append(Buffer(f"{ctx}.{field}_ring", "ram", RING_DESCRIPTOR_BYTES, "ring descriptor"))
+        words.append(Buffer(f"{ctx}.{field}_ring_slots", "ram", ring_bytes(syn.max_delay, n_out),
+                            f"int32 accumulators, {depth} slot(s) x {n_out}" + (" (delay ring)" if depth > 1 else ""),
+                            ring_depth=depth))
         if kind == "readout":
-            buffers.append(Buffer(f"{name}_u", "ram", n_out * 4, "int32 readout state"))
-            buffers.append(Buffer(f"{name}_total", "ram", n_out * 4, "int32 decision accumulators (Q16)"))
+            addressed.append(Buffer(f"{ctx}.{field}_u", "ram", n_out * 4, "int32 readout state"))
+            addressed.append(Buffer(f"{ctx}.{field}_total", "ram", n_out * 4, "int32 decision accumulators (Q16)"))
         else:
-            buffers.append(Buffer(f"{name}_cells", "ram", n_out * CELL_BYTES, LAYER_KINDS[kind].state))
-            buffers.append(Buffer(f"{name}_spiked", "ram", n_out, "previous spikes (uint8)"))
-            buffers.append(Buffer(f"{name}_spike_index", "ram", n_out * 2, "spike list (uint16 indices)"))
-            buffers.append(Buffer(f"{name}_state", "ram", STATE_DESCRIPTOR_BYTES + SPIKE_LIST_BYTES,
-                                  "state and spike-list descriptors"))
+            addressed.append(Buffer(f"{ctx}.{field}_state", "ram", STATE_DESCRIPTOR_BYTES + SPIKE_LIST_BYTES,
+                                      "state and spike-list descriptors"))
+            words.append(Buffer(f"{ctx}.{field}_cells", "ram", n_out * CELL_BYTES, LAYER_KINDS[kind].state))
+            halfwords.append(Buffer(f"{ctx}.{field}_spike_index", "ram", n_out * 2, "spike list (uint16 indices)"))
+            bytes_.append(Buffer(f"{ctx}.{field}_spiked", "ram", n_out, "previous spikes (uint8)"))
     if dense:
-        words = dense_scratch_words(quantized)
-        buffers.append(Buffer(f"{prefix}_dense_scratch_words", "ram", 4 * words,
-                              f"dense input vector, {words} words, shared by the layers"))
-        buffers.append(Buffer(f"{prefix}_dense_scratch", "flash", DENSE_SCRATCH_DESCRIPTOR_BYTES,
-                              "scratch descriptor"))
+        count = dense_scratch_words(quantized)
+        words.append(Buffer(f"{ctx}.dense_scratch_words", "ram", 4 * count,
+                            f"dense input vector, {count} words, shared by the layers"))
+        addressed.append(Buffer(f"{ctx}.dense_scratch", "ram", DENSE_SCRATCH_DESCRIPTOR_BYTES, "scratch descriptor"))
     lane_words = lanes16_scratch_size(quantized, synapses)
     if lane_words:
-        buffers.append(Buffer(f"{prefix}_lanes16_scratch_words", "ram", 4 * lane_words,
-                              f"packed int16 lane sums, {lane_words} words, shared by the 16-bit-lane layers"))
-        buffers.append(Buffer(f"{prefix}_lanes16_scratch", "flash", LANES16_SCRATCH_DESCRIPTOR_BYTES,
-                              "lane scratch descriptor"))
-    return MemoryPlan(board=board, buffers=tuple(buffers), stack_bytes=board.stack_size)
+        words.append(Buffer(f"{ctx}.lanes16_scratch_words", "ram", 4 * lane_words,
+                            f"packed int16 lane sums, {lane_words} words, shared by the 16-bit-lane layers"))
+        addressed.append(Buffer(f"{ctx}.lanes16_scratch", "ram", LANES16_SCRATCH_DESCRIPTOR_BYTES,
+                                  "lane scratch descriptor"))
+    ram = [Buffer(f"{ctx}.check", "ram", CTX_CHECK_BYTES, "set by init: the context is ready"),
+           *addressed, *words, *halfwords, *bytes_]
+    padding = -sum(b.bytes for b in ram) % CTX_ALIGN
+    if padding:
+        ram.append(Buffer(f"{ctx} (padding)", "ram", padding, f"the context's size is a multiple of {CTX_ALIGN}"))
+    return MemoryPlan(board=board, buffers=tuple(flash + ram), stack_bytes=board.stack_size)
 
 
 def check_fits(plan: MemoryPlan, weights: str) -> None:
@@ -222,9 +253,17 @@ def check_fits(plan: MemoryPlan, weights: str) -> None:
     if ram_need > board.ram.size:
         over = ram_need - board.ram.size
         largest = max((b for b in plan.buffers if b.section == "ram"), key=lambda b: b.bytes)
+        hint = "use a model with fewer neurons or shorter delays, or a board with more RAM"
+        if largest.ring_depth > 1:
+            slot = largest.bytes // largest.ring_depth
+            fits = (largest.bytes - over) // slot - 1          # the longest delay its layer could keep
+            hint = (f"it is a delay ring of {largest.ring_depth} slots x {slot} bytes (delays up to "
+                    f"{largest.ring_depth - 1} steps); "
+                    + (f"with delays up to {fits} steps on that layer it would fit (silifc train --delays {fits}), "
+                       if fits >= 1 else "even without its delays the model would not fit; ")
+                    + "or use fewer neurons there, or a board with more RAM")
         problems.append(f"RAM: needs {ram_need} bytes (buffers {plan.ram_bytes} + stack {plan.stack_bytes}) but "
                         f"{board.name} has {board.ram.size}: over by {over} bytes (largest buffer {largest.name}, "
-                        f"{largest.bytes} bytes); use a model with fewer neurons or shorter delays, or a board "
-                        "with more RAM")
+                        f"{largest.bytes} bytes); {hint}")
     if problems:
         raise ModelTooLargeError(f"model does not fit board {board.name}:\n  " + "\n  ".join(problems))

@@ -7,6 +7,11 @@ Example sidecar (every key optional; defaults are the paper's SSC 4 ms setup):
     time_step_ms = 4.0     # one network step on the device
     nb_steps = 300         # bins for (time, unit) event lists (HDF5 input)
     max_time_s = 1.2       # last bin edge for (time, unit) event lists
+
+    [quantize]
+    calibration = "sample_inputs.npz"   # input file the state formats are calibrated on
+                                        # (relative to the model file), used unless
+                                        # --calibration names another
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from ..errors import ConfigError
 from ..ir import ModelConfig
 
 SIDECAR_SUFFIX = ".silifc.toml"
+SIDECAR_TABLES = {"input", "quantize"}
 
 
 def sidecar_path(model_path: str | Path) -> Path:
@@ -46,20 +52,52 @@ def _checked(values: dict, where: str) -> dict:
     return out
 
 
+def _read_sidecar(model_path: str | Path) -> tuple[Path, dict] | None:
+    """(path, tables) of the sidecar beside the model, None when there is none."""
+    path = sidecar_path(model_path)
+    if not path.exists():
+        return None
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
+    unknown_tables = sorted(set(data) - SIDECAR_TABLES)
+    if unknown_tables:
+        raise ConfigError(f"{path}: unknown table(s) {', '.join(unknown_tables)}; the tables are "
+                          f"{', '.join(sorted(SIDECAR_TABLES))}")
+    return path, data
+
+
 def load_config(model_path: str | Path | None = None, overrides: dict | None = None) -> ModelConfig:
     """Defaults, then the sidecar beside the model (if any), then non-None CLI overrides."""
     values: dict = {}
     if model_path is not None:
-        path = sidecar_path(model_path)
-        if path.exists():
-            try:
-                data = tomllib.loads(path.read_text())
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
-            unknown_tables = sorted(set(data) - {"input"})
-            if unknown_tables:
-                raise ConfigError(f"{path}: unknown table(s) {', '.join(unknown_tables)}; only [input] is read")
+        sidecar = _read_sidecar(model_path)
+        if sidecar is not None:
+            path, data = sidecar
             values.update(_checked(data.get("input", {}), str(path)))
     if overrides:
         values.update(_checked({k: v for k, v in overrides.items() if v is not None}, "command line"))
     return ModelConfig(**values)
+
+
+def sidecar_calibration(model_path: str | Path) -> Path | None:
+    """The calibration file the model's sidecar names ([quantize] calibration, relative to the
+    model file); None without one. A named file that does not exist is an error."""
+    sidecar = _read_sidecar(model_path)
+    if sidecar is None:
+        return None
+    path, data = sidecar
+    table = data.get("quantize", {})
+    unknown = sorted(set(table) - {"calibration"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)} in [quantize]; known: calibration")
+    if "calibration" not in table:
+        return None
+    if not isinstance(table["calibration"], str) or not table["calibration"]:
+        raise ConfigError(f"{path}: [quantize] calibration must be a file name, got {table['calibration']!r}")
+    file = Path(model_path).parent / table["calibration"]
+    if not file.is_file():
+        raise ConfigError(f"{path}: [quantize] calibration names {file}, which does not exist; fix the name or "
+                          "delete the line")
+    return file

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..ir import Network
 from .checkpoint import file_sha256, parse_state_dict, read_state_dict
-from .config import load_config
+from .config import load_config, sidecar_calibration
 from .native import is_native, parse_native, save_native, spec_of
 
 DEFAULT_MODEL = "silif_ssc_4ms.pth"
@@ -54,3 +54,19 @@ def convert(path: str | Path, out: str | Path, overrides: dict | None = None) ->
     obj = read_state_dict(Path(path))
     return save_native(out, obj if not is_native(obj) else obj["state_dict"], spec_of(network),
                        {"converted_from": str(path)})
+
+
+def model_calibration(path: str | Path) -> Path | None:
+    """The calibration data a model file carries: the file its sidecar names ([quantize]
+    calibration), else the one a native file's meta names (meta["kws"]["calibration"], beside
+    the model); None when it carries none."""
+    path = Path(path)
+    named = sidecar_calibration(path)
+    if named is not None:
+        return named
+    obj = read_state_dict(path)
+    if is_native(obj):
+        name = dict(obj.get("meta", {})).get("kws", {}).get("calibration")
+        if name and (path.parent / name).is_file():
+            return path.parent / name
+    return None

@@ -24,6 +24,7 @@ KWS_KEYWORDS = 10
 BUNDLED_DIR = "kws"
 BUNDLED_MODEL = "kws_silif.pt"
 _CLASS_NAME = re.compile(r"[A-Za-z0-9_-]{1,31}\Z")
+RANDOM_CALIBRATION = "seeded random events"   # KwsModel.calibration without a calibration file
 
 
 class KwsError(SilifcError):
@@ -108,4 +109,4 @@ def load_kws_model(path: str | Path | None = None, weights: str = "int8", headro
     quantized = run_pipeline(Artifacts(source=path, network=network), options, until="quantize").quantized
     return KwsModel(path=path, quantized=quantized, classes=settings["classes"], keywords=settings["keywords"],
                     frontend=settings["frontend"], detector=detector or settings["detector"],
-                    calibration=str(calibration) if calibration is not None else "seeded random events")
+                    calibration=str(calibration) if calibration is not None else RANDOM_CALIBRATION)

@@ -8,9 +8,9 @@ Pipeline, per 4 ms step (64 samples at 16 kHz), identical on the host and the de
         -> p = this step's softmax (Q16) -> detector -> "detected <word> at <t> ms"
 
 1. The network, the front end and the detector run without resets, for ever.
-2. p comes from the model API's `<prefix>_probabilities()` (the readout's softmax of this
-   step), which stays exact when the decision totals saturate (after >= 131 s), so the app
-   never re-initialises the network.
+2. p is the readout's softmax of this step, which `<prefix>_step()` hands back in its output
+   (`<prefix>_output.probabilities`): exact however long the stream, unlike the decision
+   totals (which saturate after >= 131 s), so the app never re-initialises the network.
 3. The detector keeps a leaky sum of p per class and reports a keyword that leads and
    crosses a threshold, with a refractory period and re-arming (see `Detector`).
 
@@ -26,7 +26,7 @@ import numpy as np
 from ..reference import fixedpoint as fx
 from ..reference import int_ref
 from .audio.wav import SAMPLE_RATE
-from .detector import NONE, PROB_ONE, Detector, DetectorParams
+from .detector import NONE, Detector, DetectorParams
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class StreamTrace:
     """Everything the always-listening pipeline computed, step by step (host or firmware)."""
 
     counts: np.ndarray           # [T, bands] front-end output
-    probabilities: np.ndarray    # [T, classes] each step's softmax (Q16), `<prefix>_probabilities()`
+    probabilities: np.ndarray    # [T, classes] each step's softmax (Q16), `<prefix>_output.probabilities`
     detected: np.ndarray         # [T] detected keyword or NONE
     detections: tuple[Detection, ...]
     step_samples: int

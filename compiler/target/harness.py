@@ -77,3 +77,24 @@ def decode_output(data: bytes, steps: int, widths: tuple[int, ...]) -> FirmwareO
     if offset != len(data):
         raise ValueError(f"firmware output has {len(data) - offset} unexpected trailing bytes")
     return FirmwareOutput(totals=totals, decisions=decisions, spikes=spikes)
+
+
+def complete_samples(data: bytes, steps: int, n_layers: int) -> int:
+    """Samples whose records are complete in the first bytes of an SLFO file the firmware is
+    still writing (for progress; 0 while the header is incomplete)."""
+    if len(data) < 24 or data[:4] != OUTPUT_MAGIC:
+        return 0
+    classes, layers, record = struct.unpack_from("<3I", data, 12)
+    if not record:
+        return (len(data) - 24) // (4 * classes + 4)
+    offset, done = 24, 0
+    while True:
+        for _ in range(steps * layers):
+            if offset + 4 > len(data):
+                return done
+            (n,) = struct.unpack_from("<I", data, offset)
+            offset += 4 + 2 * n + (2 if n % 2 else 0)
+        offset += 4 * classes + 4
+        if offset > len(data):
+            return done
+        done += 1

@@ -3,7 +3,8 @@
 `run_firmware` runs an ELF under the insncount TCG plugin (tools/insncount/), which
 counts executed instructions exactly, splits them by marker functions and address
 regions, and stops a runaway guest after an instruction budget. The exit-status contract
-with the firmware is in silifc.codegen.skeleton.
+with the firmware is in silifc.codegen.skeleton. With `cycle_model` the plugin also
+estimates the core's cycles (Cortex-M4 only; docs/cycles.md).
 """
 from __future__ import annotations
 
@@ -33,6 +34,13 @@ DEFAULT_TIMEOUT_S = 120.0
 # instruction count (it is scanned), and counts must not depend on file names.
 FIRMWARE_ARGV0 = "firmware"
 BEFORE_FIRST_MARKER = "(before first marker)"
+# Cores the plugin has a cycle model for (the board file's `cpu`); others get instructions only.
+CYCLE_MODELS = ("cortex-m4",)
+
+
+def cycle_model_for(board: Board) -> str | None:
+    """The cycle model for the board's core, or None when the plugin has none (instructions only)."""
+    return board.cpu if board.cpu in CYCLE_MODELS else None
 
 
 class BoardNotEmulatedError(SilifcError):
@@ -62,8 +70,23 @@ class FirmwareFaultError(SilifcError):
 
 # ---------------------------------------------------------------- instruction-counting plugin
 
-_PLUGIN_SOURCES = ("insncount.c", "qemu_plugin_api.h")
+_PLUGIN_SOURCES = ("insncount.c", "qemu_plugin_api.h", "cortex_m4_timing.h")
 _PLUGIN_CFLAGS = ("-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden")
+
+
+def _plugin_texts() -> dict[str, bytes]:
+    tools = files("silifc.tools") / "insncount"
+    return {name: (tools / name).read_bytes() for name in _PLUGIN_SOURCES}
+
+
+def insncount_plugin_digest(texts: Mapping[str, bytes] | None = None) -> str:
+    """sha256 over the plugin's sources (every file it includes) and build flags: what its
+    counts and cycle estimates depend on (bench/ stamps saved measurements with it)."""
+    digest = hashlib.sha256()
+    for name, text in (texts or _plugin_texts()).items():
+        digest.update(name.encode() + b"\0" + text + b"\0")
+    digest.update(" ".join(_PLUGIN_CFLAGS).encode())
+    return digest.hexdigest()
 
 
 def ensure_insncount_plugin() -> Path:
@@ -72,15 +95,10 @@ def ensure_insncount_plugin() -> Path:
     The file name carries a hash of the plugin sources and flags, so an updated silifc never
     runs a stale plugin and concurrent processes never see a half-written one.
     """
-    tools = files("silifc.runtime_c") / "tools"
-    texts = {name: (tools / name).read_bytes() for name in _PLUGIN_SOURCES}
-    digest = hashlib.sha256()
-    for name, text in texts.items():
-        digest.update(name.encode() + b"\0" + text + b"\0")
-    digest.update(" ".join(_PLUGIN_CFLAGS).encode())
+    texts = _plugin_texts()
     plugin_dir = cache_dir() / "qemu-plugins"
     plugin_dir.mkdir(exist_ok=True)
-    plugin = plugin_dir / f"libinsncount-{digest.hexdigest()[:16]}.so"
+    plugin = plugin_dir / f"libinsncount-{insncount_plugin_digest(texts)[:16]}.so"
     if plugin.exists():
         return plugin
     gcc = tool("gcc")
@@ -107,12 +125,14 @@ class RegionCount:
     instructions: int  # summed over passes
     passes: int  # times STOP ended an open region
     open_at_exit: bool  # START ran and STOP did not follow before the run ended
+    cycles: int | None = None  # estimated cycles, summed over passes (runs with a cycle model)
 
 
 @dataclass(frozen=True)
 class BucketCount:
     instructions: int  # executed while this marker was the latest one reached
     entries: int  # times the marker ran (0 for BEFORE_FIRST_MARKER)
+    cycles: int | None = None  # estimated cycles of those instructions (runs with a cycle model)
 
 
 @dataclass(frozen=True)
@@ -129,6 +149,14 @@ class FirmwareRun:
     # With run_firmware(trace=True): one row per marker execution, in order: (bucket index
     # in `buckets` order, instructions executed before it). uint64 array [executions, 2].
     marker_trace: object = field(default=None, compare=False)
+    # With a cycle model: the core it models, estimated cycles of the whole run, the model's
+    # event counts (taken_branches, refill, pipelined, address_stalls, unaligned,
+    # unaligned_extra, divides; docs/cycles.md) and, with trace=True, the estimated cycles
+    # before each marker execution (uint64 array [executions]).
+    cycle_model: str | None = None
+    cycles: int | None = None
+    cycle_events: dict = field(default_factory=dict)
+    marker_trace_cycles: object = field(default=None, compare=False)
 
     def marker_entries(self):
         """(bucket indices, instructions of each entry) of every marker execution, in order:
@@ -138,6 +166,13 @@ class FirmwareRun:
         trace = np.asarray(self.marker_trace, dtype=np.int64).reshape(-1, 2)
         ends = np.append(trace[1:, 1], self.instructions)
         return trace[:, 0], ends - trace[:, 1]
+
+    def marker_entry_cycles(self) -> np.ndarray:
+        """Estimated cycles of each marker entry, aligned with marker_entries()."""
+        if self.marker_trace_cycles is None:
+            raise EmulatorError("this run was made without trace=True and a cycle model: no per-entry cycles")
+        starts = np.asarray(self.marker_trace_cycles, dtype=np.int64)
+        return np.append(starts[1:], self.cycles) - starts
 
 
 def _qemu_option_value(text: str) -> str:
@@ -175,11 +210,11 @@ def _code_address(elf: Path, symbol: Symbol, role: str) -> int:
     return address & ~1  # the Thumb bit is not part of the instruction address
 
 
-def _read_count_report(path: Path) -> dict[str, int]:
+def _read_count_report(path: Path) -> dict[str, int | str]:
     values = {}
     for line in path.read_text().splitlines():
         key, _, value = line.partition("=")
-        values[key] = int(value)
+        values[key] = value if key == "cycles.model" else int(value)
     if values.get("format") != 1 or "total" not in values:
         raise EmulatorError(f"unexpected instruction-count report {path}: {path.read_text()!r}")
     return values
@@ -189,7 +224,8 @@ def _read_count_report(path: Path) -> dict[str, int]:
 def run_firmware(elf: str | Path | FirmwareImage, board: Board, args: Sequence[str] = (), input_file: str | Path | None = None,
                  insn_limit: int | None = DEFAULT_INSN_LIMIT, timeout: float = DEFAULT_TIMEOUT_S,
                  regions: Mapping[str, tuple[Symbol, Symbol]] | None = None,
-                 markers: Sequence[Symbol] = (), check: bool = True, trace: bool = False) -> FirmwareRun:
+                 markers: Sequence[Symbol] = (), check: bool = True, trace: bool = False,
+                 cycle_model: str | None = None) -> FirmwareRun:
     """Runs the ELF on the board's QEMU machine and returns its output, status and counts.
 
     args        extra words for the guest's command line (sh_cmdline: "firmware arg1 arg2")
@@ -199,6 +235,7 @@ def run_firmware(elf: str | Path | FirmwareImage, board: Board, args: Sequence[s
     markers     functions whose entry opens a new bucket: per-bucket instruction counts
     check       raise FirmwareHangError / FirmwareFaultError instead of returning such a run
     trace       also record every marker execution (FirmwareRun.marker_trace, .marker_entries())
+    cycle_model also estimate cycles for this core (one of CYCLE_MODELS; see cycle_model_for)
     Relative paths in semihosting calls are resolved from the current directory.
     """
     if isinstance(elf, FirmwareImage):
@@ -212,6 +249,9 @@ def run_firmware(elf: str | Path | FirmwareImage, board: Board, args: Sequence[s
                                     f"firmware for it can be built but not run by silifc")
     if not elf.is_file():
         raise EmulatorError(f"firmware {elf} does not exist")
+    if cycle_model is not None and cycle_model not in CYCLE_MODELS:
+        raise EmulatorError(f"no cycle model for {cycle_model} (models: {', '.join(CYCLE_MODELS)}); "
+                            f"run without cycle_model to count instructions only")
     qemu = tool("qemu-system-arm")
     plugin = ensure_insncount_plugin()
 
@@ -249,6 +289,8 @@ def run_firmware(elf: str | Path | FirmwareImage, board: Board, args: Sequence[s
         trace_file = Path(tmp) / "markers.bin"
         if trace:
             plugin_options.append(f"trace={_qemu_option_value(str(trace_file))}")
+        if cycle_model is not None:
+            plugin_options.append(f"cpu={cycle_model}")
         plugin_options += region_args + mark_args
         semihosting = ["enable=on", "target=native", "chardev=con", f"arg={FIRMWARE_ARGV0}"]
         semihosting += [f"arg={_qemu_option_value(arg)}" for arg in args]
@@ -284,7 +326,8 @@ def run_firmware(elf: str | Path | FirmwareImage, board: Board, args: Sequence[s
             if counts.get("trace_failed", 1) or not trace_file.exists():
                 raise EmulatorError(f"the instruction-counting plugin could not write its marker trace:\n"
                                     f"{_tail(stderr)}")
-            marker_trace = np.fromfile(trace_file, dtype=np.uint64).reshape(-1, 2)
+            records = np.fromfile(trace_file, dtype=np.uint64).reshape(-1, 2 if cycle_model is None else 3)
+            marker_trace = records[:, :2]
 
     fault_lines = [line for line in stdout.splitlines() if line.startswith("FAULT ")]
     fault = fault_lines[-1] if process.returncode == FAULT_EXIT_STATUS and fault_lines else None
@@ -293,15 +336,21 @@ def run_firmware(elf: str | Path | FirmwareImage, board: Board, args: Sequence[s
         exit_status=process.returncode,
         instructions=counts["total"],
         regions={name: RegionCount(counts[f"region.{i}"], counts[f"region.{i}.passes"],
-                                   bool(counts[f"region.{i}.open"]))
+                                   bool(counts[f"region.{i}.open"]), counts.get(f"region.{i}.cycles"))
                  for i, name in enumerate(region_names)},
-        buckets={name: BucketCount(counts[f"bucket.{i}"], counts[f"bucket.{i}.entries"])
+        buckets={name: BucketCount(counts[f"bucket.{i}"], counts[f"bucket.{i}.entries"],
+                                   counts.get(f"bucket.{i}.cycles"))
                  for i, name in enumerate(bucket_names)},
         limit_exceeded=bool(counts["limit_exceeded"]),
         fault=fault,
         stderr=stderr,
         command=tuple(command),
         marker_trace=marker_trace,
+        cycle_model=counts.get("cycles.model"),
+        cycles=counts.get("cycles"),
+        cycle_events={key.split(".", 1)[1]: value for key, value in counts.items()
+                      if key.startswith("cycles.") and key != "cycles.model"},
+        marker_trace_cycles=records[:, 2] if trace and cycle_model is not None else None,
     )
     if check and run.limit_exceeded:
         raise FirmwareHangError(f"firmware {elf.name} on {board.emulator.machine} exceeded its instruction budget "

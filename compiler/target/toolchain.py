@@ -21,6 +21,8 @@ SETUP_HINT = "or run scripts/setup.sh"
 _TOOL_PACKAGES = {  # program -> Debian package that provides it
     "arm-none-eabi-gcc": "gcc-arm-none-eabi",
     "arm-none-eabi-nm": "binutils-arm-none-eabi",
+    "arm-none-eabi-objcopy": "binutils-arm-none-eabi",
+    "arm-none-eabi-objdump": "binutils-arm-none-eabi",
     "arm-none-eabi-addr2line": "binutils-arm-none-eabi",
     "qemu-system-arm": "qemu-system-arm",
     "gcc": "gcc",
@@ -124,11 +126,14 @@ def _define_flags(defines: Mapping[str, object]) -> list[str]:
 
 def build_firmware(sources: Iterable[str | Path], include_dirs: Iterable[str | Path], board: Board,
                    out_dir: str | Path, defines: Mapping[str, object] | None = None, opt: str = "-O2",
-                   *, extra_cflags: Sequence[str] = (), name: str = "firmware") -> FirmwareImage:
+                   *, extra_cflags: Sequence[str] = (), name: str = "firmware",
+                   own_startup: bool = False) -> FirmwareImage:
     """Compiles and links `sources` with the board's skeleton into out_dir/<name>.elf.
 
     The skeleton (startup code, semihosting shim, linker scripts) is written to
     out_dir/skeleton and linked automatically; `sources` must not contain those files.
+    own_startup=True links only the skeleton's linker scripts: for firmware that brings its
+    own startup code and console (the device application, templates/device/).
     `defines` maps macro names to values (None: defined without a value).
     Raises MemoryOverflowError if the image does not fit flash or RAM.
     """
@@ -150,7 +155,7 @@ def build_firmware(sources: Iterable[str | Path], include_dirs: Iterable[str | P
     command = [
         gcc, *compiler_flags(board), opt, *_COMMON_CFLAGS, *extra_cflags,
         f"-I{skeleton.directory}", *(f"-I{d}" for d in include_dirs), *_define_flags(defines or {}),
-        *map(str, sources), *map(str, skeleton.sources),
+        *map(str, sources), *(() if own_startup else map(str, skeleton.sources)),
         f"-T{skeleton.linker_script}", f"-L{skeleton.directory}", *_LINK_FLAGS,
         f"-Wl,-Map,{map_file}", "-o", str(elf), "-Wl,--start-group", "-lc", "-lgcc", "-Wl,--end-group",
     ]

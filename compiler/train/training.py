@@ -34,10 +34,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..codegen.boards import load_board
+from ..codegen.memory import MAX_SYNAPTIC_DELAY, ring_bytes
 from ..errors import ConfigError, InputDataError
 from ..ir import LAYER_KINDS, ModelConfig
 from ..io.inputs import check_dataset, check_mask
 from ..io.native import KINDS, ModelSpec, save_native
+from ..progress import bar
 from ..reference.nn import build_module
 
 DELAY_PLACEMENTS = ("all", "hidden", "first")
@@ -66,14 +69,43 @@ def parse_arch(arch: str, n_inputs: int, n_classes: int, max_delay: int = 0, del
         widths.append(int(width))
     if n_classes < 2:
         raise ConfigError(f"need at least 2 classes, got {n_classes}")
-    if max_delay < 0:
-        raise ConfigError(f"--delays must be >= 0, got {max_delay}")
+    check_max_delay(max_delay)
     if delay_layers not in DELAY_PLACEMENTS:
         raise ConfigError(f"delay layers must be one of {', '.join(DELAY_PLACEMENTS)}, got {delay_layers!r}")
     n_layers = len(kinds) + 1
     with_delays = {"all": range(n_layers), "hidden": range(n_layers - 1), "first": range(1)}[delay_layers]
     delays = tuple(max_delay if i in with_delays else 0 for i in range(n_layers))
     return ModelSpec(kinds=(*kinds, "readout"), widths=(n_inputs, *widths, n_classes), layer_max_delays=delays, io=io)
+
+
+def check_max_delay(max_delay: int) -> None:
+    """Refuse delays the firmware cannot store (one byte per delay: at most MAX_SYNAPTIC_DELAY
+    steps), before any training."""
+    if max_delay < 0:
+        raise ConfigError(f"--delays must be >= 0, got {max_delay}")
+    if max_delay > MAX_SYNAPTIC_DELAY:
+        raise ConfigError(f"--delays {max_delay}: the firmware runtime stores a synaptic delay in one byte, so "
+                          f"delays can be at most {MAX_SYNAPTIC_DELAY} steps (1.02 s at 4 ms per step); "
+                          f"use --delays {MAX_SYNAPTIC_DELAY} or less (or a longer --time-step-ms)")
+
+
+def delay_ram_warning(spec: ModelSpec, board_name: str = "nrf52840") -> str | None:
+    """A warning when the delay rings of `spec` alone exceed the RAM of board_name (silifc's
+    default board), so that a model that will not compile is noticed before training."""
+    rings = [(index, delay, width, ring_bytes(delay, width))
+             for index, (delay, width) in enumerate(zip(spec.layer_max_delays, spec.widths[1:])) if delay]
+    total = sum(r[3] for r in rings)
+    ram = load_board(board_name).ram.size
+    if total <= ram:
+        return None
+    neurons = sum(r[2] for r in rings)
+    fits = ram // (4 * neurons) - 1       # the longest delay whose rings alone would fit
+    detail = ", ".join(f"layer {i}: {d + 1} slots x {w} neurons x 4 B = {b:,} B" for i, d, w, b in rings)
+    return (f"delays up to {spec.max_delay} steps need delay rings of {total:,} bytes of RAM in firmware "
+            f"({detail}): more than the {ram:,} bytes of {board_name}, so the trained model will not compile for "
+            f"it; " + (f"the rings alone would fit with --delays {fits} or less (the rest of the model and the "
+                       f"stack need RAM too)" if fits >= 1 else "use fewer neurons on the delayed layers")
+            + " (docs/runtime.md, Delays)")
 
 
 def parameter_counts(spec: ModelSpec) -> dict:
@@ -234,23 +266,32 @@ def deployable(model, spec: ModelSpec, weight_bits: int | None = None, calibrati
 # ---------------------------------------------------------------- progress
 
 class Progress:
-    """A one-line progress bar on a terminal; one line per epoch otherwise."""
+    """A progress bar per epoch on a terminal (tqdm: batches, loss); one line per epoch always."""
 
     def __init__(self, stream=None, enabled: bool = True):
         self.stream = stream or sys.stderr
         self.enabled = enabled
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._bar = None
+        self._label = None
 
     def batch(self, label: str, done: int, total: int, loss: float):
-        if self.enabled and self.tty:
-            width = 24
-            filled = int(width * done / max(total, 1))
-            self.stream.write(f"\r{label} |{'#' * filled}{'.' * (width - filled)}| {done}/{total} loss {loss:.3f}")
-            self.stream.flush()
+        if not self.enabled:
+            return
+        if self._bar is None or self._label != label:
+            self._close()
+            self._bar, self._label = bar(total, label, "batch", stream=self.stream), label
+        self._bar.set_postfix_str(f"loss {loss:.3f}", refresh=False)
+        self._bar.update(done - self._bar.n)
+
+    def _close(self):
+        if self._bar is not None:
+            self._bar.close()
+        self._bar = self._label = None
 
     def epoch(self, line: str):
+        self._close()
         if self.enabled:
-            self.stream.write(("\r\033[K" if self.tty else "") + line + "\n")
+            self.stream.write(line + "\n")
             self.stream.flush()
 
 

@@ -21,12 +21,15 @@
 #define N_OUT 512
 #define N_CLASSES 35
 #define DEPTH 16
+#define LONG_DEPTH 256 /* byte delays up to 255 steps, on a layer of LONG_OUT outputs */
+#define LONG_OUT 64
 
 static int8_t w8[N_IN * N_OUT];
 static int16_t w16[N_IN * N_OUT];
 static uint8_t nibbles[N_IN * N_OUT / 2];
+static uint8_t delays8[N_IN * N_OUT];
 static uint8_t axonal[N_IN];
-static int32_t slots[DEPTH * N_OUT];
+static int32_t slots[LONG_DEPTH * LONG_OUT > DEPTH * N_OUT ? LONG_DEPTH * LONG_OUT : DEPTH * N_OUT];
 static uint32_t lane_words[SLF_LANES16_SCRATCH_WORDS(N_OUT)];
 static uint16_t spike_index[N_OUT];
 static uint16_t out_index[N_OUT];
@@ -153,6 +156,9 @@ static void setup(void)
     for (i = 0; i < N_IN; i++) {
         spike_index[i] = (uint16_t)i; /* distinct inputs */
     }
+    for (i = 0; i < N_IN * N_OUT; i++) {
+        delays8[i] = (uint8_t)uniform(0, DEPTH - 1);
+    }
 }
 
 /* Fill the current slot with typical accumulator values (int8 sums of ~10% of 512 inputs). */
@@ -171,6 +177,7 @@ static void bench_accumulate(void)
     slf_weights_s16 weights16 = {w16, N_IN, N_OUT};
     slf_axonal_delays axonal_delays = {axonal, N_IN};
     slf_synaptic_delays synaptic_delays = {nibbles, N_IN, N_OUT};
+    slf_synaptic_delays_u8 byte_delays = {delays8, N_IN, N_OUT};
     slf_spike_list spikes32 = {spike_index, 32, N_OUT};
     slf_spike_list spikes1 = {spike_index, 1, N_OUT};
     slf_spike_list spikes8 = {spike_index, 8, N_OUT};
@@ -222,6 +229,23 @@ static void bench_accumulate(void)
     expect_ok(slf_accumulate_spikes_s8_delayed(&weights8, &synaptic_delays, &spikes32, &ring));
     begin("accumulate_spikes_s16_delayed (32 spikes, D=16)", 32u * N_OUT);
     expect_ok(slf_accumulate_spikes_s16_delayed(&weights16, &synaptic_delays, &spikes32, &ring));
+    begin("accumulate_spikes_s8_delayed_u8 (32 spikes, D=16)", 32u * N_OUT);
+    expect_ok(slf_accumulate_spikes_s8_delayed_u8(&weights8, &byte_delays, &spikes32, &ring));
+    begin("accumulate_spikes_s16_delayed_u8 (32 spikes, D=16)", 32u * N_OUT);
+    expect_ok(slf_accumulate_spikes_s16_delayed_u8(&weights16, &byte_delays, &spikes32, &ring));
+    begin("accumulate_events_s8_delayed_u8 (32 events, count 3, D=16)", 32u * N_OUT);
+    expect_ok(slf_accumulate_events_s8_delayed_u8(&weights8, &byte_delays, events, 32, &ring));
+
+    /* delays up to 255 steps: 256 slots of a 64-wide layer */
+    for (i = 0; i < N_IN * LONG_OUT; i++) {
+        delays8[i] = (uint8_t)uniform(0, LONG_DEPTH - 1);
+    }
+    weights8.n_out = LONG_OUT;
+    byte_delays.n_out = LONG_OUT;
+    expect_ok(slf_delay_ring_init_s32(&ring, slots, LONG_DEPTH, LONG_OUT));
+    ring.head = 200; /* the table wraps */
+    begin("accumulate_spikes_s8_delayed_u8 (32 spikes, 64 outputs, D=256)", 32u * LONG_OUT);
+    expect_ok(slf_accumulate_spikes_s8_delayed_u8(&weights8, &byte_delays, &spikes32, &ring));
 }
 
 static void bench_neurons(void)

@@ -30,8 +30,10 @@ extern "C" {
  * exponentials must stay below 2^31). Same as fixedpoint.MAX_CLASSES. */
 #define SLF_MAX_CLASSES 127
 
-/* Per-synapse delays are 4-bit fields: 0..15 steps. */
-#define SLF_MAX_SYNAPTIC_DELAY 15
+/* Longest per-synapse delay, in steps: 15 in the 4-bit form (slf_synaptic_delays), 255 in the
+ * byte form (slf_synaptic_delays_u8). A ring holds depth = 1 + the longest delay slots (<= 256). */
+#define SLF_MAX_SYNAPTIC_DELAY_U4 15
+#define SLF_MAX_SYNAPTIC_DELAY 255
 
 /* Return value of every kernel that can fail. On any error nothing has been written:
  * kernels validate all arguments before touching an output. */
@@ -42,7 +44,8 @@ typedef enum {
     SLF_ERR_INDEX = -3,    /* an input index >= n_in, or an axonal delay >= ring depth */
     SLF_ERR_CAPACITY = -4, /* an output list or array is too small */
     SLF_ERR_PARAM = -5,    /* a constant outside its documented range (the *_check functions) */
-    SLF_ERR_COUNT = -6     /* an input event count above the model's limit (generated step) */
+    SLF_ERR_COUNT = -6,    /* an input event count above the model's limit (generated step) */
+    SLF_ERR_STATE = -7     /* a model context not set up by its <prefix>_init (generated API) */
 } slf_status;
 
 /* One input event of a step: `count` (>= 1) events on input `index`.
@@ -106,6 +109,16 @@ typedef struct {
     uint16_t n_in;
     uint16_t n_out;
 } slf_synaptic_delays;
+
+/* Per-synapse delays, one byte each, in the weights' order: the delay of synapse (j -> i) is
+ * delay[j * n_out + i], 0..255 steps. Costs n_in * n_out bytes: as much as int8 weights, half of
+ * int16 weights; for delays up to 15 the 4-bit form above costs half. Each delay must be < ring
+ * depth (<= 256 slots); slf_synaptic_delays_u8_check verifies it once. */
+typedef struct {
+    const uint8_t *delay; /* [n_in][n_out] */
+    uint16_t n_in;
+    uint16_t n_out;
+} slf_synaptic_delays_u8;
 
 #ifdef __cplusplus
 }

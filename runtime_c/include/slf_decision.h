@@ -1,4 +1,4 @@
-/* silifc runtime: the integer Σ-softmax decision (fixedpoint.softmax_q16,
+/* silifc runtime: the integer summed-softmax decision (fixedpoint.softmax_q16,
  * int_ref.accumulate_decision, int_ref.decide).
  *
  * Per step, over the n <= SLF_MAX_CLASSES readout states u (int32, readout format F_o):

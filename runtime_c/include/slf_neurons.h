@@ -51,7 +51,7 @@ typedef struct {
 typedef struct {
     const slf_silif_neuron *neuron; /* [n] */
     uint16_t n;
-    int32_t threshold; /* Θ: 1.0 in state format; spike when u' > Θ, soft reset subtracts Θ */
+    int32_t threshold; /* thr: 1.0 in state format; spike when u' > thr, soft reset subtracts thr */
 } slf_silif_layer;
 
 /* State of one neuron; arrays of cells make u and w one LDRD/STRD. */
@@ -62,17 +62,17 @@ typedef struct {
 
 typedef struct {
     slf_silif_cell *cell; /* [n], zero at start */
-    uint8_t *spiked;      /* [n] previous step's spikes: spiked[i] == (u > Θ), 0 or 1; zero at start */
+    uint8_t *spiked;      /* [n] previous step's spikes: spiked[i] == (u > thr), 0 or 1; zero at start */
 } slf_silif_state;
 
-/* One SiLIF step for all n neurons (int_ref.silif_update), s = spiked[i]:
- *     reset = u - s*Θ                                          (modulo 2^32; exact when s == (u > Θ), Θ >= 0)
+/* One SiLIF step for all n neurons (int_ref.silif_update), s = spiked[i], thr = layer->threshold:
+ *     reset = u - s*thr                                        (modulo 2^32; exact when s == (u > thr), thr >= 0)
  *     w'    = dmac(s*jump, r32(w, k_beta) + r32(u, k_a))        (sees the un-reset u)
  *     u'    = dmac(I, r32(reset, k_alpha) + r32(w', k_alpha - 2^31))   (uses the new w')
- *     s'    = u' > Θ                                           (strict)
+ *     s'    = u' > thr                                         (strict)
  * Writes u', w', spiked[i] = s' and the indices of the spiking neurons, ascending, to
  * spikes->index[0..spikes->count). Consumes ring slot `head` (see top of file).
- * Ranges: u, w, Θ, jump, bias any int32; constants as in the record. */
+ * Ranges: u, w, thr, jump, bias any int32; constants as in the record. */
 slf_status slf_silif_update_q31(const slf_silif_layer *layer, slf_silif_state *state, slf_delay_ring_s32 *input,
                                 slf_spike_list *spikes);
 
@@ -89,7 +89,7 @@ typedef struct {
 typedef struct {
     const slf_csilif_neuron *neuron; /* [n] */
     uint16_t n;
-    int32_t threshold; /* Θ: 0.5 in state format; spike when Re z' > Θ, reset subtracts Θ */
+    int32_t threshold; /* thr: 0.5 in state format; spike when Re z' > thr, reset subtracts thr */
 } slf_csilif_layer;
 
 typedef struct {
@@ -102,11 +102,12 @@ typedef struct {
     uint8_t *spiked;       /* [n] previous spikes: 0 or 1, zero at start */
 } slf_csilif_state;
 
-/* One C-SiLIF step for all n neurons (int_ref.csilif_update), s = spiked[i] == (zr > Θ):
- *     reset = zr - s*Θ                                  (modulo 2^32)
+/* One C-SiLIF step for all n neurons (int_ref.csilif_update), thr = layer->threshold,
+ * s = spiked[i] == (zr > thr):
+ *     reset = zr - s*thr                                (modulo 2^32)
  *     zr'   = dmac(I, r32(reset, k_re) + r32(zi, -k_im))
  *     zi'   = dmac(0, r32(reset, k_im) + r32(zi, k_re))
- *     s'    = zr' > Θ
+ *     s'    = zr' > thr
  * Outputs as slf_silif_update_q31. */
 slf_status slf_csilif_update_q31(const slf_csilif_layer *layer, slf_csilif_state *state,
                                  slf_delay_ring_s32 *input, slf_spike_list *spikes);

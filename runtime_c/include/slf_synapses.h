@@ -133,6 +133,7 @@ slf_status slf_accumulate_events_s16_axonal(const slf_weights_s16 *weights, cons
                                             const slf_event *events, uint16_t n_events, slf_delay_ring_s32 *ring);
 
 /* ---------------------------------------------------------------- per-synapse delays (4 bit) */
+/* (delays up to 15 steps; see below for up to 255) */
 
 /* As slf_accumulate_spikes_s8, but synapse (j -> i) adds into slot (head + d_ij) mod depth,
  * d_ij the 4-bit delay of slf_synaptic_delays. d_ij must be < ring->depth (depth <= 16 is
@@ -156,6 +157,34 @@ slf_status slf_accumulate_events_s16_delayed(const slf_weights_s16 *weights, con
  * each column when n_out is odd is ignored); SLF_ERR_INDEX otherwise; SLF_ERR_NULL / SLF_ERR_SHAPE (depth == 0). Run once at
  * start-up: O(n_in * n_out / 2). */
 slf_status slf_synaptic_delays_check(const slf_synaptic_delays *delays, uint16_t depth);
+
+/* ---------------------------------------------------------------- per-synapse delays (1 byte) */
+
+/* As the 4-bit kernels above, with slf_synaptic_delays_u8: synapse (j -> i) adds into slot
+ * (head + d_ij) mod depth, d_ij = delays->delay[j * n_out + i] in 0..255. d_ij must be < ring->depth;
+ * this is not checked per synapse: a larger d_ij lands in slot (head + (d_ij mod P)) mod depth,
+ * P the smallest power of two >= depth, which stays inside the ring but is not the reference's
+ * result (P = 256 for depth >= 256). Validate the table once with slf_synaptic_delays_u8_check.
+ * Also SLF_ERR_SHAPE when the delay table's shape differs from the weights'. The DSP path builds a
+ * table of P slot offsets per call (P < 2 * depth entries; 1 KB of stack); the portable path
+ * finds each synapse's slot with two compares. */
+slf_status slf_accumulate_spikes_s8_delayed_u8(const slf_weights_s8 *weights, const slf_synaptic_delays_u8 *delays,
+                                               const slf_spike_list *spikes, slf_delay_ring_s32 *ring);
+
+slf_status slf_accumulate_spikes_s16_delayed_u8(const slf_weights_s16 *weights,
+                                                const slf_synaptic_delays_u8 *delays, const slf_spike_list *spikes,
+                                                slf_delay_ring_s32 *ring);
+
+slf_status slf_accumulate_events_s8_delayed_u8(const slf_weights_s8 *weights, const slf_synaptic_delays_u8 *delays,
+                                               const slf_event *events, uint16_t n_events, slf_delay_ring_s32 *ring);
+
+slf_status slf_accumulate_events_s16_delayed_u8(const slf_weights_s16 *weights,
+                                                const slf_synaptic_delays_u8 *delays, const slf_event *events,
+                                                uint16_t n_events, slf_delay_ring_s32 *ring);
+
+/* SLF_OK when every delay of the table is < depth; SLF_ERR_INDEX otherwise; SLF_ERR_NULL /
+ * SLF_ERR_SHAPE (depth == 0). Run once at start-up: O(n_in * n_out). */
+slf_status slf_synaptic_delays_u8_check(const slf_synaptic_delays_u8 *delays, uint16_t depth);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,8 @@
 /* slf_accumulate_events_s16_axonal: input events x int16 weights, one delay per input.
  * Contract: include/slf_synapses.h. */
-#include "slf_internal.h"
+#include "internal/slf_checks.h"
+#include "internal/slf_columns.h"
+#include "internal/slf_ring.h"
 
 slf_status slf_accumulate_events_s16_axonal(const slf_weights_s16 *weights, const slf_axonal_delays *delays,
                                            const slf_event *events, uint16_t n_events, slf_delay_ring_s32 *ring)

@@ -1,6 +1,8 @@
 /* slf_accumulate_events_s16_delayed: input events x int16 weights with 4-bit per-synapse delays.
  * Contract: include/slf_synapses.h. */
-#include "slf_internal.h"
+#include "internal/slf_checks.h"
+#include "internal/slf_delays.h"
+#include "internal/slf_ring.h"
 
 slf_status slf_accumulate_events_s16_delayed(const slf_weights_s16 *weights, const slf_synaptic_delays *delays,
                                             const slf_event *events, uint16_t n_events, slf_delay_ring_s32 *ring)

@@ -1,6 +1,8 @@
 /* slf_accumulate_events_s8: input events (index, count) x int8 weights -> ring slot `head`.
  * Contract: include/slf_synapses.h. */
-#include "slf_internal.h"
+#include "internal/slf_checks.h"
+#include "internal/slf_columns.h"
+#include "internal/slf_ring.h"
 
 slf_status slf_accumulate_events_s8(const slf_weights_s8 *weights, const slf_event *events, uint16_t n_events,
                                     slf_delay_ring_s32 *ring)

@@ -1,6 +1,8 @@
 /* slf_accumulate_spikes_s16_axonal: spikes x int16 weights, one delay per presynaptic input.
  * Contract: include/slf_synapses.h. */
-#include "slf_internal.h"
+#include "internal/slf_checks.h"
+#include "internal/slf_columns.h"
+#include "internal/slf_ring.h"
 
 slf_status slf_accumulate_spikes_s16_axonal(const slf_weights_s16 *weights, const slf_axonal_delays *delays,
                                            const slf_spike_list *spikes, slf_delay_ring_s32 *ring)

@@ -1,6 +1,8 @@
 /* slf_accumulate_spikes_s8_delayed: spikes x int8 weights with 4-bit per-synapse delays.
  * Contract: include/slf_synapses.h. */
-#include "slf_internal.h"
+#include "internal/slf_checks.h"
+#include "internal/slf_delays.h"
+#include "internal/slf_ring.h"
 
 slf_status slf_accumulate_spikes_s8_delayed(const slf_weights_s8 *weights, const slf_synaptic_delays *delays,
                                             const slf_spike_list *spikes, slf_delay_ring_s32 *ring)

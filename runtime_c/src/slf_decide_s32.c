@@ -1,5 +1,5 @@
 /* slf_decide_s32: argmax of the decision totals, lowest index on ties. Contract: include/slf_decision.h. */
-#include "slf_internal.h"
+#include "internal/slf_base.h"
 
 slf_status slf_decide_s32(const int32_t *total, uint16_t n, uint16_t *decision)
 {

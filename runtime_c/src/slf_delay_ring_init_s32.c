@@ -1,5 +1,5 @@
 /* slf_delay_ring_init_s32: bind, zero and rewind a delay ring. Contract: include/slf_synapses.h. */
-#include "slf_internal.h"
+#include "internal/slf_base.h"
 
 slf_status slf_delay_ring_init_s32(slf_delay_ring_s32 *ring, int32_t *slots, uint16_t depth, uint16_t width)
 {

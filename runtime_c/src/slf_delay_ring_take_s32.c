@@ -1,5 +1,6 @@
 /* slf_delay_ring_take_s32: read, clear and advance the current slot. Contract: include/slf_synapses.h. */
-#include "slf_internal.h"
+#include "internal/slf_checks.h"
+#include "internal/slf_ring.h"
 
 slf_status slf_delay_ring_take_s32(slf_delay_ring_s32 *ring, int32_t *out)
 {

@@ -1,6 +1,6 @@
 /* slf_dense_weights_check_s8: one-time validation of a dense weight table's row sums.
  * Contract: include/slf_dense.h. */
-#include "slf_internal.h"
+#include "internal/slf_base.h"
 
 slf_status slf_dense_weights_check_s8(const slf_dense_weights_s8 *weights)
 {

@@ -1,7 +1,7 @@
 /* slf_lanes16_weights_check_s8: one-time check that slf_accumulate_spikes_s8_lanes16 is exact
  * for a weight matrix (the subset-sum bound of quantize.subset_sum_bound).
  * Contract: include/slf_synapses.h. */
-#include "slf_internal.h"
+#include "internal/slf_base.h"
 
 /* Largest |subset sum| of one output's weights that a 16-bit lane holds exactly (the negative
  * side could reach -32768; the bound is kept symmetric, as the compiler's). */

@@ -1,7 +1,7 @@
 /* One-time validation of the per-neuron constants (slf_*_layer_check). Contract: include/slf_neurons.h.
  * The update kernels do not repeat these checks per step; they stay free of undefined
  * behaviour for any constants, but only constants that pass here give the reference's results. */
-#include "slf_internal.h"
+#include "internal/slf_base.h"
 
 static int slf_q31_ok(int32_t k)
 {

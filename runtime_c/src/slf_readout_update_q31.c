@@ -1,5 +1,7 @@
 /* slf_readout_update_q31: one step of the readout leaky integrators. Contract: include/slf_neurons.h. */
-#include "slf_internal.h"
+#include "internal/slf_arith.h"
+#include "internal/slf_checks.h"
+#include "internal/slf_ring.h"
 
 slf_status slf_readout_update_q31(const slf_readout_layer *layer, int32_t *u, slf_delay_ring_s32 *input)
 {

@@ -1,5 +1,5 @@
 /* slf_softmax_q16: integer softmax of the readout states. Contract: include/slf_decision.h. */
-#include "slf_internal.h"
+#include "internal/slf_softmax.h"
 
 /* 2^-(i/64) in Q24 for i = 0..64 (fixedpoint.EXP2_TABLE); the last entry is exactly 2^23. */
 static const uint32_t slf_exp2_q24[65] = {
@@ -34,7 +34,7 @@ SLF_INLINE uint32_t slf_exp2_neg_q16(uint32_t t)
     return value >> (whole < SLF_EXP_MAX_WHOLE ? whole : SLF_EXP_MAX_WHOLE);
 }
 
-uint32_t slf_softmax_exp(const int32_t *u, uint32_t n, int32_t exp_mult, int32_t exp_shift, uint32_t *e)
+uint32_t slf_internal_softmax_exp(const int32_t *u, uint32_t n, int32_t exp_mult, int32_t exp_shift, uint32_t *e)
 {
     const uint32_t t_max = SLF_EXP_MAX_WHOLE << SLF_EXP_FRAC_BITS;
     uint32_t shift = (uint32_t)exp_shift & 63u;
@@ -77,7 +77,7 @@ slf_status slf_softmax_q16(const int32_t *u, uint16_t n, int32_t exp_mult, int32
     if (n == 0u || n > SLF_MAX_CLASSES) {
         return SLF_ERR_SHAPE;
     }
-    reciprocal = slf_softmax_exp(u, n, exp_mult, exp_shift, e);
+    reciprocal = slf_internal_softmax_exp(u, n, exp_mult, exp_shift, e);
     for (k = 0; k < n; k++) {
         p[k] = slf_softmax_prob(e[k], reciprocal);
     }

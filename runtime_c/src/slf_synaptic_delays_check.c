@@ -1,6 +1,6 @@
 /* slf_synaptic_delays_check: one-time validation of a 4-bit delay table.
  * Contract: include/slf_synapses.h. */
-#include "slf_internal.h"
+#include "internal/slf_base.h"
 
 slf_status slf_synaptic_delays_check(const slf_synaptic_delays *delays, uint16_t depth)
 {

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import ConfigError, SilifcError
+from ...progress import bar
 from .frontend import ALGORITHM_VERSION, FrontEnd, FrontEndConfig, design
 from .speech import ENGLISH_ACCENTS, check_voices, espeak_version, synthesize, trim_silence
 from .wav import write_wav
@@ -227,9 +228,13 @@ def _plan(spec: KwsSpec, split: int) -> list[_Clip]:
 
 def _synthesize_all(jobs: set, workers: int) -> dict:
     ordered = sorted(jobs)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = pool.map(lambda job: trim_silence(synthesize(job[0], voice=job[1], speed=job[2], pitch=job[3])),
-                           ordered)
+    shown = bar(len(ordered), "synthesizing", "clip")        # a bar on a terminal: ~10 clips/s per worker
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool, shown:
+        results = []
+        for audio in pool.map(lambda job: trim_silence(synthesize(job[0], voice=job[1], speed=job[2], pitch=job[3])),
+                              ordered):
+            results.append(audio)
+            shown.update(1)
         return dict(zip(ordered, results))
 
 

@@ -7,54 +7,67 @@
  *   tiny_l0_row_sum                  flash       20  int32 row sums of the dense table
  *   tiny_l0_neurons                  flash      120  silif constants, 24 B per neuron
  *   tiny_l0_descriptors              flash       24  weight/delay/layer descriptors
- *   tiny_l0_ring_slots               ram         20  int32 accumulators, 1 slot(s) x 5
- *   tiny_l0_ring                     ram         12  ring descriptor
- *   tiny_l0_cells                    ram         40  int32 state pairs (u, w)
- *   tiny_l0_spiked                   ram          5  previous spikes (uint8)
- *   tiny_l0_spike_index              ram         10  spike list (uint16 indices)
- *   tiny_l0_state                    ram         16  state and spike-list descriptors
  *   tiny_l1_weight_data              flash       32  int8 weights [4][8] (n_out, n_in padded), offset-binary, blocks of 4 rows (dense)
  *   tiny_l1_row_sum                  flash       16  int32 row sums of the dense table
  *   tiny_l1_neurons                  flash       64  csilif constants, 16 B per neuron
  *   tiny_l1_descriptors              flash       24  weight/delay/layer descriptors
- *   tiny_l1_ring_slots               ram         16  int32 accumulators, 1 slot(s) x 4
- *   tiny_l1_ring                     ram         12  ring descriptor
- *   tiny_l1_cells                    ram         32  int32 state pairs (Re z, Im z)
- *   tiny_l1_spiked                   ram          4  previous spikes (uint8)
- *   tiny_l1_spike_index              ram          8  spike list (uint16 indices)
- *   tiny_l1_state                    ram         16  state and spike-list descriptors
  *   tiny_readout_weight_data         flash       32  int8 weights [4][8] (n_out, n_in padded), offset-binary, blocks of 4 rows (dense)
  *   tiny_readout_row_sum             flash       12  int32 row sums of the dense table
  *   tiny_readout_neurons             flash       36  readout constants, 12 B per neuron
  *   tiny_readout_descriptors         flash       28  weight/delay/layer descriptors
- *   tiny_readout_ring_slots          ram         12  int32 accumulators, 1 slot(s) x 3
- *   tiny_readout_ring                ram         12  ring descriptor
- *   tiny_readout_u                   ram         12  int32 readout state
- *   tiny_readout_total               ram         12  int32 decision accumulators (Q16)
- *   tiny_dense_scratch_words         ram         32  dense input vector, 8 words, shared by the layers
- *   tiny_dense_scratch               flash        8  scratch descriptor
- *   flash 480 B, RAM 271 B (+ 8192 B stack)
+ *   tiny_ctx.check                   ram          4  set by init: the context is ready
+ *   tiny_ctx.l0_ring                 ram         12  ring descriptor
+ *   tiny_ctx.l0_state                ram         16  state and spike-list descriptors
+ *   tiny_ctx.l1_ring                 ram         12  ring descriptor
+ *   tiny_ctx.l1_state                ram         16  state and spike-list descriptors
+ *   tiny_ctx.readout_ring            ram         12  ring descriptor
+ *   tiny_ctx.readout_u               ram         12  int32 readout state
+ *   tiny_ctx.readout_total           ram         12  int32 decision accumulators (Q16)
+ *   tiny_ctx.dense_scratch           ram          8  scratch descriptor
+ *   tiny_ctx.l0_ring_slots           ram         20  int32 accumulators, 1 slot(s) x 5
+ *   tiny_ctx.l0_cells                ram         40  int32 state pairs (u, w)
+ *   tiny_ctx.l1_ring_slots           ram         16  int32 accumulators, 1 slot(s) x 4
+ *   tiny_ctx.l1_cells                ram         32  int32 state pairs (Re z, Im z)
+ *   tiny_ctx.readout_ring_slots      ram         12  int32 accumulators, 1 slot(s) x 3
+ *   tiny_ctx.dense_scratch_words     ram         32  dense input vector, 8 words, shared by the layers
+ *   tiny_ctx.l0_spike_index          ram         10  spike list (uint16 indices)
+ *   tiny_ctx.l1_spike_index          ram          8  spike list (uint16 indices)
+ *   tiny_ctx.l0_spiked               ram          5  previous spikes (uint8)
+ *   tiny_ctx.l1_spiked               ram          4  previous spikes (uint8)
+ *   tiny_ctx (padding)               ram          1  the context's size is a multiple of 4
+ *   flash 472 B, RAM 284 B per context (+ 8192 B stack)
+ *
+ * Formats: a layer's state is Q(31-F).F (F in its title below); decays are Q31 (2^31 = 1.0);
+ * mult scales an accumulated weight sum (weight LSBs) into the state format; bias is in the
+ * state format, per step.
  */
 #include "tiny_model.h"
 
 /* SILIFC_PROFILE (emulator builds) calls an empty marker function at the start of each phase
  * of a step, so that the instruction counter can split the step per layer. */
 #ifdef SILIFC_PROFILE
-#define SLF_PHASE(name) name()
-#define SLF_DEFINE_PHASE(name) __attribute__((noipa)) void name(void) {}
+#define TINY_PHASE(name) name()
+#define TINY_DEFINE_PHASE(name) __attribute__((noipa)) void name(void) {}
+void tiny_l0_phase_synapses(void);
+void tiny_l0_phase_neurons(void);
+void tiny_l1_phase_synapses(void);
+void tiny_l1_phase_neurons(void);
+void tiny_readout_phase_synapses(void);
+void tiny_readout_phase_neurons(void);
+void tiny_phase_end(void);
 #else
-#define SLF_PHASE(name) ((void)0)
-#define SLF_DEFINE_PHASE(name)
+#define TINY_PHASE(name) ((void)0)
+#define TINY_DEFINE_PHASE(name)
 #endif
-SLF_DEFINE_PHASE(tiny_l0_phase_synapses)
-SLF_DEFINE_PHASE(tiny_l0_phase_neurons)
-SLF_DEFINE_PHASE(tiny_l1_phase_synapses)
-SLF_DEFINE_PHASE(tiny_l1_phase_neurons)
-SLF_DEFINE_PHASE(tiny_readout_phase_synapses)
-SLF_DEFINE_PHASE(tiny_readout_phase_neurons)
-SLF_DEFINE_PHASE(tiny_phase_end)
+TINY_DEFINE_PHASE(tiny_l0_phase_synapses)
+TINY_DEFINE_PHASE(tiny_l0_phase_neurons)
+TINY_DEFINE_PHASE(tiny_l1_phase_synapses)
+TINY_DEFINE_PHASE(tiny_l1_phase_neurons)
+TINY_DEFINE_PHASE(tiny_readout_phase_synapses)
+TINY_DEFINE_PHASE(tiny_readout_phase_neurons)
+TINY_DEFINE_PHASE(tiny_phase_end)
 
-#define RETURN_IF_FAILED(call)          \
+#define TINY_RETURN_IF_FAILED(call) \
     do {                                \
         slf_status status_ = (call);    \
         if (status_ != SLF_OK) {        \
@@ -62,182 +75,278 @@ SLF_DEFINE_PHASE(tiny_phase_end)
         }                               \
     } while (0)
 
-/* Dense input vector of the layer being accumulated (slf_dense.h), rewritten by every call. */
-static uint32_t tiny_dense_scratch_words[8];
-static const slf_dense_scratch tiny_dense_scratch = { tiny_dense_scratch_words, 8 };
+#if defined(__GNUC__)
+#define TINY_NOINLINE __attribute__((noinline))
+#else
+#define TINY_NOINLINE
+#endif
+
+/* tiny_ctx.check of a context tiny_init() has set up (differs between models). */
+#define TINY_CTX_CHECK 0x168A98EDu
+
+/* Every context is laid out as the memory plan says (checked where pointers are 4 bytes). */
+typedef char tiny_ctx_size_is_planned[(sizeof(void *) != 4 || sizeof(tiny_ctx) == TINY_CTX_BYTES) ? 1 : -1];
 
 /* ---------------------------------------------------------------- tiny_l0: SiLIF 6 -> 5, state Q7.24, int8 weights, dense synapses */
 
 /* Dense baseline: offset-binary weights (q + 128), 8 rows x 8 inputs
  * (padded), in blocks of 4 rows; each line holds 4 inputs of the 4 rows of a block (slf_dense.h). */
-static const uint8_t tiny_l0_weight_data[8 * 8] SLF_DENSE_ALIGNED = {
+static const uint8_t tiny_l0_weight_data[8 * 8] SLF_DENSE_ALIGNED TINY_WEIGHTS_ATTRIBUTES = {
     153, 102, 255, 149, 255, 220, 59, 5, 1, 116, 60, 88, 166, 225, 116, 255,
     22, 200, 128, 128, 67, 132, 128, 128, 98, 111, 128, 128, 66, 161, 128, 128,
     252, 141, 26, 1, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
     65, 158, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
 };
-static const int32_t tiny_l0_row_sum[5] = {
+/* Sum of each row's offset-binary bytes (weight LSBs + 128 per input). */
+static const int32_t tiny_l0_row_sum[TINY_L0_WIDTH] TINY_WEIGHTS_ATTRIBUTES = {
     1137, 994, 730, 1245, 899,
 };
-static const slf_dense_weights_s8 tiny_l0_weights = { tiny_l0_weight_data, tiny_l0_row_sum, 6, 5 };
-static const slf_silif_neuron tiny_l0_neurons[5] = {
+static const slf_dense_weights_s8 tiny_l0_weights TINY_WEIGHTS_ATTRIBUTES = { tiny_l0_weight_data, tiny_l0_row_sum, TINY_N_INPUTS, TINY_L0_WIDTH };
+/* mult: state LSBs per weight LSB; bias, jump: Q7.24; k_beta, k_a, k_alpha: Q31 per step. */
+static const slf_silif_neuron tiny_l0_neurons[TINY_L0_WIDTH] TINY_WEIGHTS_ATTRIBUTES = {
     { .mult = 32780, .bias = 7717265, .k_beta = 2109689677, .k_a = 1446530688, .jump = 20920328, .k_alpha = 1809143647 },
     { .mult = 34683, .bias = -3624895, .k_beta = 2143500788, .k_a = 127496272, .jump = 32421222, .k_alpha = 1967974445 },
     { .mult = 268576, .bias = -7983513, .k_beta = 2128104366, .k_a = 2147483646, .jump = 13637653, .k_alpha = 357520793 },
     { .mult = 19496, .bias = -411100, .k_beta = 2140216023, .k_a = 589791808, .jump = 33479910, .k_alpha = 2094379720 },
     { .mult = 7975, .bias = 871237, .k_beta = 2140304317, .k_a = 0, .jump = 15934335, .k_alpha = 2079101476 },
 };
-static const slf_silif_layer tiny_l0_layer = { tiny_l0_neurons, 5, 16777216 };
-static slf_silif_cell tiny_l0_cells[5];
-static int32_t tiny_l0_ring_slots[1 * 5];
-static slf_delay_ring_s32 tiny_l0_ring;
-static uint8_t tiny_l0_spiked[5];
-static uint16_t tiny_l0_spike_index[5];
-static slf_silif_state tiny_l0_state = { tiny_l0_cells, tiny_l0_spiked };
-static slf_spike_list tiny_l0_spikes = { tiny_l0_spike_index, 0, 5 };
+/* threshold 16777216 = 1.0 in Q7.24 */
+static const slf_silif_layer tiny_l0_layer TINY_WEIGHTS_ATTRIBUTES = { tiny_l0_neurons, TINY_L0_WIDTH, 16777216 };
 
 /* ---------------------------------------------------------------- tiny_l1: C-SiLIF 5 -> 4, state Q9.22, int8 weights, dense synapses */
 
 /* Dense baseline: offset-binary weights (q + 128), 4 rows x 8 inputs
  * (padded), in blocks of 4 rows; each line holds 4 inputs of the 4 rows of a block (slf_dense.h). */
-static const uint8_t tiny_l1_weight_data[4 * 8] SLF_DENSE_ALIGNED = {
+static const uint8_t tiny_l1_weight_data[4 * 8] SLF_DENSE_ALIGNED TINY_WEIGHTS_ATTRIBUTES = {
     168, 255, 36, 82, 131, 255, 140, 88, 21, 3, 190, 185, 71, 255, 106, 246,
     193, 128, 128, 128, 104, 128, 128, 128, 255, 128, 128, 128, 95, 128, 128, 128,
 };
-static const int32_t tiny_l1_row_sum[4] = {
+/* Sum of each row's offset-binary bytes (weight LSBs + 128 per input). */
+static const int32_t tiny_l1_row_sum[TINY_L1_WIDTH] TINY_WEIGHTS_ATTRIBUTES = {
     1118, 1102, 1038, 1157,
 };
-static const slf_dense_weights_s8 tiny_l1_weights = { tiny_l1_weight_data, tiny_l1_row_sum, 5, 4 };
-static const slf_csilif_neuron tiny_l1_neurons[4] = {
+static const slf_dense_weights_s8 tiny_l1_weights TINY_WEIGHTS_ATTRIBUTES = { tiny_l1_weight_data, tiny_l1_row_sum, TINY_L0_WIDTH, TINY_L1_WIDTH };
+/* mult: state LSBs per weight LSB; bias: Q9.22; k_re, k_im: Q31 complex decay per step. */
+static const slf_csilif_neuron tiny_l1_neurons[TINY_L1_WIDTH] TINY_WEIGHTS_ATTRIBUTES = {
     { .mult = 171711, .bias = -8221977, .k_re = 2141515102, .k_im = 13278436 },
     { .mult = 16997, .bias = -401160, .k_re = 290846854, .k_im = 859423994 },
     { .mult = 15496, .bias = 694828, .k_re = 2145381248, .k_im = 80420216 },
     { .mult = 328978, .bias = -7161675, .k_re = -447978469, .k_im = -989049134 },
 };
-static const slf_csilif_layer tiny_l1_layer = { tiny_l1_neurons, 4, 2097152 };
-static slf_csilif_cell tiny_l1_cells[4];
-static int32_t tiny_l1_ring_slots[1 * 4];
-static slf_delay_ring_s32 tiny_l1_ring;
-static uint8_t tiny_l1_spiked[4];
-static uint16_t tiny_l1_spike_index[4];
-static slf_csilif_state tiny_l1_state = { tiny_l1_cells, tiny_l1_spiked };
-static slf_spike_list tiny_l1_spikes = { tiny_l1_spike_index, 0, 4 };
+/* threshold 2097152 = 0.5 in Q9.22 */
+static const slf_csilif_layer tiny_l1_layer TINY_WEIGHTS_ATTRIBUTES = { tiny_l1_neurons, TINY_L1_WIDTH, 2097152 };
 
 /* ---------------------------------------------------------------- tiny_readout: readout 4 -> 3, state Q5.26, int8 weights, dense synapses */
 
 /* Dense baseline: offset-binary weights (q + 128), 4 rows x 8 inputs
  * (padded), in blocks of 4 rows; each line holds 4 inputs of the 4 rows of a block (slf_dense.h). */
-static const uint8_t tiny_readout_weight_data[4 * 8] SLF_DENSE_ALIGNED = {
+static const uint8_t tiny_readout_weight_data[4 * 8] SLF_DENSE_ALIGNED TINY_WEIGHTS_ATTRIBUTES = {
     59, 1, 151, 77, 3, 1, 161, 172, 248, 127, 222, 255, 128, 128, 128, 128,
     128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
 };
-static const int32_t tiny_readout_row_sum[3] = {
+/* Sum of each row's offset-binary bytes (weight LSBs + 128 per input). */
+static const int32_t tiny_readout_row_sum[TINY_N_CLASSES] TINY_WEIGHTS_ATTRIBUTES = {
     800, 849, 1364,
 };
-static const slf_dense_weights_s8 tiny_readout_weights = { tiny_readout_weight_data, tiny_readout_row_sum, 4, 3 };
-static const slf_readout_neuron tiny_readout_neurons[3] = {
+static const slf_dense_weights_s8 tiny_readout_weights TINY_WEIGHTS_ATTRIBUTES = { tiny_readout_weight_data, tiny_readout_row_sum, TINY_L1_WIDTH, TINY_N_CLASSES };
+/* mult: state LSBs per weight LSB; bias: Q5.26; k_alpha: Q31 decay per step. */
+static const slf_readout_neuron tiny_readout_neurons[TINY_N_CLASSES] TINY_WEIGHTS_ATTRIBUTES = {
     { .mult = 291184, .bias = -2501092, .k_alpha = 1758210904 },
     { .mult = 123971, .bias = -1672585, .k_alpha = 2031056512 },
     { .mult = 477680, .bias = 14533095, .k_alpha = 1787038720 },
 };
-static const slf_readout_layer tiny_readout_layer = { tiny_readout_neurons, 3, 1549082005, 40 };
-static int32_t tiny_readout_u[3];
-static int32_t tiny_readout_total[3];
-static int32_t tiny_readout_ring_slots[1 * 3];
-static slf_delay_ring_s32 tiny_readout_ring;
+/* softmax: log2(e) per state LSB in Q16 = 1549082005 * 2^-40 */
+static const slf_readout_layer tiny_readout_layer TINY_WEIGHTS_ATTRIBUTES = { tiny_readout_neurons, TINY_N_CLASSES, 1549082005, 40 };
 
 /* ---------------------------------------------------------------- API */
 
-/* The constants are in flash and cannot change: check them once, not at every init (the
- * lane and dense checks read every weight). */
+/* The constants are in flash and cannot change: init checks them (the lane and dense checks
+ * read every weight), step does not. */
 static slf_status tiny_check_constants(void)
 {
-    RETURN_IF_FAILED(slf_silif_layer_check(&tiny_l0_layer));
-    RETURN_IF_FAILED(slf_dense_weights_check_s8(&tiny_l0_weights));
-    RETURN_IF_FAILED(slf_csilif_layer_check(&tiny_l1_layer));
-    RETURN_IF_FAILED(slf_dense_weights_check_s8(&tiny_l1_weights));
-    RETURN_IF_FAILED(slf_readout_layer_check(&tiny_readout_layer));
-    RETURN_IF_FAILED(slf_dense_weights_check_s8(&tiny_readout_weights));
+    TINY_RETURN_IF_FAILED(slf_silif_layer_check(&tiny_l0_layer));
+    TINY_RETURN_IF_FAILED(slf_dense_weights_check_s8(&tiny_l0_weights));
+    TINY_RETURN_IF_FAILED(slf_csilif_layer_check(&tiny_l1_layer));
+    TINY_RETURN_IF_FAILED(slf_dense_weights_check_s8(&tiny_l1_weights));
+    TINY_RETURN_IF_FAILED(slf_readout_layer_check(&tiny_readout_layer));
+    TINY_RETURN_IF_FAILED(slf_dense_weights_check_s8(&tiny_readout_weights));
     return SLF_OK;
 }
 
-slf_status tiny_init(void)
+slf_status tiny_init(tiny_ctx *ctx)
 {
-    static uint8_t constants_checked;
-    if (!constants_checked) {
-        RETURN_IF_FAILED(tiny_check_constants());
-        constants_checked = 1;
+    if (ctx == 0) {
+        return SLF_ERR_NULL;
     }
-    RETURN_IF_FAILED(slf_delay_ring_init_s32(&tiny_l0_ring, tiny_l0_ring_slots, 1, 5));
-    for (uint16_t i = 0; i < 5; i++) {
-        tiny_l0_cells[i] = (slf_silif_cell){0, 0};
-        tiny_l0_spiked[i] = 0;
+    ctx->check = 0;
+    TINY_RETURN_IF_FAILED(tiny_check_constants());
+    ctx->l0_state.cell = ctx->l0_cells;
+    ctx->l0_state.spiked = ctx->l0_spiked;
+    ctx->l0_spikes.index = ctx->l0_spike_index;
+    ctx->l0_spikes.capacity = TINY_L0_WIDTH;
+    ctx->l1_state.cell = ctx->l1_cells;
+    ctx->l1_state.spiked = ctx->l1_spiked;
+    ctx->l1_spikes.index = ctx->l1_spike_index;
+    ctx->l1_spikes.capacity = TINY_L1_WIDTH;
+    ctx->dense_scratch.word = ctx->dense_scratch_words;
+    ctx->dense_scratch.n_words = 8;
+    ctx->check = TINY_CTX_CHECK;
+    return tiny_reset(ctx);
+}
+
+slf_status tiny_reset(tiny_ctx *ctx)
+{
+    if (ctx == 0) {
+        return SLF_ERR_NULL;
     }
-    tiny_l0_spikes.count = 0;
-    RETURN_IF_FAILED(slf_delay_ring_init_s32(&tiny_l1_ring, tiny_l1_ring_slots, 1, 4));
-    for (uint16_t i = 0; i < 4; i++) {
-        tiny_l1_cells[i] = (slf_csilif_cell){0, 0};
-        tiny_l1_spiked[i] = 0;
+    if (ctx->check != TINY_CTX_CHECK) {
+        return SLF_ERR_STATE;
     }
-    tiny_l1_spikes.count = 0;
-    RETURN_IF_FAILED(slf_delay_ring_init_s32(&tiny_readout_ring, tiny_readout_ring_slots, 1, 3));
-    for (uint16_t i = 0; i < 3; i++) {
-        tiny_readout_u[i] = 0;
-        tiny_readout_total[i] = 0;
+    TINY_RETURN_IF_FAILED(slf_delay_ring_init_s32(&ctx->l0_ring, ctx->l0_ring_slots, TINY_L0_RING_DEPTH, TINY_L0_WIDTH));
+    for (uint16_t i = 0; i < TINY_L0_WIDTH; i++) {
+        ctx->l0_cells[i] = (slf_silif_cell){0, 0};
+        ctx->l0_spiked[i] = 0;
+    }
+    ctx->l0_spikes.count = 0;
+    TINY_RETURN_IF_FAILED(slf_delay_ring_init_s32(&ctx->l1_ring, ctx->l1_ring_slots, TINY_L1_RING_DEPTH, TINY_L1_WIDTH));
+    for (uint16_t i = 0; i < TINY_L1_WIDTH; i++) {
+        ctx->l1_cells[i] = (slf_csilif_cell){0, 0};
+        ctx->l1_spiked[i] = 0;
+    }
+    ctx->l1_spikes.count = 0;
+    TINY_RETURN_IF_FAILED(slf_delay_ring_init_s32(&ctx->readout_ring, ctx->readout_ring_slots, TINY_READOUT_RING_DEPTH, TINY_N_CLASSES));
+    for (uint16_t k = 0; k < TINY_N_CLASSES; k++) {
+        ctx->readout_u[k] = 0;
+        ctx->readout_total[k] = 0;
     }
     return SLF_OK;
 }
 
-slf_status tiny_step(const slf_event *events, uint16_t n_events)
+/* A step's outputs: the softmax that slf_accumulate_decision_q16 would add to the totals (the
+ * same integers), kept for the caller with the readout state and the running decision. Not
+ * inlined: step() keeps the small frame of a step without outputs. */
+TINY_NOINLINE static slf_status tiny_outputs(tiny_ctx *ctx, tiny_output *out)
 {
+    TINY_RETURN_IF_FAILED(slf_softmax_q16(ctx->readout_u, TINY_N_CLASSES, tiny_readout_layer.exp_mult,
+                                    tiny_readout_layer.exp_shift, out->probabilities));
+    for (uint16_t k = 0; k < TINY_N_CLASSES; k++) {
+        int32_t total = ctx->readout_total[k], p = out->probabilities[k]; /* total >= 0, 0 <= p <= 65536 */
+        ctx->readout_total[k] = total > INT32_MAX - p ? INT32_MAX : total + p;
+        out->readout[k] = ctx->readout_u[k];
+    }
+    return slf_decide_s32(ctx->readout_total, TINY_N_CLASSES, &out->decision);
+}
+
+slf_status tiny_step(tiny_ctx *ctx, const slf_event *events, uint16_t n_events, tiny_output *out)
+{
+    if (ctx == 0 || (events == 0 && n_events != 0)) {
+        return SLF_ERR_NULL;
+    }
+    if (ctx->check != TINY_CTX_CHECK) {
+        return SLF_ERR_STATE;
+    }
     for (uint16_t k = 0; k < n_events; k++) {
         if (events[k].count > TINY_MAX_EVENT_COUNT) {
             return SLF_ERR_COUNT; /* the input currents are proven to fit int32 only up to this count */
         }
     }
-    SLF_PHASE(tiny_l0_phase_synapses);
-    RETURN_IF_FAILED(slf_dense_events_s8(&tiny_l0_weights, events, n_events, &tiny_dense_scratch, &tiny_l0_ring));
-    SLF_PHASE(tiny_l0_phase_neurons);
-    RETURN_IF_FAILED(slf_silif_update_q31(&tiny_l0_layer, &tiny_l0_state, &tiny_l0_ring, &tiny_l0_spikes));
-    SLF_PHASE(tiny_l1_phase_synapses);
-    RETURN_IF_FAILED(slf_dense_spikes_s8(&tiny_l1_weights, tiny_l0_spiked, &tiny_dense_scratch, &tiny_l1_ring));
-    SLF_PHASE(tiny_l1_phase_neurons);
-    RETURN_IF_FAILED(slf_csilif_update_q31(&tiny_l1_layer, &tiny_l1_state, &tiny_l1_ring, &tiny_l1_spikes));
-    SLF_PHASE(tiny_readout_phase_synapses);
-    RETURN_IF_FAILED(slf_dense_spikes_s8(&tiny_readout_weights, tiny_l1_spiked, &tiny_dense_scratch, &tiny_readout_ring));
-    SLF_PHASE(tiny_readout_phase_neurons);
-    RETURN_IF_FAILED(slf_readout_update_q31(&tiny_readout_layer, tiny_readout_u, &tiny_readout_ring));
-    RETURN_IF_FAILED(slf_accumulate_decision_q16(&tiny_readout_layer, tiny_readout_u, tiny_readout_total));
-    SLF_PHASE(tiny_phase_end);
+    TINY_PHASE(tiny_l0_phase_synapses);
+    TINY_RETURN_IF_FAILED(slf_dense_events_s8(&tiny_l0_weights, events, n_events, &ctx->dense_scratch, &ctx->l0_ring));
+    TINY_PHASE(tiny_l0_phase_neurons);
+    TINY_RETURN_IF_FAILED(slf_silif_update_q31(&tiny_l0_layer, &ctx->l0_state, &ctx->l0_ring, &ctx->l0_spikes));
+    TINY_PHASE(tiny_l1_phase_synapses);
+    TINY_RETURN_IF_FAILED(slf_dense_spikes_s8(&tiny_l1_weights, ctx->l0_state.spiked, &ctx->dense_scratch, &ctx->l1_ring));
+    TINY_PHASE(tiny_l1_phase_neurons);
+    TINY_RETURN_IF_FAILED(slf_csilif_update_q31(&tiny_l1_layer, &ctx->l1_state, &ctx->l1_ring, &ctx->l1_spikes));
+    TINY_PHASE(tiny_readout_phase_synapses);
+    TINY_RETURN_IF_FAILED(slf_dense_spikes_s8(&tiny_readout_weights, ctx->l1_state.spiked, &ctx->dense_scratch, &ctx->readout_ring));
+    TINY_PHASE(tiny_readout_phase_neurons);
+    TINY_RETURN_IF_FAILED(slf_readout_update_q31(&tiny_readout_layer, ctx->readout_u, &ctx->readout_ring));
+    TINY_RETURN_IF_FAILED(out == 0 ? slf_accumulate_decision_q16(&tiny_readout_layer, ctx->readout_u, ctx->readout_total)
+                                     : tiny_outputs(ctx, out));
+    TINY_PHASE(tiny_phase_end);
     return SLF_OK;
 }
 
-uint16_t tiny_result(int32_t totals[TINY_N_CLASSES])
+slf_status tiny_result(const tiny_ctx *ctx, int32_t totals[TINY_N_CLASSES], uint16_t *decision)
 {
-    uint16_t decision = 0;
+    if (ctx == 0) {
+        return SLF_ERR_NULL;
+    }
+    if (ctx->check != TINY_CTX_CHECK) {
+        return SLF_ERR_STATE;
+    }
     if (totals != 0) {
-        for (uint16_t k = 0; k < 3; k++) {
-            totals[k] = tiny_readout_total[k];
+        for (uint16_t k = 0; k < TINY_N_CLASSES; k++) {
+            totals[k] = ctx->readout_total[k];
         }
     }
-    (void)slf_decide_s32(tiny_readout_total, 3, &decision);
-    return decision;
+    return decision == 0 ? SLF_OK : slf_decide_s32(ctx->readout_total, TINY_N_CLASSES, decision);
 }
 
-slf_status tiny_probabilities(int32_t p[TINY_N_CLASSES])
+slf_status tiny_spikes(const tiny_ctx *ctx, uint16_t layer, const slf_spike_list **spikes)
 {
-    return slf_softmax_q16(tiny_readout_u, 3, tiny_readout_layer.exp_mult,
-                           tiny_readout_layer.exp_shift, p);
-}
-
-const slf_spike_list *tiny_spikes(uint16_t layer)
-{
+    if (ctx == 0 || spikes == 0) {
+        return SLF_ERR_NULL;
+    }
+    if (ctx->check != TINY_CTX_CHECK) {
+        return SLF_ERR_STATE;
+    }
     switch (layer) {
     case 0:
-        return &tiny_l0_spikes;
+        *spikes = &ctx->l0_spikes;
+        return SLF_OK;
     case 1:
-        return &tiny_l1_spikes;
+        *spikes = &ctx->l1_spikes;
+        return SLF_OK;
     default:
-        return 0;
+        return SLF_ERR_INDEX;
     }
+}
+
+const char *tiny_status_str(slf_status status)
+{
+    switch (status) {
+    case SLF_OK:
+        return "SLF_OK: no error";
+    case SLF_ERR_NULL:
+        return "SLF_ERR_NULL: a required pointer is NULL";
+    case SLF_ERR_SHAPE:
+        return "SLF_ERR_SHAPE: sizes of the arguments disagree";
+    case SLF_ERR_INDEX:
+        return "SLF_ERR_INDEX: an input index >= N_INPUTS (or another index out of range)";
+    case SLF_ERR_CAPACITY:
+        return "SLF_ERR_CAPACITY: an output list or array is too small";
+    case SLF_ERR_PARAM:
+        return "SLF_ERR_PARAM: a constant outside its documented range";
+    case SLF_ERR_COUNT:
+        return "SLF_ERR_COUNT: an input event count above MAX_EVENT_COUNT";
+    case SLF_ERR_STATE:
+        return "SLF_ERR_STATE: the context was not set up by <prefix>_init";
+    default:
+        return "not an slf_status value";
+    }
+}
+
+static const char *const tiny_class_names[TINY_N_CLASSES] = TINY_CLASS_NAMES;
+
+static const tiny_info tiny_model_info = {
+    .silifc_version = TINY_SILIFC_VERSION,
+    .model_file = TINY_MODEL_FILE,
+    .model_sha256 = TINY_MODEL_SHA256,
+    .board = TINY_BOARD,
+    .class_names = tiny_class_names,
+    .time_step_us = TINY_TIME_STEP_US,
+    .ctx_bytes = (uint32_t)sizeof(tiny_ctx),
+    .n_inputs = TINY_N_INPUTS,
+    .n_classes = TINY_N_CLASSES,
+    .n_hidden_layers = TINY_N_HIDDEN_LAYERS,
+    .max_event_count = TINY_MAX_EVENT_COUNT,
+    .weight_bits = TINY_WEIGHT_BITS,
+    .output_frac_bits = TINY_OUTPUT_FRAC_BITS,
+};
+
+const tiny_info *tiny_get_info(void)
+{
+    return &tiny_model_info;
 }

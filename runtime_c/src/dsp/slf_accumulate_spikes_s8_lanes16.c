@@ -1,0 +1,259 @@
+/* slf_accumulate_spikes_s8_lanes16, Cortex-M DSP version: hidden-layer spikes x int8 weights,
+ * summed in packed 16-bit lanes, -> ring slot `head`. Contract: include/slf_synapses.h; why the
+ * lanes are exact: internal/slf_lanes16.h; portable reference: portable/.
+ *
+ * Blocks of 8 outputs, 4 lane words each:
+ *   lane word 0 = outputs (0, 2), 1 = (1, 3), 2 = (4, 6), 3 = (5, 7), low half first:
+ *   SXTAB16 adds bytes 0 and 2 of a weight word to the halves of a lane word, and with
+ *   ROR #8 bytes 1 and 3. Per input and block: 2 LDR + 4 SXTAB16; six inputs share one
+ *   LDM/STM of the 4 lane words (40 instructions per 48 synaptic operations; four inputs per
+ *   pass would take 28 per 32), the rest of the list in passes of 4, 2, 1. The first pass
+ *   writes the lanes with SXTB16 instead of loading them, so the scratch needs no clearing.
+ *   The widening pass (SXTAH, 14 instructions per 8 outputs) undoes the lane order.
+ *   n_out % 8 = r != 0: the last block is the 8 outputs n_out - 8 .. n_out - 1 (it overlaps
+ *   the one before, so all weight reads stay inside the column) with its own 4 lane words;
+ *   only its last r outputs are widened. Layers narrower than 8 sum each output over the
+ *   spike list (modulo 2^16 too, so both paths give the same integers for every input).
+ */
+#include "../internal/slf_columns.h"
+#include "../internal/slf_lanes16.h"
+#include "../internal/slf_ring.h"
+#include "slf_dsp.h"
+
+/* One input into the 4 lane words r4, r5, r6, r8 of a block: its 8 weights are 2 words. */
+#define SLF_L16_ADD(w)                         \
+    "ldr     %[t], [%[" w "]], #4\n\t"         \
+    "sxtab16 r4, r4, %[t]\n\t"                 \
+    "sxtab16 r5, r5, %[t], ror #8\n\t"         \
+    "ldr     %[t], [%[" w "]], #4\n\t"         \
+    "sxtab16 r6, r6, %[t]\n\t"                 \
+    "sxtab16 r8, r8, %[t], ror #8\n\t"
+
+/* The first input of the first pass sets the lanes instead of adding to them. */
+#define SLF_L16_SET(w)                         \
+    "ldr     %[t], [%[" w "]], #4\n\t"         \
+    "sxtb16  r4, %[t]\n\t"                     \
+    "sxtb16  r5, %[t], ror #8\n\t"             \
+    "ldr     %[t], [%[" w "]], #4\n\t"         \
+    "sxtb16  r6, %[t]\n\t"                     \
+    "sxtb16  r8, %[t], ror #8\n\t"
+
+#define SLF_L16_LOAD "ldm     %[l], {r4, r5, r6, r8}\n\t"
+
+/* Column pointer w back to the overlapping last block: t holds back << 16. */
+#define SLF_L16_BACK(w) "sub     %[" w "], %[" w "], %[t], lsr #16\n\t"
+
+/* Loop over the blocks: nc = ((full blocks - 1) << 16) | back, back = 8 - n_out % 8 (or 0).
+ * After the full blocks, a nonzero back moves the column pointers back by `back` bytes and
+ * runs the body once more (nc = 0 then ends the loop) for the overlapping last block. */
+#define SLF_L16_PASS(body, backs)              \
+    "1:\n\t" body                              \
+    "stmia   %[l]!, {r4, r5, r6, r8}\n\t"      \
+    "subs    %[nc], %[nc], #65536\n\t"         \
+    "bcs     1b\n\t"                           \
+    "lsls    %[t], %[nc], #16\n\t"             \
+    "beq     2f\n\t" backs                     \
+    "movs    %[nc], #0\n\t"                    \
+    "b       1b\n\t"                           \
+    "2:\n\t"
+
+#define SLF_L16_CLOBBERS "r4", "r5", "r6", "r8", "cc", "memory"
+
+/* Six inputs: 9 operands and the 4 lane registers take every register but r7 (the Thumb frame
+ * pointer) and sp/pc. 40 instructions per 48 synaptic operations. The operands of the passes of
+ * 6 and 4 inputs are pinned to registers by hand: next to the 4 clobbered lane registers GCC's
+ * allocator found no registers for the 7 operands of the pass of 4 at -O0 (hard-float ABI, where
+ * it offers only r0-r6), -O3 and -fno-omit-frame-pointer. The passes of 2 and 1 (5 and 4
+ * operands) allocate at every level. */
+static void slf_lanes_pass6(uint32_t *lanes, const int8_t *const *w, uint32_t nc_, int first)
+{
+    register uint32_t *l __asm__("r11") = lanes;
+    register const int8_t *a __asm__("r0") = w[0];
+    register const int8_t *b __asm__("r1") = w[1];
+    register const int8_t *c __asm__("r2") = w[2];
+    register const int8_t *d __asm__("r3") = w[3];
+    register const int8_t *e __asm__("r9") = w[4];
+    register const int8_t *f __asm__("r10") = w[5];
+    register uint32_t nc __asm__("r12") = nc_;
+    register uint32_t t __asm__("lr");
+    if (first) {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a") SLF_L16_ADD("b") SLF_L16_ADD("c") SLF_L16_ADD("d")
+                                          SLF_L16_ADD("e") SLF_L16_ADD("f"),
+                                      SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d")
+                                          SLF_L16_BACK("e") SLF_L16_BACK("f"))
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [e] "+r"(e),
+                           [f] "+r"(f), [nc] "+r"(nc), [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    } else {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a") SLF_L16_ADD("b") SLF_L16_ADD("c")
+                                          SLF_L16_ADD("d") SLF_L16_ADD("e") SLF_L16_ADD("f"),
+                                      SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d")
+                                          SLF_L16_BACK("e") SLF_L16_BACK("f"))
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [e] "+r"(e),
+                           [f] "+r"(f), [nc] "+r"(nc), [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    }
+}
+
+static void slf_lanes_pass4(uint32_t *lanes, const int8_t *wa, const int8_t *wb, const int8_t *wc,
+                            const int8_t *wd, uint32_t nc_, int first)
+{
+    register uint32_t *l __asm__("r11") = lanes;
+    register const int8_t *a __asm__("r0") = wa;
+    register const int8_t *b __asm__("r1") = wb;
+    register const int8_t *c __asm__("r2") = wc;
+    register const int8_t *d __asm__("r3") = wd;
+    register uint32_t nc __asm__("r12") = nc_;
+    register uint32_t t __asm__("lr");
+    if (first) {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a") SLF_L16_ADD("b") SLF_L16_ADD("c") SLF_L16_ADD("d"),
+                                      SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d"))
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [nc] "+r"(nc),
+                           [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    } else {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a") SLF_L16_ADD("b") SLF_L16_ADD("c")
+                                          SLF_L16_ADD("d"),
+                                      SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d"))
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [nc] "+r"(nc),
+                           [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    }
+}
+
+static void slf_lanes_pass2(uint32_t *l, const int8_t *a, const int8_t *b, uint32_t nc, int first)
+{
+    uint32_t t;
+    if (first) {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a") SLF_L16_ADD("b"), SLF_L16_BACK("a") SLF_L16_BACK("b"))
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [nc] "+r"(nc), [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    } else {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a") SLF_L16_ADD("b"),
+                                      SLF_L16_BACK("a") SLF_L16_BACK("b"))
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [nc] "+r"(nc), [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    }
+}
+
+/* One input; never the first pass (lists of 3 or more spikes start with a pass of 2 or 4). */
+static void slf_lanes_pass1(uint32_t *l, const int8_t *a, uint32_t nc)
+{
+    uint32_t t;
+    __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a"), SLF_L16_BACK("a"))
+                     : [l] "+r"(l), [a] "+r"(a), [nc] "+r"(nc), [t] "=&r"(t)
+                     :
+                     : SLF_L16_CLOBBERS);
+}
+
+/* acc[0..8*blocks) += the lanes of as many blocks, sign-extended and in output order. */
+static void slf_lanes_widen(int32_t *acc, const uint32_t *l, uint32_t blocks)
+{
+    uint32_t x, y;
+    __asm__ volatile("1:\n\t"
+                     "ldm     %[acc], " SLF_ACC_REGS "\n\t"
+                     "ldrd    %[x], %[y], [%[l]], #8\n\t" /* x = (0, 2), y = (1, 3) */
+                     "sxtah   r4, r4, %[x]\n\t"
+                     "sxtah   r5, r5, %[y]\n\t"
+                     "sxtah   r6, r6, %[x], ror #16\n\t"
+                     "sxtah   r8, r8, %[y], ror #16\n\t"
+                     "ldrd    %[x], %[y], [%[l]], #8\n\t" /* x = (4, 6), y = (5, 7) */
+                     "sxtah   r9, r9, %[x]\n\t"
+                     "sxtah   r10, r10, %[y]\n\t"
+                     "sxtah   r11, r11, %[x], ror #16\n\t"
+                     "sxtah   r12, r12, %[y], ror #16\n\t"
+                     "stmia   %[acc]!, " SLF_ACC_REGS "\n\t"
+                     "subs    %[n], %[n], #1\n\t"
+                     "bne     1b\n\t"
+                     : [acc] "+r"(acc), [l] "+r"(l), [n] "+r"(blocks), [x] "=&r"(x), [y] "=&r"(y)
+                     :
+                     : SLF_ACC_CLOBBERS);
+}
+
+slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const slf_spike_list *spikes,
+                                            const slf_lanes16_scratch *scratch, slf_delay_ring_s32 *ring)
+{
+    const int8_t *data;
+    const uint16_t *index;
+    uint32_t *lanes;
+    int32_t *acc;
+    uint32_t n_out, count, k;
+    int first = 1;
+    slf_status status;
+
+    status = slf_check_lanes16(weights, spikes, scratch, ring);
+    if (status != SLF_OK) {
+        return status;
+    }
+
+    data = weights->data;
+    n_out = weights->n_out;
+    index = spikes->index;
+    count = spikes->count;
+    acc = slf_ring_head(ring);
+    lanes = scratch->word;
+    /* Up to two spikes: no lanes (one pass straight into the slot is cheaper); the sums are
+     * in [-256, 254], so sext16 changes nothing. */
+    if (count < 3u) {
+        if (count == 2u) {
+            slf_col_add2_s8(acc, data + (size_t)index[0] * n_out, data + (size_t)index[1] * n_out, n_out);
+        } else if (count == 1u) {
+            slf_col_add_s8(acc, data + (size_t)index[0] * n_out, n_out);
+        }
+        return SLF_OK;
+    }
+#define SLF_COLUMN(m) (data + (size_t)index[m] * n_out)
+    if (n_out >= 8u) {
+        uint32_t full = n_out >> 3, r = n_out & 7u, p;
+        uint32_t nc = ((full - 1u) << 16) | (r != 0u ? 8u - r : 0u);
+        for (k = 0; k + 6u <= count; k += 6u) {
+            const int8_t *w[6];
+            w[0] = SLF_COLUMN(k);
+            w[1] = SLF_COLUMN(k + 1u);
+            w[2] = SLF_COLUMN(k + 2u);
+            w[3] = SLF_COLUMN(k + 3u);
+            w[4] = SLF_COLUMN(k + 4u);
+            w[5] = SLF_COLUMN(k + 5u);
+            slf_lanes_pass6(lanes, w, nc, first);
+            first = 0;
+        }
+        if (k + 4u <= count) {
+            slf_lanes_pass4(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), SLF_COLUMN(k + 2u), SLF_COLUMN(k + 3u), nc,
+                            first);
+            k += 4u;
+            first = 0;
+        }
+        if (k + 2u <= count) {
+            slf_lanes_pass2(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), nc, first);
+            k += 2u;
+            first = 0;
+        }
+        if (k < count) {
+            slf_lanes_pass1(lanes, SLF_COLUMN(k), nc);
+        }
+        slf_lanes_widen(acc, lanes, full);
+        /* the last r outputs from the overlapping block's lanes (positions 8 - r .. 7) */
+        for (p = 8u - r; p < 8u; p++) {
+            uint32_t word = lanes[4u * full + ((p >> 2) << 1) + (p & 1u)];
+            int32_t *a = acc + n_out - 8u + p;
+            *a = slf_wrap_add(*a, slf_sext16(word >> (((p >> 1) & 1u) << 4)));
+        }
+        return SLF_OK;
+    }
+    /* Narrower than one block: each output's sum over the spikes, taken modulo 2^16. */
+    for (; n_out != 0u; n_out--, data++, acc++) {
+        uint32_t sum = 0;
+        for (k = 0; k < count; k++) {
+            sum += (uint32_t)data[(size_t)index[k] * weights->n_out];
+        }
+        *acc = slf_wrap_add(*acc, slf_sext16(sum));
+    }
+#undef SLF_COLUMN
+    return SLF_OK;
+}
