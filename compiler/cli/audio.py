@@ -286,10 +286,10 @@ def cmd_kws_eval(args) -> int:
 
     model = _load(args)
     started = time.perf_counter()
-    progress = None if args.json else (lambda text: print(text, flush=True))
-    if progress:
+    report = None if args.json else (lambda text: print(text, flush=True))
+    if report:
         print(_model_line(model) + f"\nstreams {args.streams}: integer reference (= the firmware, bit for bit)")
-    total, per_stream = evaluate_folder(model, args.streams, args.labels, args.late_ms, progress,
+    total, per_stream = evaluate_folder(model, args.streams, args.labels, args.late_ms, report,
                                         args.frontend_engine)
     summary = {"model": str(model.path), "streams": args.streams, "detector": model.detector.to_dict(),
                "late_ms": args.late_ms, **total.summary(), "seconds": round(time.perf_counter() - started, 1),
