@@ -1,46 +1,7 @@
 /* slf_accumulate_events_s8: input events (index, count) x int8 weights -> ring slot `head`.
- * Contract: include/slf_synapses.h. */
-#include "internal/slf_checks.h"
-#include "internal/slf_columns.h"
-#include "internal/slf_ring.h"
-
-slf_status slf_accumulate_events_s8(const slf_weights_s8 *weights, const slf_event *events, uint16_t n_events,
-                                    slf_delay_ring_s32 *ring)
-{
-    const int8_t *data;
-    const int8_t *pending = NULL; /* a count-1 column waiting for a partner */
-    int32_t *acc;
-    uint32_t n_out, k;
-    slf_status status;
-
-    if (weights == NULL || ring == NULL || weights->data == NULL) {
-        return SLF_ERR_NULL;
-    }
-    status = slf_check_event_input(ring, weights->n_out, events, n_events, weights->n_in);
-    if (status != SLF_OK) {
-        return status;
-    }
-
-    data = weights->data;
-    n_out = weights->n_out;
-    acc = slf_ring_head(ring);
-    for (k = 0; k < n_events; k++) {
-        const int8_t *column = data + (size_t)events[k].index * n_out;
-        uint32_t count = events[k].count;
-        if (count == 1u) {
-            /* Pair single events as the spike kernel does: one pass for two columns. */
-            if (pending != NULL) {
-                slf_col_add2_s8(acc, pending, column, n_out);
-                pending = NULL;
-            } else {
-                pending = column;
-            }
-        } else if (count != 0u) {
-            slf_col_mul_s8(acc, column, n_out, count);
-        }
-    }
-    if (pending != NULL) {
-        slf_col_add_s8(acc, pending, n_out);
-    }
-    return SLF_OK;
-}
+ * Contract: include/slf_synapses.h. The code, one body for int8 and int16 weights:
+ * internal/slf_accumulate_events_body.h. */
+#define SLF_KERNEL slf_accumulate_events_s8
+#define SLF_WEIGHT int8_t
+#define SLF_TYPED(name) name##_s8
+#include "internal/slf_accumulate_events_body.h"

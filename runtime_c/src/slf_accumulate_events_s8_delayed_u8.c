@@ -1,40 +1,7 @@
 /* slf_accumulate_events_s8_delayed_u8: input events x int8 weights with byte per-synapse delays.
- * Contract: include/slf_synapses.h. */
-#include "internal/slf_checks.h"
-#include "internal/slf_delays.h"
-
-slf_status slf_accumulate_events_s8_delayed_u8(const slf_weights_s8 *weights, const slf_synaptic_delays_u8 *delays,
-                                               const slf_event *events, uint16_t n_events, slf_delay_ring_s32 *ring)
-{
-    slf_delay_u8_map map;
-    const int8_t *data;
-    const uint8_t *delay;
-    uint32_t n_out, k;
-    slf_status status;
-
-    if (weights == NULL || delays == NULL || ring == NULL || weights->data == NULL || delays->delay == NULL) {
-        return SLF_ERR_NULL;
-    }
-    if (delays->n_in != weights->n_in || delays->n_out != weights->n_out) {
-        return SLF_ERR_SHAPE;
-    }
-    status = slf_check_event_input(ring, weights->n_out, events, n_events, weights->n_in);
-    if (status != SLF_OK || n_events == 0u) {
-        return status;
-    }
-
-    data = weights->data;
-    delay = delays->delay;
-    n_out = weights->n_out;
-    slf_delay_u8_map_init(&map, ring); /* once per call, not per synapse */
-    for (k = 0; k < n_events; k++) {
-        size_t column = (size_t)events[k].index * n_out;
-        int32_t count = events[k].count;
-        if (count == 1) {
-            slf_col_delayed_u8_s8(&map, data + column, delay + column, n_out, 1);
-        } else if (count != 0) {
-            slf_col_delayed_u8_s8(&map, data + column, delay + column, n_out, count);
-        }
-    }
-    return SLF_OK;
-}
+ * Contract: include/slf_synapses.h. The code, one body for int8 and int16 weights:
+ * internal/slf_accumulate_events_delayed_u8_body.h. */
+#define SLF_KERNEL slf_accumulate_events_s8_delayed_u8
+#define SLF_WEIGHT int8_t
+#define SLF_TYPED(name) name##_s8
+#include "internal/slf_accumulate_events_delayed_u8_body.h"

@@ -1,5 +1,7 @@
 /* silifc runtime, internal: the accumulation loops of internal/slf_columns.h on the Cortex-M DSP
- * path (included from there when SLF_USE_DSP is 1; not part of the API).
+ * path, in blocks of 8 accumulators (included from there when SLF_USE_DSP is 1; not part of the
+ * API). slf_col_{add,add2,mul}_<t> of internal/slf_columns_typed.h run these for n / 8 blocks,
+ * then the portable loop for the n % 8 tail.
  *
  * 8 accumulators per LDM/STM in r4-r6, r8-r12 (never r7: the Thumb frame pointer at -O0 and
  * with -fno-omit-frame-pointer), weights added with SXTAB/SXTAH (byte rotations pick the
@@ -25,7 +27,7 @@
     "sxtah  " b ", " b ", %[t], ror #16\n\t"
 
 /* acc[0..8*blocks) += w[...], blocks >= 1 */
-SLF_INLINE void slf_col_add_s8_dsp(int32_t *acc, const int8_t *w, uint32_t blocks)
+SLF_INLINE void slf_col_add_dsp_s8(int32_t *acc, const int8_t *w, uint32_t blocks)
 {
     uint32_t t;
     __asm__ volatile(
@@ -45,7 +47,7 @@ SLF_INLINE void slf_col_add_s8_dsp(int32_t *acc, const int8_t *w, uint32_t block
 
 /* acc[0..8*blocks) += wa[...] + wb[...], blocks >= 1: one pass over the accumulators
  * for two inputs (24 instructions per 16 synaptic operations). */
-SLF_INLINE void slf_col_add2_s8_dsp(int32_t *acc, const int8_t *wa, const int8_t *wb, uint32_t blocks)
+SLF_INLINE void slf_col_add2_dsp_s8(int32_t *acc, const int8_t *wa, const int8_t *wb, uint32_t blocks)
 {
     uint32_t t;
     __asm__ volatile(
@@ -71,7 +73,7 @@ SLF_INLINE void slf_col_add2_s8_dsp(int32_t *acc, const int8_t *wa, const int8_t
  * SXTB16 splits a weight word into (b0, b2) and (b1, b3) halfword pairs; SMLAxB multiplies
  * one half by the count in the bottom half of `nc`. The top half of `nc` counts the
  * remaining blocks, which saves a register. */
-SLF_INLINE void slf_col_mul_s8_dsp(int32_t *acc, const int8_t *w, uint32_t blocks, uint32_t count)
+SLF_INLINE void slf_col_mul_dsp_s8(int32_t *acc, const int8_t *w, uint32_t blocks, uint32_t count)
 {
     uint32_t t, even, nc = ((blocks - 1u) << 16) | count;
     __asm__ volatile(
@@ -99,7 +101,7 @@ SLF_INLINE void slf_col_mul_s8_dsp(int32_t *acc, const int8_t *w, uint32_t block
         : SLF_ACC_CLOBBERS);
 }
 
-SLF_INLINE void slf_col_add_s16_dsp(int32_t *acc, const int16_t *w, uint32_t blocks)
+SLF_INLINE void slf_col_add_dsp_s16(int32_t *acc, const int16_t *w, uint32_t blocks)
 {
     uint32_t t;
     __asm__ volatile(
@@ -121,7 +123,7 @@ SLF_INLINE void slf_col_add_s16_dsp(int32_t *acc, const int16_t *w, uint32_t blo
         : SLF_ACC_CLOBBERS);
 }
 
-SLF_INLINE void slf_col_add2_s16_dsp(int32_t *acc, const int16_t *wa, const int16_t *wb, uint32_t blocks)
+SLF_INLINE void slf_col_add2_dsp_s16(int32_t *acc, const int16_t *wa, const int16_t *wb, uint32_t blocks)
 {
     uint32_t t;
     __asm__ volatile(
@@ -152,7 +154,7 @@ SLF_INLINE void slf_col_add2_s16_dsp(int32_t *acc, const int16_t *wa, const int1
 }
 
 /* count in 0..255, |count * w| < 2^23: SMLAxB on the weight halves directly. */
-SLF_INLINE void slf_col_mul_s16_dsp(int32_t *acc, const int16_t *w, uint32_t blocks, uint32_t count)
+SLF_INLINE void slf_col_mul_dsp_s16(int32_t *acc, const int16_t *w, uint32_t blocks, uint32_t count)
 {
     uint32_t t, nc = ((blocks - 1u) << 16) | count;
     __asm__ volatile(
@@ -176,82 +178,6 @@ SLF_INLINE void slf_col_mul_s16_dsp(int32_t *acc, const int16_t *w, uint32_t blo
         : [acc] "+r"(acc), [w] "+r"(w), [nc] "+r"(nc), [t] "=&r"(t)
         :
         : SLF_ACC_CLOBBERS);
-}
-
-/* The loops the kernels call: DSP blocks of 8, then the portable loop for the n % 8 tail. */
-
-SLF_INLINE void slf_col_add_s8(int32_t *acc, const int8_t *w, uint32_t n)
-{
-    uint32_t blocks = n >> 3;
-    if (blocks != 0u) {
-        slf_col_add_s8_dsp(acc, w, blocks);
-        acc += blocks << 3;
-        w += blocks << 3;
-        n &= 7u;
-    }
-    slf_col_add_s8_c(acc, w, n);
-}
-
-SLF_INLINE void slf_col_add2_s8(int32_t *acc, const int8_t *wa, const int8_t *wb, uint32_t n)
-{
-    uint32_t blocks = n >> 3;
-    if (blocks != 0u) {
-        slf_col_add2_s8_dsp(acc, wa, wb, blocks);
-        acc += blocks << 3;
-        wa += blocks << 3;
-        wb += blocks << 3;
-        n &= 7u;
-    }
-    slf_col_add2_s8_c(acc, wa, wb, n);
-}
-
-SLF_INLINE void slf_col_mul_s8(int32_t *acc, const int8_t *w, uint32_t n, uint32_t count)
-{
-    uint32_t blocks = n >> 3;
-    if (blocks != 0u) {
-        slf_col_mul_s8_dsp(acc, w, blocks, count);
-        acc += blocks << 3;
-        w += blocks << 3;
-        n &= 7u;
-    }
-    slf_col_mul_s8_c(acc, w, n, (int32_t)count);
-}
-
-SLF_INLINE void slf_col_add_s16(int32_t *acc, const int16_t *w, uint32_t n)
-{
-    uint32_t blocks = n >> 3;
-    if (blocks != 0u) {
-        slf_col_add_s16_dsp(acc, w, blocks);
-        acc += blocks << 3;
-        w += blocks << 3;
-        n &= 7u;
-    }
-    slf_col_add_s16_c(acc, w, n);
-}
-
-SLF_INLINE void slf_col_add2_s16(int32_t *acc, const int16_t *wa, const int16_t *wb, uint32_t n)
-{
-    uint32_t blocks = n >> 3;
-    if (blocks != 0u) {
-        slf_col_add2_s16_dsp(acc, wa, wb, blocks);
-        acc += blocks << 3;
-        wa += blocks << 3;
-        wb += blocks << 3;
-        n &= 7u;
-    }
-    slf_col_add2_s16_c(acc, wa, wb, n);
-}
-
-SLF_INLINE void slf_col_mul_s16(int32_t *acc, const int16_t *w, uint32_t n, uint32_t count)
-{
-    uint32_t blocks = n >> 3;
-    if (blocks != 0u) {
-        slf_col_mul_s16_dsp(acc, w, blocks, count);
-        acc += blocks << 3;
-        w += blocks << 3;
-        n &= 7u;
-    }
-    slf_col_mul_s16_c(acc, w, n, (int32_t)count);
 }
 
 #endif /* SLF_COLUMNS_DSP_H */

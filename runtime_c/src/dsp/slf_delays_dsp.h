@@ -9,7 +9,7 @@
 
 #include "slf_dsp.h"
 
-SLF_INLINE uint32_t slf_col_delayed_s8_blocks(int32_t *acc, const ptrdiff_t *table, const int8_t *w,
+SLF_INLINE uint32_t slf_col_delayed_blocks_s8(int32_t *acc, const ptrdiff_t *table, const int8_t *w,
                                               const uint8_t *nibble, uint32_t n, int32_t count)
 {
     uint32_t i;
@@ -30,7 +30,7 @@ SLF_INLINE uint32_t slf_col_delayed_s8_blocks(int32_t *acc, const ptrdiff_t *tab
     return i;
 }
 
-SLF_INLINE uint32_t slf_col_delayed_s16_blocks(int32_t *acc, const ptrdiff_t *table, const int16_t *w,
+SLF_INLINE uint32_t slf_col_delayed_blocks_s16(int32_t *acc, const ptrdiff_t *table, const int16_t *w,
                                                const uint8_t *nibble, uint32_t n, int32_t count)
 {
     uint32_t i;

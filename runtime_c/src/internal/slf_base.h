@@ -10,6 +10,12 @@
  *   slf_lanes16.h   shared parts of the 16-bit lane kernel (both paths)
  *   slf_dense.h     shared parts of the dense kernels (both paths)
  *   slf_softmax.h   the softmax exponentials shared by slf_softmax_q16 and the decision
+ * Written once for int8 and int16 weights, included per type with the weight type and name
+ * suffix defined (see each file's first comment):
+ *   slf_columns_typed.h, slf_delays_typed.h   the column loops (from slf_columns.h, slf_delays.h)
+ *   slf_accumulate_<family>_body.h            one body per accumulation kernel family, e.g.
+ *                                             slf_accumulate_spikes_axonal_body.h for
+ *                                             src/slf_accumulate_spikes_{s8,s16}_axonal.c
  * Every helper is written here in portable C99. Where a Cortex-M DSP form exists, it lives in
  * src/dsp/ (slf_*_dsp.h) and replaces or extends the portable helper when SLF_USE_DSP is 1; both
  * forms return the same integers for all inputs inside the contracts of the public headers, and

@@ -6,7 +6,9 @@
  * not pointers: the inner loop adds one to a single running accumulator pointer. Grouping
  * each column by delay instead would need per-synapse indices (2 bytes each): more flash than
  * the weights. With SLF_USE_DSP, dsp/slf_delays_dsp.h handles blocks of 8 synapses with word
- * loads (8 delays and 8 int8 weights in 3 loads) before the portable loop below.
+ * loads (8 delays and 8 int8 weights in 3 loads) before the portable loop. The column loops,
+ * slf_col_delayed_{s8,s16} and slf_col_delayed_u8_{s8,s16}, are written once for both weight
+ * types in slf_delays_typed.h and instantiated at the end of this file.
  * Byte delays (slf_synaptic_delays_u8): see the second half of this file.
  */
 #ifndef SLF_DELAYS_H
@@ -44,48 +46,6 @@ SLF_INLINE uint32_t slf_delay_u8_mask(uint32_t depth)
 #if SLF_USE_DSP
 #include "../dsp/slf_delays_dsp.h"
 #endif
-
-/* acc[i + shift_of[d_i]] += count * w[i] for i < n, with acc = slot `head` and d_i the
- * nibbles of one column (low nibble = even i). */
-SLF_INLINE void slf_col_delayed_s8(int32_t *acc, const ptrdiff_t shift_of[16], const int8_t *w,
-                                   const uint8_t *nibble, uint32_t n, int32_t count)
-{
-    uint32_t i = 0;
-    const ptrdiff_t *table = shift_of;
-    SLF_IN_REGISTER(table);
-#if SLF_USE_DSP
-    i = slf_col_delayed_s8_blocks(acc, table, w, nibble, n, count);
-#endif
-    for (; i + 2u <= n; i += 2u) { /* one byte = the delays of two synapses */
-        uint32_t pair = nibble[i >> 1];
-        int32_t *a = acc + i;
-        slf_add_at(a + table[pair & 15u], count * w[i]);
-        slf_add_at(a + table[pair >> 4] + 1, count * w[i + 1u]);
-    }
-    if (i < n) {
-        slf_add_at(acc + i + table[nibble[i >> 1] & 15u], count * w[i]);
-    }
-}
-
-SLF_INLINE void slf_col_delayed_s16(int32_t *acc, const ptrdiff_t shift_of[16], const int16_t *w,
-                                    const uint8_t *nibble, uint32_t n, int32_t count)
-{
-    uint32_t i = 0;
-    const ptrdiff_t *table = shift_of;
-    SLF_IN_REGISTER(table);
-#if SLF_USE_DSP
-    i = slf_col_delayed_s16_blocks(acc, table, w, nibble, n, count);
-#endif
-    for (; i + 2u <= n; i += 2u) { /* one byte = the delays of two synapses */
-        uint32_t pair = nibble[i >> 1];
-        int32_t *a = acc + i;
-        slf_add_at(a + table[pair & 15u], count * w[i]);
-        slf_add_at(a + table[pair >> 4] + 1, count * w[i + 1u]);
-    }
-    if (i < n) {
-        slf_add_at(acc + i + table[nibble[i >> 1] & 15u], count * w[i]);
-    }
-}
 
 /* ---------------------------------------------------------------- byte delays
  *
@@ -125,25 +85,14 @@ SLF_INLINE int32_t *slf_delay_u8_slot(const slf_delay_u8_map *map, uint32_t d)
     return map->slots + (size_t)slot * map->width;
 }
 
-/* synapse i of one column: slot(delay[i])[i] += count * w[i], for i < n */
-SLF_INLINE void slf_col_delayed_u8_s8(const slf_delay_u8_map *map, const int8_t *w, const uint8_t *delay, uint32_t n,
-                                      int32_t count)
-{
-    uint32_t i;
-    for (i = 0; i < n; i++) {
-        slf_add_at(slf_delay_u8_slot(map, delay[i]) + i, count * w[i]);
-    }
-}
-
-SLF_INLINE void slf_col_delayed_u8_s16(const slf_delay_u8_map *map, const int16_t *w, const uint8_t *delay,
-                                       uint32_t n, int32_t count)
-{
-    uint32_t i;
-    for (i = 0; i < n; i++) {
-        slf_add_at(slf_delay_u8_slot(map, delay[i]) + i, count * w[i]);
-    }
-}
-
 #endif /* !SLF_USE_DSP */
+
+/* The column loops of both delay formats, written once for int8 and int16 weights. */
+#define SLF_COL_WEIGHT int8_t
+#define SLF_COL_TYPED(name) name##_s8
+#include "slf_delays_typed.h"
+#define SLF_COL_WEIGHT int16_t
+#define SLF_COL_TYPED(name) name##_s16
+#include "slf_delays_typed.h"
 
 #endif /* SLF_DELAYS_H */

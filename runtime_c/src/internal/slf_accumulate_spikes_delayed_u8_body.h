@@ -1,0 +1,51 @@
+/* silifc runtime, internal (not part of the API): the one body of
+ * slf_accumulate_spikes_s8_delayed_u8 and slf_accumulate_spikes_s16_delayed_u8, spikes x int8
+ * or int16 weights with byte per-synapse delays (contract: include/slf_synapses.h).
+ *
+ * The two kernels differ only in the weight type and the names that carry it, so each kernel
+ * file (src/<kernel>.c) defines these, then includes this body once:
+ *   SLF_KERNEL       the function's name
+ *   SLF_WEIGHT       the weight type: int8_t or int16_t
+ *   SLF_TYPED(name)  name##_s8 or name##_s16: the weight table type and the column loops
+ */
+#if !defined(SLF_KERNEL) || !defined(SLF_WEIGHT) || !defined(SLF_TYPED)
+#error "define SLF_KERNEL, SLF_WEIGHT and SLF_TYPED before including a kernel body"
+#endif
+
+#include "slf_checks.h"
+#include "slf_delays.h"
+
+slf_status SLF_KERNEL(const SLF_TYPED(slf_weights) *weights, const slf_synaptic_delays_u8 *delays,
+                      const slf_spike_list *spikes, slf_delay_ring_s32 *ring)
+{
+    slf_delay_u8_map map;
+    const SLF_WEIGHT *data;
+    const uint8_t *delay;
+    const uint16_t *index;
+    uint32_t n_out, count, k;
+    slf_status status;
+
+    if (weights == NULL || delays == NULL || spikes == NULL || ring == NULL || weights->data == NULL ||
+        delays->delay == NULL) {
+        return SLF_ERR_NULL;
+    }
+    if (delays->n_in != weights->n_in || delays->n_out != weights->n_out) {
+        return SLF_ERR_SHAPE;
+    }
+    status = slf_check_spike_input(ring, weights->n_out, spikes, weights->n_in);
+    if (status != SLF_OK || spikes->count == 0u) {
+        return status;
+    }
+
+    data = weights->data;
+    delay = delays->delay;
+    n_out = weights->n_out;
+    index = spikes->index;
+    count = spikes->count;
+    slf_delay_u8_map_init(&map, ring); /* once per call, not per synapse */
+    for (k = 0; k < count; k++) {
+        size_t column = (size_t)index[k] * n_out;
+        SLF_TYPED(slf_col_delayed_u8)(&map, data + column, delay + column, n_out, 1);
+    }
+    return SLF_OK;
+}
