@@ -129,18 +129,20 @@ def test_firmware_stream_matches_reference(model, reference, firmware_build, rec
 @pytest.mark.firmware
 @needs_firmware_tools
 def test_firmware_probabilities_stay_exact_after_the_totals_saturate(model, firmware_build, tmp_path):
-    """A stream long enough for the model's totals to saturate at 2^31 - 1 (> 32,768 steps):
-    the app reads p from <prefix>_step()'s output and never re-initialises, and every step
-    still equals the reference."""
-    audio, image = firmware_build
-    pcm = np.tile(read_wav(WAV), 40)
+    """A stream long enough for the model's totals to saturate at 2^31 - 1: 4 minutes of silence
+    (p(silence) is about 0.58 there, so its total passes 2^31 - 1 after about 57,000 steps), then
+    the bundled stream twice. The app reads p from <prefix>_step()'s output and never
+    re-initialises: every step still equals the reference and every word is heard."""
+    silence_steps = 60_000
+    pcm = np.concatenate([np.zeros(silence_steps * 64, np.int16), np.tile(read_wav(WAV), 2)])
     write_wav(tmp_path / "long.wav", pcm)
+    audio, image = firmware_build
     run = run_audio_firmware(audio, image, model, tmp_path / "long.wav")
     expected = model.listen(pcm)
-    assert np.cumsum(expected.probabilities, axis=0).max() > 2 ** 31 - 1     # the totals did saturate
+    totals = np.cumsum(expected.probabilities, axis=0)
+    assert totals[silence_steps - 1].max() > 2 ** 31 - 1          # saturated before the first word
     assert expected.equal(run.trace), expected.first_difference(run.trace)
-    assert len(run.trace.detections) >= 4 * 40
-
+    assert [d.word for d in run.trace.detections] == [e.word for e in spoken(WAV)] * 2
 
 @pytest.mark.firmware
 @needs_firmware_tools
