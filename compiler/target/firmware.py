@@ -22,7 +22,7 @@ from .qemu import EmulatorError, cycle_model_for, run_firmware
 from .toolchain import FirmwareImage, build_firmware
 from .harness import complete_samples, decode_output, encode_events
 from ..io.inputs import check_event_limit
-from ..ir import QuantNetwork
+from ..ir import QuantNetwork, spiking_layers
 from ..progress import FileWatch
 from ..reference.results import RunResult
 
@@ -89,7 +89,7 @@ def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, c
     progress: called with (samples done, samples) while QEMU runs (from the result file)."""
     counts = np.asarray(counts)
     check_event_limit(counts, quantized.layers[0].synapses.max_input_count)
-    widths = tuple(layer.synapses.n_out for layer in quantized.hidden)
+    widths = tuple(layer.synapses.n_out for layer in spiking_layers(quantized))
     with tempfile.TemporaryDirectory(prefix="silifc-run-") as tmp:
         tmp = Path(tmp)
         (tmp / "in.slfi").write_bytes(encode_events(counts))
