@@ -92,8 +92,9 @@ def check_runnable(board: Board) -> Board:
 
 
 def load(model: str | Path, **config) -> "Model":
-    """A model file (the authors' .pth or silifc's native .pt) or the name of a bundled one.
-    config: settings the file lacks (spatial_bin, time_step_ms, nb_steps, max_time_s)."""
+    """A model file (the authors' .pth, silifc's native .pt or a NIR graph .nir) or the name of a
+    bundled one. config: settings the file lacks (spatial_bin, time_step_ms, nb_steps, max_time_s;
+    for NIR graphs nir_dialect and nir_dt, docs/nir.md)."""
     path = resolve_model(model)
     done = run_pipeline(path, Options(config_overrides=config or None), until="load")
     return Model(path=path, network=done.network, config_overrides=dict(config))
@@ -182,6 +183,10 @@ class Model:
             folded = run_pipeline(Artifacts(source=self.path, network=self.network), until="fold").folded
             return run_batched(lambda c: run_float(folded, c), chosen.counts, progress=progress)
         if engine == "float32":
+            if self.network.config.nir_dialect:
+                raise ConfigError("engine float32 is the SiLIF authors' torch operation order; for a NIR graph use "
+                                  "--engine float (engine=\"float\" in Python: float64, it reproduces the producers' "
+                                  "spikes, docs/nir.md) or int")
             return run_batched(lambda c: run_float32(self.network, c), chosen.counts, progress=progress)
         raise ConfigError(f"engine {engine!r}: choose one of {', '.join(ENGINES)}")
 

@@ -55,3 +55,7 @@ class QuantizationError(SilifcError):
 
 class UnknownBoardError(SilifcError):
     """No board file of that name ships with silifc; the message lists the known boards."""
+
+
+class NIRError(SilifcError):
+    """A NIR graph silifc cannot import (node, structure, parameter), or a model it cannot export to NIR."""

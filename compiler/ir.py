@@ -7,7 +7,9 @@ stage cannot change what an earlier stage produced.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -38,20 +40,48 @@ class LayerKind:
     title: str                              # as printed
     params: tuple[tuple[str, str], ...]     # (state-dict key, raw-IR field) besides W.weight and norm.*
     state: str                              # the integer state of one neuron, as reports describe it
+    spiking: bool = True                    # emits 0/1 spikes (else its state is its output)
+    output: str = ""                        # as the last layer: what the network outputs (OUTPUT_RULES)
+    source: str = "checkpoint"              # where layers of this kind come from: "checkpoint" or "nir"
 
-    @property
-    def spiking(self) -> bool:
-        return self.name != "readout"
 
+# The network's output is formed from its last layer, by that layer's kind: "softmax" sums the
+# readout's per-step softmax (Q16), "spikes" counts its spikes, "state" sums its membrane (Q16).
+OUTPUT_RULES = ("softmax", "spikes", "state")
 
+_LIF_STATE = "int32 state pairs (v, j)"
 LAYER_KINDS = {kind.name: kind for kind in (
     LayerKind("silif", "SiLIF", (("dt", "log_dt"), ("alpha", "log_alpha_rate"), ("beta", "log_beta_rate"),
                                  ("a", "a"), ("b", "b")), "int32 state pairs (u, w)"),
     LayerKind("csilif", "C-SiLIF", (("log_dt", "log_dt"), ("log_log_alpha", "log_log_alpha"),
                                     ("alpha_img", "alpha_img"), ("b", "b")), "int32 state pairs (Re z, Im z)"),
-    LayerKind("readout", "readout", (("alpha", "alpha"),), "int32 membrane u"),
+    LayerKind("readout", "readout", (("alpha", "alpha"),), "int32 membrane u", spiking=False, output="softmax"),
+    # The LIF family of NIR graphs (docs/nir.md): one kernel, the differences are flags.
+    LayerKind("lif", "LIF", (), _LIF_STATE, output="spikes", source="nir"),
+    LayerKind("cubalif", "CubaLIF", (), _LIF_STATE, output="spikes", source="nir"),
+    LayerKind("if", "IF", (), _LIF_STATE, output="spikes", source="nir"),
+    LayerKind("li", "LI", (), _LIF_STATE, spiking=False, output="state", source="nir"),
+    LayerKind("cubali", "CubaLI", (), _LIF_STATE, spiking=False, output="state", source="nir"),
+    LayerKind("i", "I", (), _LIF_STATE, spiking=False, output="state", source="nir"),
 )}
-HIDDEN_KINDS = tuple(name for name, kind in LAYER_KINDS.items() if kind.spiking)
+# Hidden-layer kinds a checkpoint (and silifc's own training) holds.
+HIDDEN_KINDS = tuple(name for name, kind in LAYER_KINDS.items() if kind.spiking and kind.source == "checkpoint")
+LIF_KINDS = tuple(name for name, kind in LAYER_KINDS.items() if kind.source == "nir")
+CURRENT_KINDS = ("cubalif", "cubali")           # a synaptic current j besides the membrane v
+INTEGRATOR_KINDS = ("if", "i")                  # no membrane decay: v integrates exactly
+RESETS = ("subtract", "value", "none")          # a spike subtracts the threshold / sets v_reset / non-spiking
+
+
+def layer_names(network) -> list[str]:
+    """The names state ranges and reports give the layers: layer0, layer1, ..., then readout (the last)."""
+    return [f"layer{index}" for index in range(len(network.hidden))] + ["readout"]
+
+
+def spiking_layers(network) -> tuple:
+    """The layers that emit spikes, in order (the hidden layers, and the last one if it spikes):
+    what a RunResult's `spikes` holds, one array per such layer."""
+    return tuple(layer for layer in network.layers if LAYER_KINDS[layer.kind].spiking)
+
 
 MAX_LAYER_WIDTH = 0xFFFF          # neurons or inputs of one layer: the runtime counts and indexes them in uint16
 WEIGHT_FORMATS = {"int8": 8, "int16": 16}           # --weights choice -> bits
@@ -66,6 +96,13 @@ class ModelConfig:
     time_step_ms: float = 4.0     # duration of one step on the device (real-time budget)
     nb_steps: int = 300           # time bins when events are given as (time, unit) lists
     max_time_s: float = 1.2       # last bin edge for (time, unit) lists, as the authors bin
+    # NIR graphs (docs/nir.md): the producer whose discretization the LIF-family layers follow, and
+    # the step dt (seconds) their time constants are read with. Empty / 0 for checkpoints.
+    nir_dialect: str = ""
+    nir_dt: float = 0.0
+
+
+NIR_CONFIG_FIELDS = ("nir_dialect", "nir_dt")     # the ModelConfig fields only NIR graphs use
 
 
 # ---------------------------------------------------------------- raw (as stored)
@@ -131,7 +168,31 @@ class ReadoutLayer:
         _freeze_fields(self, int_fields=("delays",))
 
 
-HiddenLayer = SiLIFLayer | CSiLIFLayer
+
+@dataclass(frozen=True, eq=False)
+class LIFLayer:
+    """A LIF-family population as a NIR graph stores it (docs/nir.md): the linear nodes before
+    it composed into `weight`, `bias` and per-synapse `delays`, the map of its own previous
+    spikes (`recurrent`), and its neuron node's continuous-time parameters as written, under
+    NIR's names (tau or tau_mem/tau_syn in seconds, r, v_leak, v_threshold, v_reset, w_in),
+    one value per neuron. What they mean per step is the dialect's (ModelConfig.nir_dialect,
+    passes/fold.fold_lif)."""
+
+    kind: str                          # one of LIF_KINDS
+    weight: np.ndarray                 # [out, in]
+    bias: np.ndarray                   # [out]
+    params: Mapping[str, np.ndarray]   # NIR parameter name -> [out]
+    delays: np.ndarray | None = None   # [out, in] whole steps, or None
+    recurrent: np.ndarray | None = None  # [out, out] weights of the previous step's own spikes
+    name: str = ""                     # the NIR node
+
+    def __post_init__(self):
+        _freeze_fields(self, int_fields=("delays",))
+        object.__setattr__(self, "params", MappingProxyType({key: frozen_array(value)
+                                                             for key, value in self.params.items()}))
+
+
+HiddenLayer = SiLIFLayer | CSiLIFLayer | LIFLayer
 
 
 class _LayerShapes:
@@ -158,7 +219,7 @@ class _LayerShapes:
 class Network(_LayerShapes):
     config: ModelConfig
     hidden: tuple[HiddenLayer, ...]
-    readout: ReadoutLayer
+    readout: ReadoutLayer | LIFLayer     # the last layer (NIR graphs: their last population)
     source: str = ""              # file name the network came from
     sha256: str = ""              # of that file
 
@@ -222,14 +283,43 @@ class FoldedReadout:
         _freeze_fields(self, int_fields=("delays",))
 
 
-FoldedHidden = FoldedSiLIF | FoldedCSiLIF
+
+@dataclass(frozen=True, eq=False)
+class FoldedLIF:
+    """One step of a LIF-family population (every input gain folded into weight, bias and
+    recurrent), with s the population's spikes of the previous step (0/1, s == v > threshold):
+        drive = weight x(t - delays) + recurrent s + bias
+        j     = alpha j + drive, drive = j            (CURRENT_KINDS only)
+        v     = v_reset where s                       (reset "value")
+        v     = beta v + drive + leak - threshold s   (the subtraction for reset "subtract")
+        s     = v > threshold                         (spiking kinds; strict)
+    The non-spiking kinds output v. docs/nir.md tables how each dialect gets here."""
+
+    kind: str
+    weight: np.ndarray                 # [out, in]
+    bias: np.ndarray                   # [out]
+    beta: np.ndarray                   # [out] membrane decay per step (1 for integrators)
+    leak: np.ndarray                   # [out] added to v per step
+    alpha: np.ndarray | None = None    # [out] current decay per step (CURRENT_KINDS)
+    threshold: np.ndarray | None = None  # [out] (spiking kinds)
+    reset: str = "none"                # one of RESETS
+    v_reset: np.ndarray | None = None  # [out] (reset "value")
+    delays: np.ndarray | None = None
+    recurrent: np.ndarray | None = None  # [out, out]
+    name: str = ""
+
+    def __post_init__(self):
+        _freeze_fields(self, int_fields=("delays",))
+
+
+FoldedHidden = FoldedSiLIF | FoldedCSiLIF | FoldedLIF
 
 
 @dataclass(frozen=True, eq=False)
 class FoldedNetwork(_LayerShapes):
     config: ModelConfig
     hidden: tuple[FoldedHidden, ...]
-    readout: FoldedReadout
+    readout: FoldedReadout | FoldedLIF
     source: str = ""
     sha256: str = ""
 
@@ -322,11 +412,36 @@ class QuantReadout:
         object.__setattr__(self, "k_alpha", _ints(self.k_alpha))
 
 
+
+@dataclass(frozen=True, eq=False)
+class QuantLIF:
+    """A LIF-family population in integers (docs/fixed-point.md, "LIF-family neurons"); the
+    step is reference/int_ref.lif_update. Feed-forward and recurrent weights share one `mult`
+    (quantized together), so both sum into one accumulator."""
+
+    kind: str
+    synapses: QuantSynapses            # feed-forward [in, out], delays, mult, bias
+    recurrent: QuantSynapses | None    # [out, out] own previous spikes: the same mult, bias 0
+    frac_bits: int
+    k_beta: np.ndarray                 # Q31 membrane decay (integrators do not use it)
+    k_alpha: np.ndarray                # Q31 current decay (0 for the kinds without a current)
+    leak: np.ndarray                   # state format, added per step
+    threshold: np.ndarray              # state format (0 for the non-spiking kinds)
+    reset: str                         # one of RESETS
+    reset_to: np.ndarray               # v after a spike (reset "value"; else 0)
+    reset_sub: np.ndarray              # subtracted in the step after a spike (reset "subtract"; else 0)
+    name: str = ""
+
+    def __post_init__(self):
+        for name in ("k_beta", "k_alpha", "leak", "threshold", "reset_to", "reset_sub"):
+            object.__setattr__(self, name, _ints(getattr(self, name)))
+
+
 @dataclass(frozen=True, eq=False)
 class QuantNetwork:
     config: ModelConfig
     hidden: tuple
-    readout: QuantReadout
+    readout: QuantReadout | QuantLIF     # the last layer: its kind decides the output (LayerKind.output)
     weight_bits: int
     headroom: float
     source: str = ""
@@ -347,5 +462,10 @@ class QuantNetwork:
         return self.readout.synapses.n_out
 
     @property
+    def output_frac_bits(self) -> int:
+        """Outputs are Q16 sums (softmax, membrane) or whole spike counts (0 fractional bits)."""
+        return 0 if LAYER_KINDS[self.readout.kind].spiking else OUTPUT_FRAC_BITS
+
+    @property
     def output_scale(self) -> int:
-        return 1 << OUTPUT_FRAC_BITS
+        return 1 << self.output_frac_bits

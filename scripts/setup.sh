@@ -31,4 +31,9 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+
     .venv/bin/pip install -q torch==2.13.0
 fi
 .venv/bin/pip install -q -e ".[test]"
+# NIR producers for the round-trip tests, without their dependencies (they would replace torch).
+if ! .venv/bin/python -c "import nir, nirtorch, snntorch, norse" 2>/dev/null; then
+    echo "setup: installing the NIR producers for the tests (tests/requirements-nir.txt)" >&2
+    .venv/bin/pip install -q --no-deps -r tests/requirements-nir.txt
+fi
 echo "setup: done ($(.venv/bin/silifc --version))" >&2

@@ -123,7 +123,7 @@ def test_header_carries_metadata_with_units_and_no_bare_numbers_in_loops(tiny_pr
         assert line in header, line
     metadata = r"N_\w+|L\d_WIDTH|\w+_RING_DEPTH|TIME_STEP_US|MAX_EVENT_COUNT|\w+_FRAC_BITS|WEIGHT_BITS|CTX_BYTES"
     defines = re.findall(rf"^#define (TINY_(?:{metadata})) .*$", header, re.M)
-    assert len(defines) == 14           # 3 N_, 2 widths, 3 ring depths, time, count, 2 formats, weights, context
+    assert len(defines) == 15           # 4 N_, 2 widths, 3 ring depths, time, count, 2 formats, weights, context
     for define in defines:
         assert re.search(rf"^#define {define} .*/\*", header, re.M), f"{define} has no comment (unit, format)"
     assert not re.search(r"for \(uint16_t \w+ = 0; \w+ < \d", source), "a loop bound is a bare number"

@@ -119,8 +119,8 @@ def test_silifc_run_on_a_device_board_and_its_cpi_option(tmp_path, capsys, strea
     from silifc.cli.audio import device_run_text
     from silifc.kws.audio.wav import write_wav
 
-    wav = tmp_path / "two_seconds.wav"
-    write_wav(wav, stream_pcm[:32000], 16000)
+    wav = tmp_path / "yes_left.wav"        # 2.5 s: "yes" and "left" (detected at 960 and 2112 ms)
+    write_wav(wav, stream_pcm[:40000], 16000)
     reports = {}
     for cpi in ("1.5", "3"):
         status = main(["run", "kws_silif.pt", "--board", "nrf52840dk", "--wav", str(wav), "--cpi", cpi, "--json"])
@@ -129,7 +129,7 @@ def test_silifc_run_on_a_device_board_and_its_cpi_option(tmp_path, capsys, strea
     report, slow = reports[1.5], reports[3.0]
     assert report["same_as_reference"] and report["detections"] == report["reference"]
     assert [line.split()[1] for line in report["detections"]] == ["yes", "left"]
-    assert report["overruns"] == 0 and report["buffers"] == report["reference_steps"] == 32000 // 64
+    assert report["overruns"] == 0 and report["buffers"] == report["reference_steps"] == 40000 // 64
     assert report["pins"]["pdm_clk"] == "P0.30"
     assert 0.5 < report["asleep_fraction"] < 0.99
     assert 0 < report["power"]["current_ma"] < 10 and report["power"]["days"] > 0
@@ -234,7 +234,13 @@ def test_renode_files_for_the_device_firmware(model, tmp_path):
     resc = (tmp_path / "device" / "nano33_ble_sense.resc").read_text()
     robot = (tmp_path / "device" / "nano33_ble_sense.robot").read_text()
     assert "sysbus.pdm SetInputFile" in resc and "cpu VectorTableOffset 0x10000" in resc
-    for line in ("904 yes 0.121", "5500 go 0.120", "silifc: listening on nano33_ble_sense"):
+    # the robot waits for the reference's lines: here the bundled model hears every spoken word
+    from silifc.kws.audio.labelled_streams import read_stream_events
+    from silifc.kws.device import reference_lines
+
+    expected = reference_lines(model, model.listen(read_wav(bundled_path("stream.wav"), 16000)))
+    assert [line.split()[1] for line in expected] == [e.word for e in read_stream_events(bundled_path("stream.wav"))]
+    for line in expected + ["silifc: listening on nano33_ble_sense"]:
         assert line in robot
     pcm = np.fromfile(tmp_path / "device" / "stream.s16le", "<i2")
     assert np.array_equal(pcm, read_wav(bundled_path("stream.wav"), 16000))

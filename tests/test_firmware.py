@@ -90,6 +90,11 @@ def test_planned_buffer_sizes_equal_the_linked_symbols(tmp_path, max_delay):
     quantized, _ = _small(max_delay=max_delay)
     project, image = build_model_firmware(quantized, load_board("nrf52840"), work_dir=tmp_path)
     assert any(b.name.endswith(".lanes16_scratch_words") for b in project.plan.buffers) == (max_delay == 0)
+    assert_plan_equals_linked_symbols(project, image)
+
+
+def assert_plan_equals_linked_symbols(project, image):
+    """The memory plan against the linked ELF's symbol sizes (arm-none-eabi-nm)."""
     nm = subprocess.run(["arm-none-eabi-nm", "-S", "--size-sort", str(image.elf)], capture_output=True, text=True,
                         check=True).stdout
     sizes = {}
@@ -97,7 +102,7 @@ def test_planned_buffer_sizes_equal_the_linked_symbols(tmp_path, max_delay):
         parts = line.split()
         if len(parts) == 4:
             sizes[parts[3]] = int(parts[1], 16)
-    _assert_plan_matches_symbols(project.plan, sizes, ("weights", "layer", "delays"))
+    _assert_plan_matches_symbols(project.plan, sizes, ("weights", "layer", "delays", "recurrent"))
 
 
 def _assert_plan_matches_symbols(plan, sizes, descriptor_parts):

@@ -54,3 +54,11 @@ def test_installed_console_script_checks_bundled_models(installed, tmp_path, mod
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["widths"] == [140, 512, 512, 35] and str(installed) in report["model"]
+
+
+def test_installed_console_script_checks_the_bundled_nir_model(installed, tmp_path):
+    """The .nir file and its sidecar are package data; the NIR reader is part of the package."""
+    done = _run(installed, "check", "timing_snntorch.nir", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["widths"] == [32, 48, 8] and report["dialect"] == "snntorch" and str(installed) in report["model"]

@@ -83,7 +83,7 @@ def test_streaming_network_is_the_integer_reference(model):
         assert np.array_equal(step_probabilities(model.quantized, clip).sum(axis=0), totals)
     stream = clips.reshape(-1, clips.shape[2])                # 4 clips back to back, no reset
     network = StreamingNetwork(model.quantized)
-    pieces = [network.probabilities(stream[a:b]) for a, b in ((0, 1), (1, 300), (300, 301), (301, 1000))]
+    pieces = [network.probabilities(stream[a:b]) for a, b in ((0, 1), (1, 300), (300, 301), (301, None))]
     assert np.array_equal(np.concatenate(pieces), step_probabilities(model.quantized, stream))
 
 
@@ -124,6 +124,25 @@ def test_firmware_stream_matches_reference(model, reference, firmware_build, rec
     assert sum(per_step.values()) < 0.5 * budget
     assert run.flash_used < 128 * 1024 and run.ram_used < 32 * 1024
 
+
+@pytest.mark.slow
+@pytest.mark.firmware
+@needs_firmware_tools
+def test_firmware_probabilities_stay_exact_after_the_totals_saturate(model, firmware_build, tmp_path):
+    """A stream long enough for the model's totals to saturate at 2^31 - 1: 4 minutes of silence
+    (p(silence) is about 0.58 there, so its total passes 2^31 - 1 after about 57,000 steps), then
+    the bundled stream twice. The app reads p from <prefix>_step()'s output and never
+    re-initialises: every step still equals the reference and every word is heard."""
+    silence_steps = 60_000
+    pcm = np.concatenate([np.zeros(silence_steps * 64, np.int16), np.tile(read_wav(WAV), 2)])
+    write_wav(tmp_path / "long.wav", pcm)
+    audio, image = firmware_build
+    run = run_audio_firmware(audio, image, model, tmp_path / "long.wav")
+    expected = model.listen(pcm)
+    totals = np.cumsum(expected.probabilities, axis=0)
+    assert totals[silence_steps - 1].max() > 2 ** 31 - 1          # saturated before the first word
+    assert expected.equal(run.trace), expected.first_difference(run.trace)
+    assert [d.word for d in run.trace.detections] == [e.word for e in spoken(WAV)] * 2
 
 @pytest.mark.firmware
 @needs_firmware_tools

@@ -73,6 +73,8 @@ DSP_BUDGET = {
     "accumulate_spikes_s8_delayed_u8 (32 spikes, 64 outputs, D=256)": 9.3,
     "silif_update_q31 (512 neurons)": 24.0,
     "csilif_update_q31 (512 neurons)": 21.0,
+    "lif_update_q31 (512 neurons, LIF, subtract)": 21.0,
+    "lif_update_q31 (512 neurons, CubaLIF, value)": 26.0,
     "readout_update_q31 (35 classes)": 15.0,
     "accumulate_decision_q16 (35 classes)": 46.0,
 }

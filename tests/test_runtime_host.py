@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.host,
 SOURCES_AND_HEADERS = (*sorted((build.RUNTIME / "src").rglob("*.[ch]")), *sorted(build.INCLUDE.glob("*.h")))
 
 
-@pytest.mark.parametrize("header", ["silifc.h", "slf_common.h", "slf_synapses.h", "slf_neurons.h",
+@pytest.mark.parametrize("header", ["silifc.h", "slf_common.h", "slf_synapses.h", "slf_neurons.h", "slf_lif.h",
                                     "slf_decision.h", "slf_config.h"])
 def test_public_headers_are_self_contained(tmp_path, header):
     source = tmp_path / "only.c"

@@ -7,14 +7,14 @@ import sys
 from ..errors import SilifcError
 from ..target.processes import Terminated, install_termination_handler
 from ..version import __version__
-from . import audio, boards, firmware, flash, model, train
+from . import audio, boards, export, firmware, flash, model, train
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="silifc", description=__doc__)
     parser.add_argument("--version", action="version", version=f"silifc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (model, train, firmware, audio, flash, boards):
+    for group in (model, train, firmware, audio, flash, boards, export):
         group.add_commands(sub)
     return parser
 

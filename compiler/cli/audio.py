@@ -296,6 +296,33 @@ def device_run_text(summary: dict, board) -> str:
                  f"{summary['emulated_instructions_per_second'] / 1e6:.1f} M instructions/s")
     lines.append("RESULT: " + ("same as the reference" if summary["passed"] else "MISMATCH"))
     return "\n".join(lines)
+# ---------------------------------------------------------------- silifc kws-eval
+
+def cmd_kws_eval(args) -> int:
+    from ..kws.eval import evaluate_folder
+
+    model = _load(args)
+    started = time.perf_counter()
+    report = None if args.json else (lambda text: print(text, flush=True))
+    if report:
+        print(_model_line(model) + f"\nstreams {args.streams}: integer reference (= the firmware, bit for bit)")
+    total, per_stream = evaluate_folder(model, args.streams, args.labels, args.late_ms, report,
+                                        args.frontend_engine)
+    summary = {"model": str(model.path), "streams": args.streams, "detector": model.detector.to_dict(),
+               "late_ms": args.late_ms, **total.summary(), "seconds": round(time.perf_counter() - started, 1),
+               "per_stream": per_stream}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for row in per_stream:
+            if row["missed"] or row["wrong_words"] or row["false_alarm_list"]:
+                print(f"  {row['file']}: " + "; ".join(part for part in (
+                    "missed " + ", ".join(row["missed"]) if row["missed"] else "",
+                    "wrong " + ", ".join(row["wrong_words"]) if row["wrong_words"] else "",
+                    "false alarms " + ", ".join(row["false_alarm_list"]) if row["false_alarm_list"] else "")
+                    if part))
+        print("RESULT: " + total.line())
+    return 0
 
 
 # ---------------------------------------------------------------- registration
@@ -319,4 +346,21 @@ def add_commands(sub) -> None:
     listen.add_argument("--plot", metavar="PNG", help="also draw the front-end counts with the detections marked, and "
                                                       "each keyword's probability per step, into this PNG file")
     listen.add_argument("--json", action="store_true", help="machine-readable report")
+    evaluate = sub.add_parser("kws-eval", help="score a keyword model on a folder of labelled WAV streams",
+                              description="Runs the integer reference (bit for bit the firmware) over every "
+                                          "labelled WAV of STREAMS and scores hits, misses, wrong words, false "
+                                          "alarms per hour and detection latency. Labels: STREAMS/labels.json, "
+                                          "--labels, or a JSON sidecar per WAV. See docs/kws.md.")
+    evaluate.add_argument("model", nargs="?", help="keyword model (default: the bundled kws_silif.pt)")
+    evaluate.add_argument("streams", help="folder of 16 kHz mono WAV files")
+    evaluate.add_argument("--labels", help="labels file (default STREAMS/labels.json)")
+    evaluate.add_argument("--frontend-engine", choices=("c", "python"), default="c",
+                          help="front end: the runtime's C built for the host (default; needs gcc, bit-exact "
+                               "with the Python specification, ~100x faster) or the Python specification")
+    evaluate.add_argument("--late-ms", type=float, default=1000.0,
+                          help="a keyword counts as hit up to this long after its end (default 1000)")
+    add_quant_options(evaluate)
+    add_detector_options(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="machine-readable report (with every stream)")
+    evaluate.set_defaults(func=cmd_kws_eval)
     listen.set_defaults(func=cmd_listen)

@@ -8,6 +8,7 @@ import sys
 import warnings
 
 from .. import api
+from ..io.nir.dialects import DIALECTS
 from ..progress import Reporter
 from ..passes.quantize import DEFAULT_HEADROOM
 
@@ -27,7 +28,8 @@ def progress(desc: str = "samples", unit: str = "sample", args=None) -> Reporter
 
 def config_overrides(args) -> dict:
     return {"spatial_bin": args.spatial_bin, "time_step_ms": args.time_step_ms,
-            "nb_steps": args.nb_steps, "max_time_s": args.max_time_s}
+            "nb_steps": args.nb_steps, "max_time_s": args.max_time_s,
+            "nir_dialect": args.nir_dialect, "nir_dt": args.dt}
 
 
 def load_model(args):
@@ -63,7 +65,13 @@ def emit(args, report: dict, text: str) -> None:
 
 
 def add_model_options(parser) -> None:
-    parser.add_argument("model", help="checkpoint (.pth) or the name of a bundled model")
+    parser.add_argument("model", help="checkpoint (.pth), NIR graph (.nir) or the name of a bundled model")
+    parser.add_argument("--nir-dialect", choices=tuple(DIALECTS),
+                        help="NIR graphs: the simulator whose discretization to reproduce, when the file's metadata "
+                             "does not name it (docs/nir.md)")
+    parser.add_argument("--dt", type=float, help="NIR graphs: the step (seconds) the time constants are read with "
+                                                 "(default: the file's metadata, else the dialect's: snntorch 1e-4, "
+                                                 "norse 1e-3)")
     parser.add_argument("--spatial-bin", type=int, help="raw channels per input (default 5: 700 -> 140)")
     parser.add_argument("--time-step-ms", type=float, help="duration of one step (default 4.0)")
     parser.add_argument("--nb-steps", type=int, help="time bins for HDF5 event lists (default 300)")

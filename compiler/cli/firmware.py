@@ -136,8 +136,8 @@ def cmd_run(args) -> int:
                  f"  outputs  {output_match.sum()}/{samples} samples bit-exact, decisions {decision_match.sum()}/{samples} "
                  f"({100 * decision_match.mean():.1f} % agreement)"]
         if run.spike_mismatches is not None:
-            lines.append("  hidden spikes: " + ", ".join(f"layer {i}: {m} mismatches"
-                                                         for i, m in enumerate(run.spike_mismatches)))
+            lines.append("  spikes   " + ", ".join(f"layer {i}: {m} mismatches"
+                                                  for i, m in enumerate(run.spike_mismatches)))
         lines.append(f"  memory   flash {report.flash_used} B / {board.flash.size}, RAM {report.ram_used} B / "
                      f"{board.ram.size} (incl. {board.stack_size} B stack)")
         if run.stack is not None:
@@ -199,7 +199,7 @@ def add_commands(sub) -> None:
                      help="print the per-layer profile: instructions and estimated cycles per step (mean, max) of "
                           "each layer's synapse and neuron phase, SOPs, instructions and cycles per SOP and per "
                           "neuron update")
-    run.add_argument("--spikes", action="store_true", help="also compare every hidden spike")
+    run.add_argument("--spikes", action="store_true", help="also compare every spike of every spiking layer")
     run.add_argument("--out", help="write firmware outputs to this .npz (same layout as silifc infer)")
     run.add_argument("--wav", help="run the keyword-spotting firmware on this 16 kHz mono WAV (detections, step-by-step "
                                    "comparison with the integer reference; docs/kws.md)")

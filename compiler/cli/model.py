@@ -5,6 +5,11 @@ from ..io.files import check_result_path
 from .common import add_model_options, add_quant_options, emit, load_model, progress, quantize
 
 
+def nir_reading(config) -> str:
+    """How a NIR graph's neurons were read (dialect, step), for report headers; '' for checkpoints."""
+    return f", NIR dialect {config.nir_dialect}, dt {config.nir_dt:g} s" if config.nir_dialect else ""
+
+
 def cmd_check(args) -> int:
     model = load_model(args)
     check = quantize(args, model).check(args.input, progress=progress("float64 and integer references", args=args))
@@ -12,11 +17,13 @@ def cmd_check(args) -> int:
     arch = " -> ".join(str(w) for w in network.widths)
     kinds = "/".join(layer.kind for layer in network.layers)
     header = (f"model  {model.path} (sha256 {network.sha256[:12]}...)\n"
-              f"arch   {arch} ({kinds})\n"
+              f"arch   {arch} ({kinds}){nir_reading(network.config)}\n"
               f"input  {check.inputs.source}")
     payload = {"model": str(model.path), "sha256": network.sha256, "widths": list(network.widths),
                "kinds": [layer.kind for layer in network.layers], "input": check.inputs.source,
                **check.report.to_dict()}
+    if network.config.nir_dialect:
+        payload.update(dialect=network.config.nir_dialect, dt=network.config.nir_dt)
     text = header + "\n\n" + check.report.to_text()
     if args.plot:
         from ..plots import plot_check
@@ -45,9 +52,10 @@ def cmd_infer(args) -> int:
               "spikes_per_layer": [int(s.sum()) for s in result.spikes], "out": args.out}
     if inputs.labels is not None:
         report["accuracy"] = float((result.decisions == inputs.labels).mean())
-    lines = [f"engine {args.engine} on {inputs.source}: {inputs.counts.shape[0]} samples",
+    lines = [f"engine {args.engine} on {inputs.source}: {inputs.counts.shape[0]} samples"
+             + nir_reading(model.network.config),
              "decisions: " + " ".join(map(str, result.decisions.tolist())),
-             "hidden spikes per layer: " + ", ".join(map(str, report["spikes_per_layer"]))]
+             "spikes per spiking layer: " + ", ".join(map(str, report["spikes_per_layer"]))]
     if inputs.labels is not None:
         lines.append(f"accuracy: {100 * report['accuracy']:.2f} %")
     if args.out:

@@ -1,7 +1,9 @@
 """`silifc train`: train a SiLIF / C-SiLIF model (docs/training.md)."""
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 from ..errors import ConfigError
 from ..io.models import resolve_model
@@ -23,7 +25,7 @@ def cmd_train(args) -> int:
         torch.set_num_threads(args.threads)
     data_options = dict(spatial_bin=args.spatial_bin, nb_steps=args.nb_steps, max_time_s=args.max_time_s,
                         time_step_ms=args.time_step_ms, channels=args.channels)
-    data = load_dataset(args.data, n_classes=args.classes, **data_options)
+    data = _load_data(args.data, "training", args.classes, data_options)
     init_state = None
     if args.init:
         if args.arch or args.delays is not None:
@@ -46,12 +48,17 @@ def cmd_train(args) -> int:
     if warning:
         print(f"silifc: warning: {warning}", file=sys.stderr)
     val = None
+    from ..kws.audio.folders import is_speech_commands
+
+    if not args.val and Path(args.data).is_dir() and is_speech_commands(Path(args.data)):
+        args.val = args.data                        # its validation_list.txt
     if args.val:
-        v = load_dataset(args.val, n_classes=spec.n_classes, **{**data_options, "channels": args.channels})
-        val = (v.counts, v.labels)
+        v = _load_data(args.val, "validation", spec.n_classes, {**data_options, "channels": args.channels})
+        val = (v.counts, v.labels, v.mask)
     chosen = dict(epochs=args.epochs, finetune_epochs=args.finetune_epochs, qat_epochs=args.qat_epochs,
                   qat_bits=WEIGHT_FORMATS[args.qat_weights], batch_size=args.batch_size, lr=args.lr,
-                  delay_lr=args.delay_lr, dropout=args.dropout, val_split=args.val_split, seed=args.seed)
+                  delay_lr=args.delay_lr, dropout=args.dropout, val_split=args.val_split, seed=args.seed,
+                  shards=args.shards, loss=args.loss)
     options = TrainOptions(**{k: v for k, v in chosen.items() if v is not None}, out=args.out,
                            progress=not args.quiet)
     if not args.quiet:
@@ -62,12 +69,17 @@ def cmd_train(args) -> int:
               + (f", delays 0..{spec.max_delay} steps on layers "
                  f"{[i for i, d in enumerate(spec.layer_max_delays) if d]}" if spec.max_delay else ""),
               file=sys.stderr)
-    result = train(data.counts, data.labels, spec, options, val=val, init_state=init_state,
-                   meta={"data": data.source})
+    meta = {"data": data.source}
+    if data.classes:
+        meta["classes"] = list(data.classes)
+        if Path(args.data).is_dir() and os.environ.get("RANK", "0") == "0":
+            meta["kws"] = _kws_meta_for_audio_folder(data, args.out)
+    result = train(data.counts, data.labels, spec, options, val=val, init_state=init_state, meta=meta,
+                   mask=data.mask)
     summary = result.summary()
     if args.test:
-        test = load_dataset(args.test, n_classes=spec.n_classes, **data_options)
-        summary["test_accuracy"] = accuracy(result.model, test.counts, test.labels)
+        test = _load_data(args.test, "testing", spec.n_classes, data_options)
+        summary["test_accuracy"] = accuracy(result.model, test.counts, test.labels, mask=test.mask)
         summary["test"] = test.source
     if not args.history:
         summary.pop("history")
@@ -78,15 +90,61 @@ def cmd_train(args) -> int:
              f"wrote  {result.out} (silifc native model; use it with check, infer and every other command)"]
     if "test_accuracy" in summary:
         lines.append(f"test   {100 * summary['test_accuracy']:.2f} % (float32 module) on {summary['test']}")
+    if os.environ.get("RANK", "0") != "0":          # under torchrun: rank 0 reports
+        return 0
     emit(args, summary, "\n".join(lines))
     return 0
+
+
+def _load_data(path: str, split: str, n_classes, data_options):
+    """A dataset file (silifc.io.datasets), or a folder of WAV files through the keyword front
+    end (Speech Commands layout: its `split`; folder per label: everything)."""
+    from ..io.datasets import load_dataset
+
+    if not Path(path).is_dir():
+        return load_dataset(path, n_classes=n_classes, **data_options)
+    import dataclasses
+
+    from ..io.datasets import Dataset
+    from ..io.inputs import check_dataset
+    from ..ir import ModelConfig
+    from ..kws.audio.folders import load_audio_folder
+
+    folder = load_audio_folder(path, split=split)
+    counts, labels = check_dataset(folder.counts, folder.labels, n_classes or len(folder.classes), path)
+    steps = counts.shape[1]
+    io = dataclasses.replace(ModelConfig(), spatial_bin=1, time_step_ms=4.0, nb_steps=steps,
+                             max_time_s=(steps - 1) * 0.004)
+    return Dataset(counts=counts, labels=labels, io=io, source=f"{path} ({folder.layout}, {split})",
+                   classes=folder.classes)
+
+
+def _kws_meta_for_audio_folder(data, out) -> dict:
+    """A model trained on WAV folders is a keyword model: class names, front end, and a
+    calibration file (2 training clips per class) beside it, for listen/compile --audio."""
+    import numpy as np
+
+    from ..kws.audio.frontend import FrontEndConfig
+
+    classes = list(data.classes)
+    keywords = sum(1 for name in classes if name not in ("unknown", "silence"))
+    if classes[keywords:] != [name for name in classes if name in ("unknown", "silence")]:
+        keywords = len(classes)                     # the keyword classes must come first
+    calibration = Path(out).with_suffix(".calibration.npz")
+    chosen = np.concatenate([np.nonzero(data.labels == k)[0][:2] for k in range(len(classes))])
+    calibration.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(calibration, inputs=data.counts[chosen].astype(np.uint8), labels=data.labels[chosen])
+    return {"classes": classes, "keywords": keywords, "frontend": FrontEndConfig().to_dict(),
+            "calibration": calibration.name}
 
 
 def add_commands(sub) -> None:
     train = sub.add_parser("train", help="train a SiLIF / C-SiLIF model (optionally with learned delays, QAT)",
                            description="Train on labelled spike data and write the best model in silifc's native "
                                        "format. Progress goes to stderr. See docs/training.md.")
-    train.add_argument("data", help="training data: .npz (inputs [N,T,C], labels [N]) or SHD/SSC-style .h5")
+    train.add_argument("data", help="training data: .npz (inputs [N,T,C], labels [N]), SHD/SSC-style .h5, or a "
+                       "folder of WAV files (Speech Commands v1/v2 layout, or one folder per label) that goes "
+                       "through the keyword front end")
     train.add_argument("--arch", help="hidden layers, KIND:WIDTH comma-separated (default 'silif:64,silif:64'; "
                                       "KIND silif or csilif); the readout is added")
     train.add_argument("--classes", type=int, help="number of classes (default: largest label + 1)")
@@ -122,6 +180,12 @@ def add_commands(sub) -> None:
     train.add_argument("--time-step-ms", type=float, help="duration of one step (default from the binning)")
     train.add_argument("--channels", type=int, help="raw channel count (default: from the data)")
     train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    train.add_argument("--loss", choices=("sum-softmax", "framewise"),
+                       help="sum-softmax (default, the authors': CE on the sum over time of the softmax) or "
+                            "framewise (per-step cross entropy over the masked steps: peaked per-step "
+                            "probabilities for a streaming detector)")
+    train.add_argument("--shards", type=int, help="cut each batch into N parts (batch norm per part, gradients "
+                       "averaged): what N torchrun processes compute; set automatically under torchrun")
     train.add_argument("--history", action="store_true", help="include the per-epoch history in --json")
     train.add_argument("--quiet", action="store_true", help="no progress output")
     train.add_argument("--json", action="store_true", help="machine-readable summary on stdout")

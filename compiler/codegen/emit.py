@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import SilifcError
 from ..io.files import write_generated
-from ..ir import LAYER_KINDS, QuantNetwork
+from ..ir import CURRENT_KINDS, INTEGRATOR_KINDS, LAYER_KINDS, LIF_KINDS, QuantNetwork
 from ..passes.quantize import LANES16_LIMIT, subset_sum_bound
 from ..reference import fixedpoint as fx
 from ..version import __version__
@@ -34,7 +34,7 @@ from .skeleton import skeleton_files
 from .templates import banner, render
 from .memory import (MAX_SYNAPTIC_DELAY, SYNAPSE_CHOICES, MemoryPlan, check_fits, delay_form, dense_rows,
                      dense_scratch_words, dense_stride, lanes16_layers, lanes16_scratch_size, layer_fields,
-                     layer_prefixes, plan_memory)
+                     layer_prefixes, plan_memory, runtime_family)
 from .runtime import COPIED_FOLDERS, path_name, runtime_root, runtime_sources
 
 WEIGHTS_PER_LINE = 16
@@ -101,19 +101,35 @@ def dense_weight_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return blocked.reshape(-1).astype(np.uint8), table[:n_out].sum(axis=1)
 
 
-# The per-neuron constants of each kind's C record (slf_<kind>_neuron), after mult and bias.
+# The per-neuron constants of each runtime family's C record (slf_<family>_neuron), after mult and bias.
 NEURON_RECORD_FIELDS = {"silif": ("k_alpha", "k_beta", "k_a", "jump"), "csilif": ("k_re", "k_im"),
-                        "readout": ("k_alpha",)}
+                        "readout": ("k_alpha",),
+                        "lif": ("k_beta", "k_alpha", "leak", "threshold", "reset_to", "reset_sub")}
 
 
 def _neuron_records(layer) -> list[dict]:
     syn = layer.synapses
+    fields = NEURON_RECORD_FIELDS[runtime_family(layer.kind)]
     records = []
     for i in range(syn.n_out):
         record = {"mult": int(syn.mult[i]), "bias": int(syn.bias[i])}
-        record.update({field: int(getattr(layer, field)[i]) for field in NEURON_RECORD_FIELDS[layer.kind]})
+        record.update({field: int(getattr(layer, field)[i]) for field in fields})
         records.append(record)
     return records
+
+
+def lif_flags(layer) -> list[str]:
+    """The SLF_LIF_* flags (slf_lif.h) of a LIF-family layer: what its kind and reset do."""
+    flags = []
+    if layer.kind in CURRENT_KINDS:
+        flags.append("SLF_LIF_CURRENT")
+    if layer.kind in INTEGRATOR_KINDS:
+        flags.append("SLF_LIF_INTEGRATOR")
+    if layer.reset == "value":
+        flags.append("SLF_LIF_RESET_VALUE")
+    if LAYER_KINDS[layer.kind].spiking:
+        flags.append("SLF_LIF_SPIKING")
+    return flags
 
 
 def _layer_context(index: int, name: str, field: str, layer, previous: str | None, prefix: str,
@@ -146,8 +162,11 @@ def _layer_context(index: int, name: str, field: str, layer, previous: str | Non
         delay_rows = _rows(syn.delays[:, 0].ravel())
     else:
         delay_rows = []
-    title = (f"{name}: {LAYER_KINDS[layer.kind].title} {syn.n_in} -> {syn.n_out}, state Q{31 - layer.frac_bits}.{layer.frac_bits}, "
-             f"int{syn.weight_bits} weights" + ("" if form == "none" else f", {form} delays <= {syn.max_delay}")
+    recurrent = getattr(layer, "recurrent", None)
+    node = f" (NIR node {layer.name!r})" if layer.kind in LIF_KINDS and layer.name else ""
+    title = (f"{name}: {LAYER_KINDS[layer.kind].title} {syn.n_in} -> {syn.n_out}{node}, state Q{31 - layer.frac_bits}.{layer.frac_bits}, "
+             f"int{syn.weight_bits} weights" + ("" if recurrent is None else ", recurrent")
+             + ("" if form == "none" else f", {form} delays <= {syn.max_delay}")
              + (", dense synapses" if dense else "")
              + (f", 16-bit lane sums (subset-sum bound {subset_sum_bound(syn.weights)} <= {LANES16_LIMIT})"
                 if lanes else ""))
@@ -163,7 +182,7 @@ def _layer_context(index: int, name: str, field: str, layer, previous: str | Non
     context = {
         "index": index, "name": name, "field": field, "kind": layer.kind, "title": title,
         "n_in": syn.n_in, "n_out": syn.n_out, "frac_bits": layer.frac_bits, "weight_bits": syn.weight_bits,
-        "width_macro": f"{PREFIX}_N_CLASSES" if readout else f"{PREFIX}_L{index}_WIDTH",
+        "width_macro": f"{PREFIX}_N_CLASSES" if field == "readout" else f"{PREFIX}_L{index}_WIDTH",  # the last layer
         "in_macro": f"{PREFIX}_N_INPUTS" if index == 0 else f"{PREFIX}_L{index - 1}_WIDTH",
         "depth_macro": f"{PREFIX}_{field.upper()}_RING_DEPTH",
         "weight_ctype": f"int{syn.weight_bits}_t", "weight_suffix": suffix, "dense": dense_context,
@@ -171,13 +190,23 @@ def _layer_context(index: int, name: str, field: str, layer, previous: str | Non
         "delay_stride": (syn.n_out + 1) // 2, "depth": syn.max_delay + 1,
         "neurons": _neuron_records(layer), "accumulate": accumulate, "lanes16": lanes,
         "synapse_phase": f"{name}_phase_synapses", "neuron_phase": f"{name}_phase_neurons",
-        "cell_ctype": f"slf_{layer.kind}_cell",
+        "output": False, "family": runtime_family(layer.kind), "cell_ctype": f"slf_{runtime_family(layer.kind)}_cell",
+        "spiking": LAYER_KINDS[layer.kind].spiking,
+        "recurrent_rows": [] if recurrent is None else _rows(recurrent.weights),
+        "recurrent_kernel": None if recurrent is None else f"slf_accumulate_spikes_{suffix}",
     }
     if readout:
         context.update(exp_mult=layer.exp_mult, exp_shift=layer.exp_shift)
+    elif layer.kind in LIF_KINDS:
+        context.update(flags=" | ".join(lif_flags(layer)) or "0", out_shift=layer.frac_bits - fx.OUTPUT_FRAC_BITS)
     else:
         context["threshold"] = int(layer.threshold)
     return context
+
+
+# What the generated model's totals hold, by the last layer's output rule (ir.OUTPUT_RULES).
+OUTPUT_DESCRIPTIONS = {"softmax": "sum over steps of softmax", "spikes": "spike counts of the output layer",
+                       "state": "sum over steps of the output layer's membrane v"}
 
 
 # slf_status (runtime_c/include/slf_common.h) in enum order: name, what it means. The generated
@@ -258,6 +287,9 @@ def _phase_names(prefix: str, layer_names: list[str]) -> list[str]:
 
 def model_banner(quantized: QuantNetwork, board: Board, weights: str, synapses: str = "event") -> str:
     variant = "" if synapses == "event" else f", {synapses} synapses"
+    config = quantized.config
+    if config.nir_dialect:               # what a NIR graph's constants mean depends on the dialect and step
+        variant += f", NIR dialect {config.nir_dialect}, dt {config.nir_dt:g} s"
     return banner(quantized.source, quantized.sha256, board.name, f"{weights} weights{variant}")
 
 
@@ -267,6 +299,10 @@ def check_synapses(quantized: QuantNetwork, synapses: str, weights: str) -> None
         raise CodegenError(f"--synapses {synapses!r}: choose one of {', '.join(SYNAPSE_CHOICES)}")
     if synapses != "dense":
         return
+    nir = [index for index, layer in enumerate(quantized.layers) if layer.kind in LIF_KINDS]
+    if nir:
+        raise CodegenError(f"--synapses dense: layer(s) {', '.join(map(str, nir))} are LIF-family (a NIR graph); "
+                           "they compile with event-driven synapses only (--synapses event)")
     if weights != "int8" or quantized.weight_bits != 8:
         raise CodegenError("--synapses dense supports int8 weights only (the dense kernels are "
                            "slf_dense_*_s8); use --weights int8 or --synapses event")
@@ -300,14 +336,18 @@ def model_context(quantized: QuantNetwork, options: CompileOptions, plan: Memory
                                      dense=dense, lanes=index in lane_layers))
     widths = [quantized.n_inputs] + [layer.synapses.n_out for layer in quantized.layers]
     arch = " -> ".join(map(str, widths)) + " (" + ", ".join(LAYER_KINDS[layer.kind].title for layer in quantized.layers) + ")"
+    layers[-1]["output"] = True                 # the last layer keeps the totals
     lane_words = lanes16_scratch_size(quantized, options.synapses)
+    output_rule = LAYER_KINDS[quantized.readout.kind].output
     context = {
         "banner": model_banner(quantized, board, options.weights, options.synapses), "prefix": prefix,
         "PREFIX": prefix.upper(), "synapses": options.synapses, "dense_scratch": dense,
         "dense_scratch_words": dense_scratch_words(quantized) if dense else 0,
         "lanes16_scratch": bool(lane_words), "lanes16_scratch_words": lane_words,
         "guard": f"{prefix.upper()}_MODEL_H", "arch": arch, "n_inputs": quantized.n_inputs,
-        "n_classes": quantized.n_classes, "output_frac_bits": fx.OUTPUT_FRAC_BITS,
+        "n_classes": quantized.n_classes, "output_frac_bits": quantized.output_frac_bits,
+        "output_rule": output_rule, "output_what": OUTPUT_DESCRIPTIONS[output_rule],
+        "spiking": [layer for layer in layers if layer["spiking"]],
         "max_event_count": quantized.layers[0].synapses.max_input_count,
         "time_step_ms": quantized.config.time_step_ms,
         "time_step_us": round(quantized.config.time_step_ms * 1000), "weight_bits": quantized.weight_bits,

@@ -31,12 +31,12 @@ from dataclasses import dataclass
 from .boards import Board
 from ..errors import SilifcError
 from ..passes.quantize import lanes16_exact
-from ..ir import LAYER_KINDS, QuantNetwork
+from ..ir import LAYER_KINDS, LIF_KINDS, QuantNetwork
 
 # sizeof() of runtime records on 32-bit ARM (checked against the linked ELF's symbol sizes by
 # tests/test_firmware.py::test_planned_buffer_sizes_equal_the_linked_symbols)
-NEURON_RECORD_BYTES = {"silif": 24, "csilif": 16, "readout": 12}
-LAYER_DESCRIPTOR_BYTES = {"silif": 12, "csilif": 12, "readout": 16}
+NEURON_RECORD_BYTES = {"silif": 24, "csilif": 16, "readout": 12, "lif": 32}       # by runtime family
+LAYER_DESCRIPTOR_BYTES = {"silif": 12, "csilif": 12, "readout": 16, "lif": 12}
 WEIGHTS_DESCRIPTOR_BYTES = 8          # slf_weights_s8 / _s16: pointer + two uint16
 DELAYS_DESCRIPTOR_BYTES = 8           # slf_synaptic_delays(_u8) (pointer + two uint16) / slf_axonal_delays (padded)
 RING_DESCRIPTOR_BYTES = 12            # slf_delay_ring_s32: pointer + three uint16, padded
@@ -48,7 +48,7 @@ LANES16_SCRATCH_DESCRIPTOR_BYTES = 8  # slf_lanes16_scratch: pointer + uint16, p
 CTX_CHECK_BYTES = 4                   # <prefix>_ctx.check: uint32, set by <prefix>_init
 CTX_ALIGN = 4                         # the context's alignment: int32 and pointer members
 SYNAPSE_CHOICES = ("event", "dense")
-CELL_BYTES = 8                        # slf_silif_cell / slf_csilif_cell: two int32
+CELL_BYTES = 8                        # slf_silif_cell / slf_csilif_cell / slf_lif_cell: two int32
 # Runtime code + step schedule + startup, measured on Cortex-M4 -O2 (~6 KB); the plan's
 # fit check uses this estimate; the link then checks the exact figure.
 CODE_ESTIMATE_BYTES = 8 * 1024
@@ -106,6 +106,12 @@ class MemoryPlan:
                 "stack_bytes": self.stack_bytes, "flash_size": self.board.flash.size,
                 "ram_size": self.board.ram.size,
                 "buffers": [dict(name=b.name, section=b.section, bytes=b.bytes, what=b.what) for b in self.buffers]}
+
+
+def runtime_family(kind: str) -> str:
+    """The runtime's type and kernel family of a layer kind: the LIF family (NIR graphs) shares
+    slf_lif_* (its kinds differ by flags); SiLIF, C-SiLIF and the readout have their own."""
+    return "lif" if kind in LIF_KINDS else kind
 
 
 def layer_prefixes(quantized: QuantNetwork, prefix: str) -> list[str]:
@@ -177,6 +183,7 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: st
     for name, field, layer in zip(layer_prefixes(quantized, prefix), layer_fields(quantized), quantized.layers):
         syn = layer.synapses
         n_in, n_out, kind = syn.n_in, syn.n_out, layer.kind
+        family = runtime_family(kind)
         weight_bytes = syn.weight_bits // 8
         if dense:
             stride, rows = dense_stride(n_in), dense_rows(n_out)
@@ -187,6 +194,13 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: st
         else:
             flash.append(Buffer(f"{name}_weight_data", "flash", n_in * n_out * weight_bytes,
                                 f"int{syn.weight_bits} weights [{n_in}][{n_out}], per presynaptic neuron"))
+        descriptors = (DENSE_WEIGHTS_DESCRIPTOR_BYTES if dense else WEIGHTS_DESCRIPTOR_BYTES) \
+            + LAYER_DESCRIPTOR_BYTES[family]
+        recurrent = getattr(layer, "recurrent", None)
+        if recurrent is not None:
+            flash.append(Buffer(f"{name}_recurrent_data", "flash", n_out * n_out * weight_bytes,
+                                f"int{syn.weight_bits} recurrent weights [{n_out}][{n_out}] (own previous spikes)"))
+            descriptors += WEIGHTS_DESCRIPTOR_BYTES
         form = delay_form(syn)
         if form == "synaptic":
             flash.append(Buffer(f"{name}_delay_data", "flash", n_in * ((n_out + 1) // 2),
@@ -196,10 +210,8 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: st
                                 f"byte synaptic delays [{n_in}][{n_out}], max {syn.max_delay}"))
         elif form == "axonal":
             flash.append(Buffer(f"{name}_delay_data", "flash", n_in, f"axonal delays [{n_in}], max {syn.max_delay}"))
-        flash.append(Buffer(f"{name}_neurons", "flash", n_out * NEURON_RECORD_BYTES[kind],
-                            f"{kind} constants, {NEURON_RECORD_BYTES[kind]} B per neuron"))
-        descriptors = (DENSE_WEIGHTS_DESCRIPTOR_BYTES if dense else WEIGHTS_DESCRIPTOR_BYTES) \
-            + LAYER_DESCRIPTOR_BYTES[kind]
+        flash.append(Buffer(f"{name}_neurons", "flash", n_out * NEURON_RECORD_BYTES[family],
+                            f"{kind} constants, {NEURON_RECORD_BYTES[family]} B per neuron"))
         if form != "none":
             descriptors += DELAYS_DESCRIPTOR_BYTES
         flash.append(Buffer(f"{name}_descriptors", "flash", descriptors, "weight/delay/layer descriptors"))
@@ -211,12 +223,18 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: st
         if kind == "readout":
             addressed.append(Buffer(f"{ctx}.{field}_u", "ram", n_out * 4, "int32 readout state"))
             addressed.append(Buffer(f"{ctx}.{field}_total", "ram", n_out * 4, "int32 decision accumulators (Q16)"))
-        else:
-            addressed.append(Buffer(f"{ctx}.{field}_state", "ram", STATE_DESCRIPTOR_BYTES + SPIKE_LIST_BYTES,
-                                      "state and spike-list descriptors"))
-            words.append(Buffer(f"{ctx}.{field}_cells", "ram", n_out * CELL_BYTES, LAYER_KINDS[kind].state))
+            continue
+        spiking = LAYER_KINDS[kind].spiking
+        addressed.append(Buffer(f"{ctx}.{field}_state", "ram",
+                                STATE_DESCRIPTOR_BYTES + (SPIKE_LIST_BYTES if spiking else 0),
+                                "state and spike-list descriptors" if spiking else "state descriptor"))
+        if layer is quantized.readout:
+            addressed.append(Buffer(f"{ctx}.{field}_total", "ram", n_out * 4,
+                                    "int32 output totals (spike counts)" if spiking else "int32 output totals (Q16)"))
+        words.append(Buffer(f"{ctx}.{field}_cells", "ram", n_out * CELL_BYTES, LAYER_KINDS[kind].state))
+        if spiking:
             halfwords.append(Buffer(f"{ctx}.{field}_spike_index", "ram", n_out * 2, "spike list (uint16 indices)"))
-            bytes_.append(Buffer(f"{ctx}.{field}_spiked", "ram", n_out, "previous spikes (uint8)"))
+        bytes_.append(Buffer(f"{ctx}.{field}_spiked", "ram", n_out, "previous spikes (uint8)"))
     if dense:
         count = dense_scratch_words(quantized)
         words.append(Buffer(f"{ctx}.dense_scratch_words", "ram", 4 * count,

@@ -43,6 +43,11 @@ def _checked(values: dict, where: str) -> dict:
                           f"known settings are {', '.join(fields)}")
     out = {}
     for key, value in values.items():
+        if fields[key] in (str, "str"):
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: {key} must be a string, got {value!r}")
+            out[key] = value
+            continue
         want = int if key in ("spatial_bin", "nb_steps") else float
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (want is int and not isinstance(value, int)):
             raise ConfigError(f"{where}: {key} must be a{'n integer' if want is int else ' number'}, got {value!r}")
@@ -68,9 +73,11 @@ def _read_sidecar(model_path: str | Path) -> tuple[Path, dict] | None:
     return path, data
 
 
-def load_config(model_path: str | Path | None = None, overrides: dict | None = None) -> ModelConfig:
-    """Defaults, then the sidecar beside the model (if any), then non-None CLI overrides."""
-    values: dict = {}
+def load_config(model_path: str | Path | None = None, overrides: dict | None = None,
+                defaults: dict | None = None) -> ModelConfig:
+    """Defaults (ModelConfig's, then `defaults`: what the model file says), then the sidecar beside
+    the model (if any), then non-None CLI overrides."""
+    values: dict = dict(defaults or {})
     if model_path is not None:
         sidecar = _read_sidecar(model_path)
         if sidecar is not None:

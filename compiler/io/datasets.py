@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputDataError
-from .inputs import bin_events, check_dataset, check_events, read_hdf5_events, read_npz
+from .inputs import bin_events, check_dataset, check_events, check_mask, read_hdf5_events, read_npz
 from ..ir import ModelConfig
 
 
@@ -31,6 +31,8 @@ class Dataset:
     labels: np.ndarray            # [N] int64
     io: ModelConfig
     source: str
+    mask: np.ndarray | None = None  # [N, T] 0/1: steps where the loss is taken (stream training), or None
+    classes: tuple | None = None    # class names, when the data names them (WAV folders)
 
     @property
     def n_inputs(self) -> int:
@@ -61,7 +63,8 @@ def load_dataset(path: str | Path, spatial_bin: int | None = None, nb_steps: int
     if not path.exists():
         raise InputDataError(f"{path}: no such file")
     if path.is_dir():
-        raise InputDataError(f"{path}: is a directory; give a .npz or .h5 file")
+        raise InputDataError(f"{path}: is a directory; give a .npz or .h5 file (`silifc train` also reads "
+                             "folders of WAV files: Speech Commands or one folder per label)")
     for name, value in (("spatial_bin", spatial_bin), ("nb_steps", nb_steps), ("channels", channels)):
         if value is not None and value < 1:
             raise InputDataError(f"{name} must be >= 1, got {value}")
@@ -83,6 +86,7 @@ def load_dataset(path: str | Path, spatial_bin: int | None = None, nb_steps: int
     else:
         raise InputDataError(f"{path}: unknown dataset type {suffix!r}; use .npz (inputs, labels) or SHD/SSC-style .h5")
     counts, labels = check_dataset(counts, labels, n_classes, str(path))
+    mask = check_mask(_read_mask(path), counts, str(path)) if suffix == ".npz" else None
     if channels is not None and suffix == ".npz" and counts.shape[2] != channels:
         raise InputDataError(f"{path}: samples have {counts.shape[2]} channels, not --channels {channels}")
     if counts.shape[2] % spatial_bin:
@@ -97,4 +101,10 @@ def load_dataset(path: str | Path, spatial_bin: int | None = None, nb_steps: int
         max_time_s = max(steps - 1, 1) * time_step_ms / 1000.0
     io = ModelConfig(spatial_bin=spatial_bin, time_step_ms=float(time_step_ms), nb_steps=steps,
                      max_time_s=float(max_time_s))
-    return Dataset(counts=counts, labels=labels, io=io, source=str(path))
+    return Dataset(counts=counts, labels=labels, io=io, source=str(path), mask=mask)
+
+
+def _read_mask(path: Path):
+    """The optional `mask` [N, T] of an .npz (stream training: the steps where the loss is taken)."""
+    with np.load(path, allow_pickle=False) as data:
+        return data["mask"] if "mask" in data else None

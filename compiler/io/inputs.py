@@ -129,7 +129,7 @@ def read_npz(path: Path, what: str = "the spike counts under 'inputs'"):
     try:
         with np.load(path, allow_pickle=False) as data:
             keys = list(data.keys())
-            others = [k for k in keys if k != "labels"]
+            others = [k for k in keys if k not in ("labels", "mask")]
             if "inputs" in data:
                 array = data["inputs"]
             elif len(others) == 1:
@@ -258,3 +258,20 @@ def random_input(n_inputs: int, n_samples: int = 8, steps: int = 300, rate: floa
     raw = rng.random((n_samples, steps, n_inputs * spatial_bin)) < rate
     raw[:, 0] = False             # bin 0 is always empty with the authors' binning
     return raw.reshape(n_samples, steps, n_inputs, spatial_bin).sum(axis=-1).astype(np.int64)
+
+
+def check_mask(mask, counts, where: str):
+    """None, or a 0/1 mask [N, T] matching counts [N, T, C] with at least one step per sample."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.shape != counts.shape[:2]:
+        raise InputDataError(f"{where}: mask shape {list(mask.shape)} does not match the samples' "
+                             f"[N, T] = {list(counts.shape[:2])}")
+    if mask.dtype.kind not in "biu" or mask.size and (mask.min() < 0 or mask.max() > 1):
+        raise InputDataError(f"{where}: mask must hold 0/1 integers (the steps where the loss is taken)")
+    empty = np.nonzero(mask.sum(axis=1) == 0)[0]
+    if empty.size:
+        raise InputDataError(f"{where}: sample {int(empty[0])} has an all-zero mask ({empty.size} such samples); "
+                             "every sample needs at least one marked step")
+    return mask.astype(np.uint8)

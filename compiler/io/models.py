@@ -1,19 +1,23 @@
 """Model files: resolve a name or path, and load either format into the raw graph IR.
 
 A MODEL argument is a path, or the file name of a bundled model (models/<folder>/<name>,
-e.g. `silif_ssc_4ms.pth`, `kws_silif.pt`). Two formats load into the same `Network`:
+e.g. `silif_ssc_4ms.pth`, `kws_silif.pt`). Three formats load into the same `Network`:
 the authors' bare state dict (settings from the `<model>.silifc.toml` sidecar or
-options, docs/silif-spec.md) and silifc's native format (silifc.io.native).
+options, docs/silif-spec.md), silifc's native format (silifc.io.native), and NIR graphs
+(`.nir`, silifc.io.nir: LIF-family layers, docs/nir.md).
 """
 from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
 
-from ..ir import Network
+from ..errors import ConfigError
+from ..ir import NIR_CONFIG_FIELDS, Network
 from .checkpoint import file_sha256, parse_state_dict, read_state_dict
 from .config import load_config, sidecar_calibration
 from .native import is_native, parse_native, save_native, spec_of
+from .nir.graph import is_nir_file
+from .nir.lower import load_nir
 
 DEFAULT_MODEL = "silif_ssc_4ms.pth"
 
@@ -39,9 +43,16 @@ def resolve_model(value: str | Path) -> Path:
 
 
 def load_model(path: str | Path, overrides: dict | None = None) -> Network:
-    """Either format -> `Network`. Native: the file's settings, then `overrides` (options);
-    authors': defaults, the `<model>.silifc.toml` sidecar, then `overrides`."""
+    """Any format -> `Network`. Native: the file's settings, then `overrides` (options);
+    authors' and NIR: defaults (NIR: the graph's metadata), the `<model>.silifc.toml` sidecar,
+    then `overrides`."""
     path = Path(path)
+    if path.exists() and is_nir_file(path):
+        return load_nir(path, overrides)
+    nir_options = sorted(key for key in NIR_CONFIG_FIELDS if (overrides or {}).get(key))
+    if nir_options:
+        raise ConfigError(f"{', '.join(nir_options)} apply to NIR graphs (.nir) only; {path} is a checkpoint")
+    overrides = {key: value for key, value in (overrides or {}).items() if key not in NIR_CONFIG_FIELDS}
     obj = read_state_dict(path)
     if is_native(obj):
         return parse_native(obj, str(path), sha256=file_sha256(path), overrides=overrides)
@@ -64,6 +75,8 @@ def model_calibration(path: str | Path) -> Path | None:
     named = sidecar_calibration(path)
     if named is not None:
         return named
+    if is_nir_file(path):              # a NIR graph carries no calibration data of its own
+        return None
     obj = read_state_dict(path)
     if is_native(obj):
         name = dict(obj.get("meta", {})).get("kws", {}).get("calibration")

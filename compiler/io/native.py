@@ -37,13 +37,14 @@ from pathlib import Path
 
 from .checkpoint import file_sha256, parse_state_dict, read_state_dict
 from ..errors import CheckpointError, ConfigError, MissingKeysError, ShapeMismatchError, UnexpectedKeysError
-from ..ir import HIDDEN_KINDS, ModelConfig, Network
+from ..ir import HIDDEN_KINDS, NIR_CONFIG_FIELDS, ModelConfig, Network
 
 FORMAT_NAME = "silifc-model"
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 KINDS = HIDDEN_KINDS             # the neuron kinds of hidden layers
-_IO_FIELDS = {f.name: (int if f.name in ("spatial_bin", "nb_steps") else float) for f in dataclasses.fields(ModelConfig)}
+_IO_FIELDS = {f.name: (int if f.name in ("spatial_bin", "nb_steps") else float) for f in dataclasses.fields(ModelConfig)
+              if f.name not in NIR_CONFIG_FIELDS}
 _TOP_KEYS = {"format", "version", "config", "state_dict"}
 _CONFIG_KEYS = {"kinds", "widths", "layer_max_delays", "max_delay", *_IO_FIELDS}
 

@@ -1,11 +1,14 @@
-"""Batch-norm folding and derived neuron constants (float64), spec sections 2-5 and 7."""
+"""Batch-norm folding and derived neuron constants (float64), spec sections 2-5 and 7; for the
+LIF family of NIR graphs, the dialect's discretization with the input gains folded in."""
 from __future__ import annotations
 
 import numpy as np
 
-from ..ir import (READOUT_ALPHA_MAX, READOUT_ALPHA_MIN, BatchNorm, CSiLIFLayer,
-                 FoldedCSiLIF, FoldedNetwork, FoldedReadout, FoldedSiLIF, Network,
-                 ReadoutLayer, SiLIFLayer)
+from ..errors import NIRError
+from ..io.nir.dialects import get_dialect
+from ..ir import (LIF_KINDS, READOUT_ALPHA_MAX, READOUT_ALPHA_MIN, BatchNorm, CSiLIFLayer,
+                  FoldedCSiLIF, FoldedLIF, FoldedNetwork, FoldedReadout, FoldedSiLIF, LIFLayer, ModelConfig,
+                  Network, ReadoutLayer, SiLIFLayer)
 
 
 def batchnorm_affine(norm: BatchNorm) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +62,27 @@ def fold_readout(layer: ReadoutLayer) -> FoldedReadout:
     )
 
 
+def fold_lif(layer: LIFLayer, config: ModelConfig) -> FoldedLIF:
+    """The NIR node's parameters as the dialect discretizes them with step config.nir_dt; its
+    input gain (the dialect's, NIR's r and w_in) folded into the weights, recurrent weights and
+    bias. The leak stays apart: in the current-based kinds it enters v, not the current."""
+    if not config.nir_dialect:
+        raise NIRError(f"layer {layer.name!r} ({layer.kind}): the model config names no NIR dialect")
+    dynamics = get_dialect(config.nir_dialect).decode(layer.kind, dict(layer.params), config.nir_dt, layer.name)
+    gain = dynamics.gain
+    return FoldedLIF(
+        kind=layer.kind, weight=gain[:, None] * layer.weight, bias=gain * layer.bias, beta=dynamics.beta,
+        leak=dynamics.leak, alpha=dynamics.alpha, threshold=dynamics.threshold, reset=dynamics.reset,
+        v_reset=dynamics.v_reset, delays=layer.delays,
+        recurrent=None if layer.recurrent is None else gain[:, None] * layer.recurrent, name=layer.name)
+
+
 _FOLDERS = {"silif": fold_silif, "csilif": fold_csilif, "readout": fold_readout}
+
+
+def fold_layer(layer, config: ModelConfig):
+    """One layer; the LIF family's constants also depend on the dialect and step in the config."""
+    return fold_lif(layer, config) if layer.kind in LIF_KINDS else _FOLDERS[layer.kind](layer)
 
 
 def fold_network(network: Network) -> FoldedNetwork:
@@ -72,8 +95,8 @@ def fold_network(network: Network) -> FoldedNetwork:
 def _fold_network(network: Network) -> FoldedNetwork:
     return FoldedNetwork(
         config=network.config,
-        hidden=tuple(_FOLDERS[layer.kind](layer) for layer in network.hidden),
-        readout=fold_readout(network.readout),
+        hidden=tuple(fold_layer(layer, network.config) for layer in network.hidden),
+        readout=fold_layer(network.readout, network.config),
         source=network.source,
         sha256=network.sha256,
     )

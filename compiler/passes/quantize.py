@@ -13,6 +13,9 @@ Algorithm:
  5. Prove that no input current can leave int32 for any input (every accumulator is a
     sum of a subset of the weights, each times at most max_input_count); if it could,
     lower F one bit at a time (the first layer accepts a count limit down to 15 first).
+The LIF family (NIR graphs) goes through the same steps; its differences: the format also
+holds its constants (leak, threshold, v_reset), and a recurrent layer's own-spike weights
+are quantized with its input weights on one scale, so both sum into one accumulator.
 """
 from __future__ import annotations
 
@@ -25,8 +28,8 @@ from ..reference import fixedpoint as fx
 from ..errors import QuantizationError
 from ..reference.float_ref import run_float
 from ..io.inputs import check_counts, check_host_memory, random_input
-from ..ir import (WEIGHT_QMAX, FoldedCSiLIF, FoldedNetwork, FoldedReadout, FoldedSiLIF, QuantCSiLIF, QuantNetwork,
-                  QuantReadout, QuantSiLIF, QuantSynapses)
+from ..ir import (LIF_KINDS, WEIGHT_QMAX, FoldedCSiLIF, FoldedLIF, FoldedNetwork, FoldedReadout, FoldedSiLIF,
+                  QuantCSiLIF, QuantLIF, QuantNetwork, QuantReadout, QuantSiLIF, QuantSynapses, layer_names)
 
 MAX_FRAC_BITS = 28                # keeps >= 3 integer bits even for tiny states
 MIN_FRAC_BITS = 8                 # below this the threshold itself is coarse: refuse
@@ -145,7 +148,51 @@ def _quantize_readout(layer: FoldedReadout, frac_bits, synapses) -> QuantReadout
                         exp_mult=exp_mult, exp_shift=exp_shift)
 
 
-_QUANTIZERS = {"silif": _quantize_silif, "csilif": _quantize_csilif}
+def _quantize_lif(layer: FoldedLIF, frac_bits, synapses) -> QuantLIF:
+    """synapses: the input weights and then the recurrent ones ([in + out, out]), one mult."""
+    n_in = layer.weight.shape[1]
+    feed, recurrent = synapses, None
+    if layer.recurrent is not None:
+        feed = replace(synapses, weights=synapses.weights[:n_in],
+                       delays=None if synapses.delays is None else synapses.delays[:n_in])
+        recurrent = replace(synapses, weights=synapses.weights[n_in:], bias=np.zeros(synapses.n_out), delays=None,
+                            max_input_count=1)
+    state = lambda values: fx.sat32(np.round(np.asarray(values) * 2.0 ** frac_bits))  # noqa: E731
+    zeros = np.zeros(synapses.n_out)
+    threshold = state(layer.threshold) if layer.threshold is not None else zeros
+    leak = state(layer.leak)
+    if (np.abs(leak) + np.abs(threshold) > fx.INT32_MAX).any():
+        raise QuantizationError(f"{layer.name}: leak and threshold together leave int32 at {frac_bits} fractional bits")
+    return QuantLIF(kind=layer.kind, synapses=feed, recurrent=recurrent, frac_bits=frac_bits,
+                    k_beta=fx.to_q31(layer.beta), k_alpha=zeros if layer.alpha is None else fx.to_q31(layer.alpha),
+                    leak=leak, threshold=threshold, reset=layer.reset,
+                    reset_to=state(layer.v_reset) if layer.reset == "value" else zeros,
+                    reset_sub=threshold if layer.reset == "subtract" else zeros, name=layer.name)
+
+
+_QUANTIZERS = {"silif": _quantize_silif, "csilif": _quantize_csilif, "readout": _quantize_readout,
+               **{kind: _quantize_lif for kind in LIF_KINDS}}
+
+
+def _synapse_matrix(layer):
+    """(weight, delays) to quantize: a recurrent LIF-family layer's input and own-spike weights side
+    by side ([out, in + out]; the recurrent synapses have no delay)."""
+    recurrent = getattr(layer, "recurrent", None)
+    if recurrent is None:
+        return layer.weight, layer.delays
+    delays = layer.delays
+    if delays is not None:
+        delays = np.concatenate([delays, np.zeros(recurrent.shape, np.int64)], axis=1)
+    return np.concatenate([layer.weight, recurrent], axis=1), delays
+
+
+def _constant_peak(layer) -> float:
+    """The largest constant the state format must hold besides the calibrated states (LIF family:
+    leak, threshold, v_reset; SiLIF's thresholds are below their reached states)."""
+    if layer.kind not in LIF_KINDS:
+        return 0.0
+    return max(float(np.abs(values).max()) for values in (layer.leak, layer.threshold, layer.v_reset)
+               if values is not None and values.size)
 
 
 def default_calibration_input(network: FoldedNetwork) -> np.ndarray:
@@ -177,23 +224,16 @@ def quantize_network(network: FoldedNetwork, calibration: np.ndarray | None = No
                                 f"{network.n_inputs}")
     check_host_memory(calibration.shape[0], calibration.shape[1], network.widths, "calibration")
     ranges = run_float(network, calibration).state_ranges
-    hidden = []
+    layers = []
     min_count = MIN_INPUT_COUNT_LIMIT                 # the network input: event counts
-    for index, layer in enumerate(network.hidden):
-        name = f"layer{index}"
-        frac_bits = choose_frac_bits(max(ranges[name].values()), headroom, name)
-        frac_bits, synapses = fit_synapses(layer.weight, layer.bias, layer.delays, frac_bits, weight_bits,
-                                           min_count, name)
+    for index, (name, layer) in enumerate(zip(layer_names(network), network.layers)):
+        frac_bits = choose_frac_bits(max(*ranges[name].values(), _constant_peak(layer)), headroom, name)
+        weight, delays = _synapse_matrix(layer)
+        frac_bits, synapses = fit_synapses(weight, layer.bias, delays, frac_bits, weight_bits, min_count, name)
         if index:
-            synapses = replace(synapses, max_input_count=1)   # hidden layers emit 0/1 spikes
-        hidden.append(_QUANTIZERS[layer.kind](layer, frac_bits, synapses))
+            synapses = replace(synapses, max_input_count=1)   # later layers take 0/1 spikes
+        layers.append(_QUANTIZERS[layer.kind](layer, frac_bits, synapses))
         min_count = 1
-    readout = network.readout
-    frac_bits = choose_frac_bits(max(ranges["readout"].values()), headroom, "readout")
-    frac_bits, synapses = fit_synapses(readout.weight, readout.bias, readout.delays, frac_bits, weight_bits,
-                                       min_count, "readout")
-    if network.hidden:
-        synapses = replace(synapses, max_input_count=1)
-    return QuantNetwork(config=network.config, hidden=tuple(hidden),
-                        readout=_quantize_readout(readout, frac_bits, synapses), weight_bits=weight_bits,
-                        headroom=headroom, source=network.source, sha256=network.sha256, calibration=ranges)
+    return QuantNetwork(config=network.config, hidden=tuple(layers[:-1]), readout=layers[-1],
+                        weight_bits=weight_bits, headroom=headroom, source=network.source, sha256=network.sha256,
+                        calibration=ranges)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import int_ref
-from ..ir import QuantNetwork
+from ..ir import LAYER_KINDS, QuantNetwork, layer_names, spiking_layers
 from .results import RunResult
 
 
@@ -52,8 +52,9 @@ class FidelityReport:
         lines = [f"float64 vs integer reference (int{self.weight_bits} weights), "
                  f"{self.samples} samples x {self.steps} steps", head, "-" * len(head)]
         for layer in (*self.layers, self.readout):
-            flips = "" if layer.kind == "readout" else f"{100 * layer.flip_rate:8.4f} {100 * layer.flip_rate_alone:8.4f}"
-            fire = "" if layer.kind == "readout" else f"{100 * layer.firing_rate_float:7.2f}"
+            spiking = LAYER_KINDS[layer.kind].spiking
+            flips = f"{100 * layer.flip_rate:8.4f} {100 * layer.flip_rate_alone:8.4f}" if spiking else ""
+            fire = f"{100 * layer.firing_rate_float:7.2f}" if spiking else ""
             lines.append(f"{layer.name:<8} {layer.kind:<8} {layer.width:>5} {f'Q{31 - layer.frac_bits}.{layer.frac_bits}':>7} "
                          f"{fire:>7} {flips:>17} {layer.peak_float:10.4g} {layer.peak_int:10.4g} "
                          f"{100 * layer.headroom_used:12.4f}%")
@@ -65,36 +66,28 @@ class FidelityReport:
 
 
 def isolated_flip_rates(quantized: QuantNetwork, counts, float_result: RunResult) -> list[float]:
-    """Per hidden layer: run it alone on the float reference's input spikes."""
-    inputs = [np.asarray(counts, np.int64)] + [s.astype(np.int64) for s in float_result.spikes[:-1]]
-    rates = []
-    for layer, x, want in zip(quantized.hidden, inputs, float_result.spikes):
-        currents = int_ref.layer_currents(x, layer.synapses)
-        rates.append(float((int_ref.run_hidden(layer, currents, {}) != want).mean()))
-    return rates
+    """Per spiking layer: run it alone on the float reference's input spikes (every layer before
+    the last spikes, so float_result.spikes[k] is layer k's output)."""
+    inputs = [np.asarray(counts, np.int64)] + [s.astype(np.int64) for s in float_result.spikes]
+    return [float((int_ref.run_layer(layer, x, {}) != want).mean())
+            for layer, x, want in zip(spiking_layers(quantized), inputs, float_result.spikes)]
 
 
 def compare(quantized: QuantNetwork, counts, float_result: RunResult, int_result: RunResult,
             labels=None) -> FidelityReport:
     alone = isolated_flip_rates(quantized, counts, float_result)
-    layers = []
-    for index, layer in enumerate(quantized.hidden):
-        name = f"layer{index}"
+    rows = []
+    for index, (name, layer) in enumerate(zip(layer_names(quantized), quantized.layers)):
         peak_float = max(float_result.state_ranges[name].values())
         peak_int = max(int_result.state_ranges[name].values())
-        layers.append(LayerFidelity(
+        spiking = LAYER_KINDS[layer.kind].spiking
+        rows.append(LayerFidelity(
             name=name, kind=layer.kind, width=layer.synapses.n_out, frac_bits=layer.frac_bits,
-            flip_rate=float((float_result.spikes[index] != int_result.spikes[index]).mean()),
-            flip_rate_alone=alone[index], firing_rate_float=float(float_result.spikes[index].mean()),
+            flip_rate=float((float_result.spikes[index] != int_result.spikes[index]).mean()) if spiking else 0.0,
+            flip_rate_alone=alone[index] if spiking else 0.0,
+            firing_rate_float=float(float_result.spikes[index].mean()) if spiking else 0.0,
             peak_float=peak_float, peak_int=peak_int,
             headroom_used=peak_int * 2 ** layer.frac_bits / 2 ** 31))
-    readout = quantized.readout
-    peak_float = max(float_result.state_ranges["readout"].values())
-    peak_int = max(int_result.state_ranges["readout"].values())
-    readout_fidelity = LayerFidelity(
-        name="readout", kind="readout", width=readout.synapses.n_out, frac_bits=readout.frac_bits,
-        flip_rate=0.0, flip_rate_alone=0.0, firing_rate_float=0.0, peak_float=peak_float, peak_int=peak_int,
-        headroom_used=peak_int * 2 ** readout.frac_bits / 2 ** 31)
     out_f = float_result.outputs_float
     out_i = int_result.outputs_float
     scale = np.maximum(np.abs(out_f).max(axis=1), 1e-12)
@@ -105,6 +98,6 @@ def compare(quantized: QuantNetwork, counts, float_result: RunResult, int_result
         float_acc = float((float_result.decisions == labels).mean())
         int_acc = float((int_result.decisions == labels).mean())
     return FidelityReport(samples=int(out_f.shape[0]), steps=int(np.asarray(counts).shape[1]),
-                          weight_bits=quantized.weight_bits, layers=tuple(layers), readout=readout_fidelity,
+                          weight_bits=quantized.weight_bits, layers=tuple(rows[:-1]), readout=rows[-1],
                           output_relative_error=relative, decision_agreement=agreement,
                           float_accuracy=float_acc, int_accuracy=int_acc)

@@ -1,9 +1,15 @@
-"""Float64 reference of inference: zero initial state, the authors' update order (spec 3-5)."""
+"""Float64 reference of inference: zero initial state, the authors' update order (spec 3-5), and
+for the LIF family of NIR graphs the step of ir.FoldedLIF (docs/nir.md).
+
+Every layer runner maps its input current [B, T, N] to its per-step output: spikes (0/1, uint8)
+for the spiking kinds, the state (readout u, LIF-family v) for the others. The network's
+outputs come from the last layer's per-step output by its kind's output rule (OUTPUT_SUMS)."""
 from __future__ import annotations
 
 import numpy as np
 
-from ..ir import FoldedCSiLIF, FoldedNetwork, FoldedReadout, FoldedSiLIF
+from ..ir import (CURRENT_KINDS, LAYER_KINDS, LIF_KINDS, FoldedCSiLIF, FoldedLIF, FoldedNetwork, FoldedReadout,
+                  FoldedSiLIF, layer_names)
 from .results import RunResult
 from .synapses import synaptic_input
 
@@ -49,38 +55,79 @@ def run_csilif(layer: FoldedCSiLIF, current: np.ndarray, ranges: dict) -> np.nda
 
 
 def run_readout(layer: FoldedReadout, current: np.ndarray, ranges: dict) -> np.ndarray:
-    """Sum over time of softmax of the leaky-integrator state -> [B, classes]."""
+    """The leaky-integrator state u per step [B, T, classes]."""
     batch, steps, width = current.shape
     u = np.zeros((batch, width))
-    total = np.zeros((batch, width))
+    trace = np.zeros((batch, steps, width))
     for t in range(steps):
         u = layer.alpha * u + current[:, t]
-        e = np.exp(u - u.max(axis=1, keepdims=True))
-        total += e / e.sum(axis=1, keepdims=True)
+        trace[:, t] = u
         _record(ranges, "u", u)
     _record(ranges, "current", current)
+    return trace
+
+
+def run_lif(layer: FoldedLIF, current: np.ndarray, ranges: dict) -> np.ndarray:
+    """current [B, T, N] (feed-forward drive incl. bias) -> spikes [B, T, N] uint8, or v for the
+    non-spiking kinds. The recurrent drive of the previous step's own spikes is added per step."""
+    batch, steps, width = current.shape
+    spiking = LAYER_KINDS[layer.kind].spiking
+    v = np.zeros((batch, width))
+    j = np.zeros((batch, width))
+    s = np.zeros((batch, width))
+    out = np.zeros((batch, steps, width), dtype=np.uint8 if spiking else np.float64)
+    for t in range(steps):
+        drive = current[:, t] if layer.recurrent is None else current[:, t] + s @ layer.recurrent.T
+        if layer.kind in CURRENT_KINDS:
+            j = layer.alpha * j + drive
+            drive = j
+        if layer.reset == "value":
+            v = np.where(s > 0, layer.v_reset, v)
+        v = layer.beta * v + drive + layer.leak
+        if layer.reset == "subtract":
+            v = v - layer.threshold * s
+        if spiking:
+            s = (v > layer.threshold).astype(np.float64)          # strict >
+            out[:, t] = s
+        else:
+            out[:, t] = v
+        _record(ranges, "v", v)
+        if layer.kind in CURRENT_KINDS:
+            _record(ranges, "j", j)
+    _record(ranges, "current", current)
+    return out
+
+
+def softmax_sums(u: np.ndarray) -> np.ndarray:
+    """Sum over time of the softmax of the readout state: [B, T, C] -> [B, C]."""
+    total = np.zeros((u.shape[0], u.shape[2]))
+    for t in range(u.shape[1]):
+        e = np.exp(u[:, t] - u[:, t].max(axis=1, keepdims=True))
+        total += e / e.sum(axis=1, keepdims=True)
     return total
 
 
-HIDDEN_RUNNERS = {"silif": run_silif, "csilif": run_csilif}
+RUNNERS = {"silif": run_silif, "csilif": run_csilif, "readout": run_readout, **{kind: run_lif for kind in LIF_KINDS}}
+# The network output from the last layer's per-step output, by its kind's output rule (ir.OUTPUT_RULES).
+OUTPUT_SUMS = {"softmax": softmax_sums, "spikes": lambda s: s.sum(axis=1).astype(np.float64),
+               "state": lambda v: v.sum(axis=1)}
 
 
 def run_float(network: FoldedNetwork, counts: np.ndarray) -> RunResult:
-    """counts [B, T, n_inputs] event counts -> outputs, decisions and every hidden spike."""
+    """counts [B, T, n_inputs] event counts -> outputs, decisions, every spiking layer's spikes and
+    the last layer's per-step output (output_trace)."""
     x = np.asarray(counts, dtype=np.float64)
     spikes = []
     ranges = {}
-    for index, layer in enumerate(network.hidden):
-        layer_ranges = ranges.setdefault(f"layer{index}", {})
+    for name, layer in zip(layer_names(network), network.layers):
         current = synaptic_input(x, layer.weight, layer.delays) + layer.bias
-        out = HIDDEN_RUNNERS[layer.kind](layer, current, layer_ranges)
-        spikes.append(out)
-        x = out.astype(np.float64)
-    readout = network.readout
-    current = synaptic_input(x, readout.weight, readout.delays) + readout.bias
-    outputs = run_readout(readout, current, ranges.setdefault("readout", {}))
+        x = RUNNERS[layer.kind](layer, current, ranges.setdefault(name, {}))
+        if LAYER_KINDS[layer.kind].spiking:
+            spikes.append(x)
+    trace = x.astype(np.float64)
+    outputs = OUTPUT_SUMS[LAYER_KINDS[network.readout.kind].output](trace)
     return RunResult(engine="float", outputs=outputs, decisions=outputs.argmax(axis=1),
-                     spikes=tuple(spikes), state_ranges=ranges)
+                     spikes=tuple(spikes), state_ranges=ranges, output_trace=trace)
 
 
 def run_float32(network, counts: np.ndarray) -> RunResult:

@@ -223,7 +223,10 @@ class Readout(_SpikingLayer):
         super().__init__(n_in, n_out, 0.0, max_delay)   # the authors' readout never applies dropout
         self.alpha = nn.Parameter(torch.empty(n_out).uniform_(READOUT_ALPHA_MIN, READOUT_ALPHA_MAX))
 
-    def forward(self, x):
+    def forward(self, x, mask=None, framewise: bool = False):
+        """Sum over time of the softmax; with mask [B, T] (0/1) only over the marked steps.
+        framewise: the mean over the (marked) steps of the log-softmax instead, whose NLL is the
+        per-step cross entropy (peaked per-step probabilities, for a streaming detector)."""
         current = self.input_current(x)
         batch, steps, width = current.shape
         u = current.new_zeros(batch, width)
@@ -231,7 +234,10 @@ class Readout(_SpikingLayer):
         alpha = self.alpha.clamp(READOUT_ALPHA_MIN, READOUT_ALPHA_MAX)
         for t in range(steps):
             u = alpha * u + (1 - alpha) * current[:, t]
-            total = total + torch.softmax(u, dim=1)
+            p = torch.log_softmax(u, dim=1) if framewise else torch.softmax(u, dim=1)
+            total = total + (p if mask is None else p * mask[:, t, None])
+        if framewise:
+            return total / (steps if mask is None else mask.sum(dim=1, keepdim=True).clamp(min=1))
         return total
 
 
@@ -242,13 +248,15 @@ class SNN(nn.Module):
         super().__init__()
         self.snn = nn.ModuleList(layers)
 
-    def forward(self, x):
-        """x [B, T, in] -> (sum over time of softmax [B, classes], hidden spikes per layer)."""
+    def forward(self, x, mask=None, framewise: bool = False):
+        """x [B, T, in] -> (sum over time of softmax [B, classes], hidden spikes per layer);
+        with mask [B, T] the sum runs over the marked steps only (stream training); framewise:
+        the mean log-softmax instead (Readout.forward)."""
         spikes = []
         for layer in self.snn[:-1]:
             x = layer(x)
             spikes.append(x)
-        return self.snn[-1](x), spikes
+        return self.snn[-1](x, mask, framewise), spikes
 
     # ------------------------------------------------------------ training helpers
 

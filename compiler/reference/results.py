@@ -13,12 +13,15 @@ from ..io.files import check_result_path, write_file_atomically
 @dataclass(frozen=True, eq=False)
 class RunResult:
     engine: str                   # "float", "int" or "firmware"
-    outputs: np.ndarray           # [B, classes] sum over time of softmax (float); ints for "int"
+    outputs: np.ndarray           # [B, classes] the last layer's sums over time (ir.OUTPUT_RULES); ints for "int"
     decisions: np.ndarray         # [B] argmax of outputs (lowest index on ties)
-    spikes: tuple[np.ndarray, ...]  # per hidden layer [B, T, N] uint8
+    spikes: tuple[np.ndarray, ...]  # per spiking layer (ir.spiking_layers) [B, T, N] uint8
     output_scale: float = 1.0     # outputs / output_scale is the float-comparable value
     # Largest |value| seen per layer and state variable (float units), for headroom reports.
     state_ranges: dict = field(default_factory=dict)
+    # The last layer's output at every step [B, T, classes]: its spikes, or its state (readout u,
+    # LIF-family v; integers in the state format for "int"); None where the engine does not give it.
+    output_trace: np.ndarray | None = None
 
     @property
     def outputs_float(self) -> np.ndarray:
@@ -53,4 +56,6 @@ def concat_results(parts: list[RunResult]) -> RunResult:
     return RunResult(engine=first.engine, outputs=np.concatenate([p.outputs for p in parts]),
                      decisions=np.concatenate([p.decisions for p in parts]),
                      spikes=tuple(np.concatenate(layer) for layer in zip(*(p.spikes for p in parts))),
-                     output_scale=first.output_scale, state_ranges=ranges)
+                     output_scale=first.output_scale, state_ranges=ranges,
+                     output_trace=None if any(p.output_trace is None for p in parts)
+                     else np.concatenate([p.output_trace for p in parts]))

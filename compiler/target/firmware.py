@@ -23,7 +23,7 @@ from .harness import complete_samples, decode_output, encode_events
 from ..io.files import temp_folder
 from ..errors import InputDataError
 from ..io.inputs import check_counts, check_event_limit
-from ..ir import QuantNetwork
+from ..ir import QuantNetwork, spiking_layers
 from ..progress import FileWatch
 from ..reference.results import RunResult
 
@@ -94,7 +94,7 @@ def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, c
         raise InputDataError(f"input: {counts.shape[2]} channels per step; the model takes {quantized.n_inputs} "
                              "inputs")
     check_event_limit(counts, quantized.layers[0].synapses.max_input_count)
-    widths = tuple(layer.synapses.n_out for layer in quantized.hidden)
+    widths = tuple(layer.synapses.n_out for layer in spiking_layers(quantized))
     with temp_folder("run") as tmp:
         (tmp / "in.slfi").write_bytes(encode_events(counts))
         args = [str(tmp / "in.slfi"), str(tmp / "out.slfo")] + (["spikes"] if record_spikes else [])

@@ -6,7 +6,7 @@ Input (`SLFI`), little-endian:
 Output (`SLFO`), written by the firmware:
     char magic[4] = "SLFO"; uint32 version = 1; uint32 samples; uint32 classes;
     uint32 n_layers; uint32 record_spikes; then per sample:
-        if record_spikes: per step, per hidden layer: uint32 n, uint16 index[n] (padded to 4 bytes)
+        if record_spikes: per step, per spiking layer: uint32 n, uint16 index[n] (padded to 4 bytes)
         int32 totals[classes]; int32 decision
     (the spikes come first: the harness writes them while the sample runs, the totals after it)
 """
@@ -46,11 +46,11 @@ def encode_events(counts: np.ndarray) -> bytes:
 class FirmwareOutput:
     totals: np.ndarray            # [B, classes] int64
     decisions: np.ndarray         # [B]
-    spikes: tuple | None          # per hidden layer [B, T, width] uint8, when recorded
+    spikes: tuple | None          # per spiking layer [B, T, width] uint8, when recorded
 
 
 def decode_output(data: bytes, steps: int, widths: tuple[int, ...]) -> FirmwareOutput:
-    """Parse SLFO bytes; `widths` are the hidden layer widths (for spike arrays)."""
+    """Parse SLFO bytes; `widths` are the spiking layers' widths (for spike arrays)."""
     if data[:4] != OUTPUT_MAGIC:
         raise ValueError(f"firmware output does not start with {OUTPUT_MAGIC!r} (got {data[:4]!r})")
     version, samples, classes, n_layers, record = struct.unpack_from("<5I", data, 4)

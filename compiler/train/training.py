@@ -38,12 +38,13 @@ from ..codegen.boards import load_board
 from ..codegen.memory import MAX_SYNAPTIC_DELAY, ring_bytes
 from ..errors import ConfigError, InputDataError
 from ..ir import LAYER_KINDS, ModelConfig
-from ..io.inputs import check_dataset
+from ..io.inputs import check_dataset, check_mask
 from ..io.native import KINDS, ModelSpec, save_native
 from ..progress import bar
 from ..reference.nn import build_module
 
 DELAY_PLACEMENTS = ("all", "hidden", "first")
+LOSSES = ("sum-softmax", "framewise")
 
 
 # ---------------------------------------------------------------- architecture
@@ -142,6 +143,10 @@ class TrainOptions:
     out: str | Path | None = None    # best model, native format
     progress: bool = True
     stream: object = None            # progress output (default sys.stderr)
+    loss: str = "sum-softmax"        # "sum-softmax": CE on the sum over time of the softmax (the authors');
+                                     # "framewise": per-step cross entropy over the (masked) steps
+    shards: int = 1                  # each batch in this many parts, batch norm per part, gradients averaged:
+                                     # the single-process equivalent of that many data-parallel processes
 
     def check(self):
         for name in ("epochs", "finetune_epochs", "qat_epochs"):
@@ -158,6 +163,10 @@ class TrainOptions:
         for name in ("lr", "delay_lr", "finetune_lr", "qat_lr", "sigma_end"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.shards < 1:
+            raise ConfigError(f"shards must be >= 1, got {self.shards}")
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
 
@@ -181,8 +190,9 @@ class TrainResult:
 
 # ---------------------------------------------------------------- data
 
-def split(counts, labels, val_split: float, seed: int):
-    """Seeded random train/validation split (validation: round(val_split * N) samples)."""
+def split(counts, labels, val_split: float, seed: int, mask=None):
+    """Seeded random train/validation split (validation: round(val_split * N) samples);
+    a mask [N, T] (stream training) is split with its samples."""
     n = counts.shape[0]
     n_val = int(round(val_split * n))
     if val_split > 0 and n_val < 1:
@@ -191,24 +201,28 @@ def split(counts, labels, val_split: float, seed: int):
         raise ConfigError(f"validation split {val_split} leaves no training samples")
     order = np.random.default_rng([seed, 7]).permutation(n)
     val, train = order[:n_val], order[n_val:]
+    if mask is not None:
+        return (counts[train], labels[train], mask[train]), (counts[val], labels[val], mask[val]) if n_val else None
     return (counts[train], labels[train]), (counts[val], labels[val]) if n_val else None
 
 
 # ---------------------------------------------------------------- evaluation
 
-def predict(model, counts, batch_size: int = 256, dtype=torch.float32) -> np.ndarray:
-    """Decisions of the module in eval mode (the deployable forward), [N]."""
+def predict(model, counts, batch_size: int = 256, dtype=torch.float32, mask=None) -> np.ndarray:
+    """Decisions of the module in eval mode (the deployable forward), [N]; with mask [N, T]
+    the decision over the marked steps (stream training)."""
     model.eval()
     out = []
     with torch.no_grad():
         for start in range(0, len(counts), batch_size):
             x = torch.as_tensor(np.asarray(counts[start:start + batch_size]), dtype=dtype)
-            out.append(model(x)[0].argmax(dim=1).numpy())
+            m = None if mask is None else torch.as_tensor(np.asarray(mask[start:start + batch_size]), dtype=dtype)
+            out.append(model(x, m)[0].argmax(dim=1).numpy())
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
-def accuracy(model, counts, labels, batch_size: int = 256) -> float:
-    return float((predict(model, counts, batch_size) == np.asarray(labels)).mean())
+def accuracy(model, counts, labels, batch_size: int = 256, mask=None) -> float:
+    return float((predict(model, counts, batch_size, mask=mask) == np.asarray(labels)).mean())
 
 
 def recalibrate_batch_norm(model, counts, batch_size: int) -> None:
@@ -300,46 +314,75 @@ def _optimizer(model, lr: float, delay_lr: float, weight_decay: float):
     return torch.optim.Adam(groups)
 
 
-def _run_epoch(model, optimizer, counts, labels, batch_size, generator, progress, label):
+def _run_epoch(model, optimizer, counts, labels, batch_size, generator, progress, label, mask=None, shards=1,
+               parallel=None, chunk_seed=None, framewise=False):
+    """One epoch. Each batch is cut into `shards` parts (batch norm statistics per part); the
+    gradient is the sample-weighted mean of the parts' gradients. In one process all parts
+    run here; under torchrun (`parallel`, silifc.train.distributed) rank r runs part r and DDP
+    averages the gradients: the same arithmetic, and with shards > 1 every part's dropout
+    draws from a seed of (chunk_seed, batch, part), so both give the same model."""
     model.train()
     order = torch.randperm(len(counts), generator=generator).numpy()
     total_loss, correct, seen = 0.0, 0, 0
     batches = math.ceil(len(counts) / batch_size)
+    forward = parallel.wrap(model) if parallel is not None else model
     for index in range(batches):
         chosen = order[index * batch_size:(index + 1) * batch_size]
-        if len(chosen) < 2 and seen:      # batch norm needs two samples; fold a stray one into the next epoch
+        if len(chosen) < 2 * shards and seen:   # batch norm needs two samples per part; fold strays into the next epoch
             continue
-        x = torch.as_tensor(counts[chosen], dtype=torch.float32)
-        y = torch.as_tensor(labels[chosen])
-        out, _ = model(x)
-        loss = F.cross_entropy(out, y)    # the authors' loss: CE on the sum over time of softmax
+        parts = np.array_split(chosen, shards)
         optimizer.zero_grad()
-        loss.backward()
+        for part_index in ([parallel.rank] if parallel is not None else range(shards)):
+            part = parts[part_index]
+            if shards > 1:
+                torch.manual_seed(int(np.random.SeedSequence([*chunk_seed, index, part_index]).generate_state(1)[0]))
+            x = torch.as_tensor(counts[part], dtype=torch.float32)
+            y = torch.as_tensor(labels[part])
+            m = None if mask is None else torch.as_tensor(mask[part], dtype=torch.float32)
+            out, _ = forward(x, m, framewise)
+            # the authors' loss: CE on the sum over time of softmax; framewise: NLL of the mean log-softmax
+            loss = F.nll_loss(out, y) if framewise else F.cross_entropy(out, y)
+            weight = len(part) / len(chosen) * (parallel.world if parallel is not None else 1)
+            (loss * weight if weight != 1 else loss).backward()
+            total_loss += loss.item() * len(part)
+            correct += int((out.argmax(dim=1) == y).sum())
+            seen += len(part)
         optimizer.step()
         model.clamp_delay_positions()
-        total_loss += loss.item() * len(chosen)
-        correct += int((out.argmax(dim=1) == y).sum())
-        seen += len(chosen)
-        progress.batch(label, index + 1, batches, total_loss / seen)
+        progress.batch(label, index + 1, batches, total_loss / max(seen, 1))
+    if parallel is not None:
+        total_loss, correct, seen = parallel.sum_floats(total_loss, correct, seen)
     return total_loss / max(seen, 1), correct / max(seen, 1)
 
 
 def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, val=None,
-          meta: dict | None = None, init_state: dict | None = None) -> TrainResult:
+          meta: dict | None = None, init_state: dict | None = None, mask=None) -> TrainResult:
     """Train a model of `spec` on counts [N, T, inputs] and labels [N].
 
     val: optional (counts, labels) used instead of a split of the training data.
     init_state: start from these parameters (a state dict of the spec's modules, integer
     delays included); its delays stay fixed and there is no delay fine-tuning phase."""
+    from .distributed import current_parallel
+
     options = options or TrainOptions()
+    parallel = current_parallel()
+    if parallel is not None:
+        options = dataclasses.replace(options, shards=parallel.world,
+                                      progress=options.progress and parallel.rank == 0)
+        if parallel.rank != 0:
+            options = dataclasses.replace(options, out=None)
     options.check()
     counts, labels = check_dataset(counts, labels, spec.n_classes, "training data")
+    mask = check_mask(mask, counts, "training data")
     if counts.shape[2] != spec.n_inputs:
         raise InputDataError(f"training data has {counts.shape[2]} channels but the model takes {spec.n_inputs} inputs")
     if val is None:
-        (counts, labels), val = split(counts, labels, options.val_split, options.seed)
+        train_part, val = split(counts, labels, options.val_split, options.seed, mask)
+        counts, labels = train_part[:2]
+        mask = train_part[2] if mask is not None else None
     else:
-        val = check_dataset(*val, spec.n_classes, "validation data")
+        val_mask = check_mask(val[2] if len(val) > 2 else None, val[0], "validation data")
+        val = (*check_dataset(*val[:2], spec.n_classes, "validation data"), val_mask)
         if val[0].shape[2] != spec.n_inputs:
             raise InputDataError(f"validation data has {val[0].shape[2]} channels; the model takes {spec.n_inputs}")
     if len(counts) < 2:
@@ -376,7 +419,7 @@ def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, 
         nonlocal best, best_state
         candidate = deployable(model, spec, weight_bits, bn_data if recalibrate else None, options.batch_size)
         if val is not None:
-            score = accuracy(candidate, *val)
+            score = accuracy(candidate, val[0], val[1], mask=val[2] if len(val) > 2 else None)
         else:
             score = float(len(history))   # no validation data: keep the latest model
         improved = score > best["score"]
@@ -403,7 +446,9 @@ def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, 
                 model.set_sigma(sigma)
             label = f"{phase} {epoch}/{epochs}"
             loss, train_acc = _run_epoch(model, optimizer, counts, labels, options.batch_size, generator,
-                                         progress, label)
+                                         progress, label, mask, options.shards, parallel,
+                                         (options.seed, ("train", "finetune", "qat").index(phase), epoch),
+                                         options.loss == "framewise")
             scheduler.step()
             score, improved = evaluate(phase, epoch, weight_bits)
             record = {"phase": phase, "epoch": epoch, "loss": loss, "train_accuracy": train_acc,

@@ -25,7 +25,15 @@
 #define LONG_OUT 64
 
 static int8_t w8[N_IN * N_OUT];
-static int16_t w16[N_IN * N_OUT];
+/* The int16 weights, and once the synapse benchmarks are done the LIF-family records and cells
+ * (their benchmarks run last), which would not fit a 256 KB board's RAM beside them. */
+static union {
+    int16_t w16[N_IN * N_OUT];
+    struct {
+        slf_lif_neuron neuron[N_OUT];
+        slf_lif_cell cell[N_OUT];
+    } lif;
+} shared;
 static uint8_t nibbles[N_IN * N_OUT / 2];
 static uint8_t delays8[N_IN * N_OUT];
 static uint8_t axonal[N_IN];
@@ -114,7 +122,7 @@ static void setup(void)
     uint32_t i;
     for (i = 0; i < N_IN * N_OUT; i++) {
         w8[i] = (int8_t)uniform(-127, 127);
-        w16[i] = (int16_t)uniform(-32767, 32767);
+        shared.w16[i] = (int16_t)uniform(-32767, 32767);
     }
     for (i = 0; i < N_IN * N_OUT / 2; i++) {
         nibbles[i] = (uint8_t)(next() & 0xFFu);
@@ -161,6 +169,25 @@ static void setup(void)
     }
 }
 
+/* The LIF-family records and cells, in the int16 weights' storage (after the synapse benchmarks). */
+static void setup_lif(void)
+{
+    uint32_t i;
+    for (i = 0; i < N_OUT; i++) {
+        slf_lif_neuron *p = &shared.lif.neuron[i];
+        p->mult = uniform(1, 1 << 14);
+        p->bias = uniform(-(1 << 22), 1 << 22);
+        p->k_beta = uniform(1 << 30, SLF_Q31_LIMIT);
+        p->k_alpha = uniform(1 << 30, SLF_Q31_LIMIT);
+        p->leak = uniform(-(1 << 10), 1 << 10);
+        p->threshold = 1 << 21;
+        p->reset_to = 0;
+        p->reset_sub = 1 << 21;
+        shared.lif.cell[i].v = uniform(-(1 << 22), 1 << 22);
+        shared.lif.cell[i].j = uniform(-(1 << 22), 1 << 22);
+    }
+}
+
 /* Fill the current slot with typical accumulator values (int8 sums of ~10% of 512 inputs). */
 static void fill_slot(slf_delay_ring_s32 *ring)
 {
@@ -174,7 +201,7 @@ static void fill_slot(slf_delay_ring_s32 *ring)
 static void bench_accumulate(void)
 {
     slf_weights_s8 weights8 = {w8, N_IN, N_OUT};
-    slf_weights_s16 weights16 = {w16, N_IN, N_OUT};
+    slf_weights_s16 weights16 = {shared.w16, N_IN, N_OUT};
     slf_axonal_delays axonal_delays = {axonal, N_IN};
     slf_synaptic_delays synaptic_delays = {nibbles, N_IN, N_OUT};
     slf_synaptic_delays_u8 byte_delays = {delays8, N_IN, N_OUT};
@@ -254,6 +281,8 @@ static void bench_neurons(void)
     slf_silif_state silif_state = {silif_cells, spiked};
     slf_csilif_layer csilif_layer = {csilif, N_OUT, 1 << 20};
     slf_csilif_state csilif_state = {csilif_cells, spiked};
+    slf_lif_layer lif_layer = {shared.lif.neuron, N_OUT, SLF_LIF_SPIKING, 0};
+    slf_lif_state lif_state = {shared.lif.cell, spiked};
     slf_readout_layer readout_layer = {readout, N_CLASSES, 1549082005, 40};
     slf_spike_list out = {out_index, 0, N_OUT};
     slf_delay_ring_s32 ring;
@@ -272,6 +301,16 @@ static void bench_neurons(void)
     expect_ok(slf_readout_update_q31(&readout_layer, readout_u, &ring));
     begin("accumulate_decision_q16 (35 classes)", N_CLASSES);
     expect_ok(slf_accumulate_decision_q16(&readout_layer, readout_u, totals));
+
+    setup_lif();
+    expect_ok(slf_delay_ring_init_s32(&ring, slots, 1, N_OUT));
+    fill_slot(&ring);
+    begin("lif_update_q31 (512 neurons, LIF, subtract)", N_OUT);
+    expect_ok(slf_lif_update_q31(&lif_layer, &lif_state, &ring, &out, 0));
+    fill_slot(&ring);
+    lif_layer.flags = SLF_LIF_SPIKING | SLF_LIF_CURRENT | SLF_LIF_RESET_VALUE;
+    begin("lif_update_q31 (512 neurons, CubaLIF, value)", N_OUT);
+    expect_ok(slf_lif_update_q31(&lif_layer, &lif_state, &ring, &out, 0));
 }
 
 int main(void)

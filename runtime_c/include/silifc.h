@@ -18,6 +18,7 @@
 #include "slf_synapses.h"
 #include "slf_dense.h"
 #include "slf_neurons.h"
+#include "slf_lif.h"
 #include "slf_decision.h"
 
 #endif /* SILIFC_H */

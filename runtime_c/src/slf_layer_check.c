@@ -1,4 +1,5 @@
-/* One-time validation of the per-neuron constants (slf_*_layer_check). Contract: include/slf_neurons.h.
+/* One-time validation of the per-neuron constants (slf_*_layer_check). Contract: include/slf_neurons.h
+ * and include/slf_lif.h.
  * The update kernels do not repeat these checks per step; they stay free of undefined
  * behaviour for any constants, but only constants that pass here give the reference's results. */
 #include "internal/slf_base.h"
@@ -56,6 +57,27 @@ slf_status slf_readout_layer_check(const slf_readout_layer *layer)
     for (i = 0; i < layer->n; i++) {
         const slf_readout_neuron *p = &layer->neuron[i];
         if (p->mult < 0 || !slf_q31_ok(p->k_alpha)) {
+            return SLF_ERR_PARAM;
+        }
+    }
+    return SLF_OK;
+}
+
+slf_status slf_lif_layer_check(const slf_lif_layer *layer)
+{
+    uint32_t i;
+    if (layer == NULL || (layer->neuron == NULL && layer->n != 0u)) {
+        return SLF_ERR_NULL;
+    }
+    if ((layer->flags & ~(uint32_t)(SLF_LIF_CURRENT | SLF_LIF_INTEGRATOR | SLF_LIF_RESET_VALUE | SLF_LIF_SPIKING)) ||
+        layer->out_shift > 31 || layer->out_shift < -31) {
+        return SLF_ERR_PARAM;
+    }
+    for (i = 0; i < layer->n; i++) {
+        const slf_lif_neuron *p = &layer->neuron[i];
+        int64_t reach = (int64_t)(p->leak < 0 ? -(int64_t)p->leak : p->leak) +
+                        (p->reset_sub < 0 ? -(int64_t)p->reset_sub : p->reset_sub);
+        if (p->mult < 0 || !slf_decay_ok(p->k_beta) || !slf_decay_ok(p->k_alpha) || reach > INT32_MAX) {
             return SLF_ERR_PARAM;
         }
     }

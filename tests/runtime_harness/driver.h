@@ -46,7 +46,8 @@ enum {
     OP_LANES16_CHECK = 10,
     OP_NEURON_ERRORS = 11,
     OP_DECISION_ERRORS = 12,
-    OP_DELAY_U8_CHECK = 13
+    OP_DELAY_U8_CHECK = 13,
+    OP_LIF = 14
 };
 
 typedef struct {

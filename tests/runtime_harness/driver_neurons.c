@@ -1,10 +1,13 @@
-/* Test driver, neuron kernels (include/slf_neurons.h): SiLIF, C-SiLIF and readout updates, layer
- * checks and long runs. Cases: neurons.py. */
+/* Test driver, neuron kernels (include/slf_neurons.h, include/slf_lif.h): SiLIF, C-SiLIF, LIF-family
+ * and readout updates, layer checks and long runs. Cases: neurons.py. */
 #include "driver.h"
 
 static uint16_t spike_index[MAX_NEURONS];
 static slf_silif_neuron silif_neurons[MAX_NEURONS];
 static slf_csilif_neuron csilif_neurons[MAX_NEURONS];
+static slf_lif_neuron lif_neurons[MAX_NEURONS];
+static slf_lif_cell lif_cells[MAX_NEURONS];
+static int32_t lif_totals[MAX_NEURONS];
 #define READOUT_CAP (SLF_MAX_CLASSES + 1u < MAX_NEURONS ? SLF_MAX_CLASSES + 1u : MAX_NEURONS)
 static slf_readout_neuron readout_neurons[READOUT_CAP];
 static slf_silif_cell silif_cells[MAX_NEURONS];
@@ -83,6 +86,93 @@ static void run_silif(cursor *c)
             put(spiked[i]);
         }
         put_spikes(&list);
+        /* the kernel must have consumed (zeroed) its input slot */
+        for (i = 0; i < n && ring.slots[i] == 0; i++) {
+        }
+        put(i == n);
+    }
+}
+
+static void load_lif(cursor *c, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        slf_lif_neuron *p = &lif_neurons[i];
+        p->mult = (int32_t)take(c);
+        p->bias = (int32_t)take(c);
+        p->k_beta = (int32_t)take(c);
+        p->k_alpha = (int32_t)take(c);
+        p->leak = (int32_t)take(c);
+        p->threshold = (int32_t)take(c);
+        p->reset_to = (int32_t)take(c);
+        p->reset_sub = (int32_t)take(c);
+    }
+}
+
+/* n flags out_shift steps with_totals | n x (mult bias k_beta k_alpha leak threshold reset_to reset_sub)
+ * | v j s [totals] | acc per step
+ * -> per step: status v[n] j[n] s[n] [count index[count]] [totals[n]] slot_cleared */
+static void run_lif(cursor *c)
+{
+    uint32_t n = take(c), flags = take(c), t, i;
+    int32_t out_shift = (int32_t)take(c);
+    uint32_t steps = take(c), with_totals = take(c);
+    slf_lif_layer layer;
+    slf_lif_state state;
+    slf_delay_ring_s32 ring;
+    slf_spike_list list;
+
+    if (n > MAX_NEURONS) {
+        put(0xBADu);
+        return;
+    }
+    load_lif(c, n);
+    for (i = 0; i < n; i++) {
+        lif_cells[i].v = (int32_t)take(c);
+    }
+    for (i = 0; i < n; i++) {
+        lif_cells[i].j = (int32_t)take(c);
+    }
+    for (i = 0; i < n; i++) {
+        spiked[i] = (uint8_t)take(c);
+    }
+    for (i = 0; i < n && with_totals; i++) {
+        lif_totals[i] = (int32_t)take(c);
+    }
+    layer.neuron = lif_neurons;
+    layer.n = (uint16_t)n;
+    layer.flags = (uint16_t)flags;
+    layer.out_shift = (int16_t)out_shift;
+    state.cell = lif_cells;
+    state.spiked = spiked;
+    list.index = spike_index;
+    list.count = 0;
+    list.capacity = (uint16_t)n;
+    ring.depth = 1;
+    ring.width = (uint16_t)n;
+    ring.head = 0;
+    for (t = 0; t < steps && !c->bad; t++) {
+        ring.slots = (int32_t *)take_bytes(c, n * 4u);
+        if (c->bad) {
+            break;
+        }
+        put((uint32_t)slf_lif_update_q31(&layer, &state, &ring, (flags & SLF_LIF_SPIKING) ? &list : NULL,
+                                         with_totals ? lif_totals : NULL));
+        for (i = 0; i < n; i++) {
+            put((uint32_t)lif_cells[i].v);
+        }
+        for (i = 0; i < n; i++) {
+            put((uint32_t)lif_cells[i].j);
+        }
+        for (i = 0; i < n; i++) {
+            put(spiked[i]);
+        }
+        if (flags & SLF_LIF_SPIKING) {
+            put_spikes(&list);
+        }
+        if (with_totals) {
+            put_i32s(lif_totals, n);
+        }
         /* the kernel must have consumed (zeroed) its input slot */
         for (i = 0; i < n && ring.slots[i] == 0; i++) {
         }
@@ -391,7 +481,7 @@ static void run_layer_check(cursor *c)
         layer.n = (uint16_t)n;
         layer.threshold = 0;
         put((uint32_t)slf_csilif_layer_check(&layer));
-    } else {
+    } else if (kind == 2u) {
         slf_readout_layer layer;
         layer.exp_mult = (int32_t)take(c);
         layer.exp_shift = (int32_t)take(c);
@@ -401,6 +491,14 @@ static void run_layer_check(cursor *c)
         }
         load_readout(c, &layer, n);
         put((uint32_t)slf_readout_layer_check(&layer));
+    } else {
+        slf_lif_layer layer;
+        layer.flags = (uint16_t)take(c);
+        layer.out_shift = (int16_t)(int32_t)take(c);
+        load_lif(c, n);
+        layer.neuron = lif_neurons;
+        layer.n = (uint16_t)n;
+        put((uint32_t)slf_lif_layer_check(&layer));
     }
 }
 
@@ -431,6 +529,38 @@ static void run_errors(void)
     put((uint32_t)slf_silif_update_q31(&layer, &state, &ring, &out));          /* OK (zero constants) */
     put(ring.head);                                                           /* 1 */
     put((uint32_t)slf_readout_layer_check(&readout));                          /* PARAM: n > 127 */
+
+    {
+        static slf_lif_neuron ln[8];
+        static slf_lif_cell lc[8];
+        static int32_t totals[8];
+        slf_lif_layer lif = {ln, 8, SLF_LIF_SPIKING, 0};
+        slf_lif_state lif_state = {lc, s};
+        ring.head = 0;
+        put((uint32_t)slf_lif_update_q31(NULL, &lif_state, &ring, &out, NULL));       /* NULL */
+        put((uint32_t)slf_lif_update_q31(&lif, &lif_state, &ring, NULL, NULL));       /* NULL: spiking, no list */
+        out.capacity = 7;
+        put((uint32_t)slf_lif_update_q31(&lif, &lif_state, &ring, &out, NULL));       /* CAPACITY */
+        out.capacity = 8;
+        ring.width = 9;
+        put((uint32_t)slf_lif_update_q31(&lif, &lif_state, &ring, &out, NULL));       /* SHAPE */
+        lif.flags = 0;
+        put((uint32_t)slf_lif_update_q31(&lif, &lif_state, &ring, NULL, NULL));       /* SHAPE: not spiking */
+        ring.width = 8;
+        put((uint32_t)slf_lif_update_q31(&lif, &lif_state, &ring, NULL, totals));     /* OK: LI, no list */
+        lif.flags = 0x10u;
+        put((uint32_t)slf_lif_layer_check(&lif));                                      /* PARAM: flags */
+        lif.flags = SLF_LIF_SPIKING;
+        lif.out_shift = 32;
+        put((uint32_t)slf_lif_layer_check(&lif));                                      /* PARAM: out_shift */
+        lif.out_shift = 0;
+        ln[3].leak = -1;
+        ln[3].reset_sub = INT32_MAX;
+        put((uint32_t)slf_lif_layer_check(&lif));                                      /* PARAM: |leak| + |reset_sub| */
+        ln[3].leak = 0;
+        put((uint32_t)slf_lif_layer_check(&lif));                                      /* OK */
+        put((uint32_t)slf_lif_layer_check(NULL));                                      /* NULL */
+    }
 }
 
 int run_neurons_record(uint32_t op, cursor *c)
@@ -442,6 +572,7 @@ int run_neurons_record(uint32_t op, cursor *c)
     case OP_LONGRUN: run_longrun(c); return 1;
     case OP_LAYER_CHECK: run_layer_check(c); return 1;
     case OP_NEURON_ERRORS: run_errors(); return 1;
+    case OP_LIF: run_lif(c); return 1;
     default: return 0;
     }
 }

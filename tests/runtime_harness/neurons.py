@@ -1,4 +1,5 @@
-"""Cases of the neuron kernels (include/slf_neurons.h): SiLIF, C-SiLIF and readout updates, their
+"""Cases of the neuron kernels (include/slf_neurons.h, include/slf_lif.h): SiLIF, C-SiLIF, LIF-family and
+readout updates, their
 one-time layer checks, and 10^5..10^6-step long runs, against int_ref's updates. C side:
 driver_neurons.c."""
 from __future__ import annotations
@@ -7,12 +8,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from silifc.reference import fixedpoint as fx
 from silifc.reference import int_ref
 
 from .common import (DEFAULT_LIMITS, ERR_CAPACITY, ERR_NULL, ERR_PARAM, ERR_SHAPE, EXP_MULT, I32_MAX, I32_MIN, OK,
-                     OP_CSILIF, OP_LAYER_CHECK, OP_LONGRUN, OP_NEURON_ERRORS, OP_READOUT, OP_SILIF, Q31_MAX,
-                     BatteryCase, Case, Limits, accumulators, compare, hash32, input_scale, q31, state_values,
-                     words)
+                     OP_CSILIF, OP_LAYER_CHECK, OP_LIF, OP_LONGRUN, OP_NEURON_ERRORS, OP_READOUT, OP_SILIF, Q31_MAX,
+                     BatteryCase, Case, Limits, accumulators, compare, hash32, input_scale, pick, q31,
+                     state_values, words)
 
 
 def _layer_size(rng, lim):
@@ -35,6 +37,18 @@ def csilif_records(mult, bias, layer):
 
 def readout_records(mult, bias, layer):
     return np.stack([words(v) for v in (mult, bias, layer.k_alpha)], axis=1)
+
+
+# SLF_LIF_* flags (slf_lif.h) and the LIF-family kind each combination is (int_ref.lif_update)
+LIF_CURRENT, LIF_INTEGRATOR, LIF_RESET_VALUE, LIF_SPIKING = 1, 2, 4, 8
+LIF_KIND_OF = {(0, 0, 1): "lif", (1, 0, 1): "cubalif", (0, 1, 1): "if",
+               (0, 0, 0): "li", (1, 0, 0): "cubali", (0, 1, 0): "i"}          # (current, integrator, spiking)
+
+
+def lif_records(mult, bias, layer):
+    """slf_lif_neuron fields in declaration order, one row per neuron."""
+    return np.stack([words(v) for v in (mult, bias, layer.k_beta, layer.k_alpha, layer.leak, layer.threshold,
+                                        layer.reset_to, layer.reset_sub)], axis=1)
 
 
 class SiLIFCase(Case):
@@ -124,6 +138,64 @@ class CSiLIFCase(Case):
         return errors
 
 
+class LIFCase(Case):
+    """Several steps of slf_lif_update_q31 (every LIF-family kind, both resets, with and without
+    output totals) against int_ref.input_current + lif_update (+ output_q16 for the totals)."""
+
+    def __init__(self, rng, lim: Limits = DEFAULT_LIMITS):
+        n = _layer_size(rng, lim)
+        steps = int(rng.integers(1, 5))
+        (current, integrator, spiking), kind = list(LIF_KIND_OF.items())[int(rng.integers(len(LIF_KIND_OF)))]
+        value_reset = spiking and rng.random() < 0.5
+        flags = current * LIF_CURRENT | integrator * LIF_INTEGRATOR | value_reset * LIF_RESET_VALUE \
+            | spiking * LIF_SPIKING
+        mult, bias = input_scale(rng, n)
+        threshold = state_values(rng, n, None if rng.random() < 0.3 else 28)
+        leak = state_values(rng, n, None if rng.random() < 0.3 else 24)
+        reset_sub = np.zeros(n, np.int64) if value_reset or not spiking else np.clip(threshold, -I32_MAX, I32_MAX)
+        if rng.random() < 0.3:                          # the kernel's contract, whatever the reset
+            reset_sub = np.clip(state_values(rng, n), -I32_MAX, I32_MAX)
+        room = I32_MAX - np.abs(reset_sub)              # |leak| + |reset_sub| <= 2^31 - 1
+        leak = np.clip(leak, -room, room)
+        layer = SimpleNamespace(kind=kind, reset="value" if value_reset else "subtract", k_beta=q31(rng, n, "pos"),
+                                k_alpha=q31(rng, n, "pos"), leak=leak, threshold=threshold,
+                                reset_to=state_values(rng, n), reset_sub=reset_sub)
+        scale_bits = None if rng.random() < 0.4 else int(rng.integers(10, 31))
+        v = state_values(rng, n, scale_bits)
+        j = state_values(rng, n, scale_bits)
+        s = (v > threshold).astype(np.int64) if spiking else np.zeros(n, np.int64)   # s is the previous spike
+        out_shift = int(rng.choice([-31, -8, -1, 0, 1, 12, 31]))
+        with_totals = bool(rng.random() < 0.5)
+        totals = pick(rng, n, [I32_MAX, I32_MAX - 1, I32_MIN, 0], 0.3)
+        payload = [words([n, flags, out_shift, steps, with_totals]), lif_records(mult, bias, layer).ravel(),
+                   words(v), words(j), words(s)] + ([words(totals)] if with_totals else [])
+        synapses = SimpleNamespace(mult=mult, bias=bias)
+        self.n, self.spiking, self.with_totals = n, spiking, with_totals
+        self.expected = []
+        for _ in range(steps):
+            acc = accumulators(rng, n, mult, bias)
+            payload.append(words(acc))
+            v, j, s = int_ref.lif_update(v, j, s, int_ref.input_current(acc, synapses), layer)
+            totals = fx.sat32(totals + (s if spiking else int_ref.output_q16(v, out_shift + fx.OUTPUT_FRAC_BITS)))
+            self.expected.append((v, j, s, totals))
+        super().__init__(OP_LIF, "slf_lif_update_q31", np.concatenate(payload))
+
+    def check(self, reader):
+        errors = []
+        for t, (v, j, s, totals) in enumerate(self.expected):
+            compare(errors, f"step {t} status", [reader.i32()], [OK])
+            compare(errors, f"step {t} v", reader.i32s(self.n), v)
+            compare(errors, f"step {t} j", reader.i32s(self.n), j)
+            compare(errors, f"step {t} spiked", reader.i32s(self.n), s)
+            if self.spiking:
+                count = reader.word()
+                compare(errors, f"step {t} spike list", reader.i32s(count), np.flatnonzero(s))
+            if self.with_totals:
+                compare(errors, f"step {t} totals", reader.i32s(self.n), totals)
+            compare(errors, f"step {t} input slot cleared", [reader.word()], [1])
+        return errors
+
+
 class ReadoutCase(Case):
     """Several steps of slf_readout_update_q31 against int_ref.readout_update."""
 
@@ -158,20 +230,25 @@ class LayerCheckCase(Case):
     def __init__(self, rng, kind, lim: Limits = DEFAULT_LIMITS):
         n = min(int(rng.choice([1, 2, 8, rng.integers(1, 60)])), lim.max_n)
         mult, bias = input_scale(rng, n)
-        count = (3, 2, 1)[kind]                        # Q31 constants per record
+        count = (3, 2, 1, 2)[kind]                     # Q31 constants per record
         q = [q31(rng, n, "pos") for _ in range(count)]
         exp_mult, exp_shift = EXP_MULT, 40
+        lif_leak_over, lif_bad_header = None, False
         expected = OK
         if rng.random() < 0.6:
             expected = ERR_PARAM
             i = int(rng.integers(n))
-            what = rng.integers(4 if kind == 2 else 2 if kind == 1 else 3)
+            what = rng.integers({0: 3, 1: 2, 2: 4, 3: 5}[kind])
             if what == 0:
                 mult[i] = -int(rng.integers(1, 1 << 31))
             elif what == 1:
                 q[int(rng.integers(count))][i] = int(rng.choice([I32_MIN, I32_MAX, -I32_MAX, Q31_MAX + 1]))
-            elif what == 2 and kind == 0:                # SiLIF decays (k_alpha, k_beta) must be >= 0
+            elif what == 2 and kind in (0, 3):           # SiLIF's and LIF's decays must be >= 0
                 q[int(rng.choice([0, 1]))][i] = -int(rng.integers(1, Q31_MAX + 1))
+            elif kind == 3 and what == 3:                # LIF: |leak| + |reset_sub| beyond int32
+                lif_leak_over = i
+            elif kind == 3:                              # LIF: unknown flag bits or |out_shift| > 31
+                lif_bad_header = True
             elif what == 2:
                 exp_mult = -int(rng.integers(1, 1 << 31))
             else:
@@ -182,11 +259,27 @@ class LayerCheckCase(Case):
             payload = [words([0, n]), silif_records(mult, bias, layer).ravel()]
         elif kind == 1:
             payload = [words([1, n]), csilif_records(mult, bias, SimpleNamespace(k_re=q[0], k_im=-q[1])).ravel()]
-        else:
+        elif kind == 2:
             payload = [words([2, n, exp_mult, exp_shift]),
                        readout_records(mult, bias, SimpleNamespace(k_alpha=q[0])).ravel()]
+        else:
+            reset_sub = np.clip(state_values(rng, n), -I32_MAX, I32_MAX)
+            room = I32_MAX - np.abs(reset_sub)
+            leak = np.clip(state_values(rng, n), -room, room)          # at the edge: |leak| + |reset_sub| = 2^31 - 1
+            if lif_leak_over is not None:
+                reset_sub[lif_leak_over] = int(rng.integers(1, I32_MAX + 1))
+                leak[lif_leak_over] = I32_MAX - reset_sub[lif_leak_over] + 1 if rng.random() < 0.5 else I32_MIN
+            flags = int(rng.integers(16))
+            out_shift = int(rng.integers(-31, 32))
+            if lif_bad_header:
+                flags, out_shift = (flags | 1 << int(rng.integers(4, 16)), out_shift) if rng.random() < 0.5 \
+                    else (flags, int(rng.choice([-32, 32, -(1 << 15), (1 << 15) - 1])))
+            layer = SimpleNamespace(k_beta=q[0], k_alpha=q[1], leak=leak, threshold=state_values(rng, n),
+                                    reset_to=state_values(rng, n), reset_sub=reset_sub)
+            payload = [words([3, n, flags, out_shift]), lif_records(mult, bias, layer).ravel()]
         self.expected = expected
-        label = ("slf_silif_layer_check", "slf_csilif_layer_check", "slf_readout_layer_check")[kind]
+        label = ("slf_silif_layer_check", "slf_csilif_layer_check", "slf_readout_layer_check",
+                 "slf_lif_layer_check")[kind]
         super().__init__(OP_LAYER_CHECK, label, np.concatenate(payload))
 
     def check(self, reader):
@@ -292,18 +385,20 @@ class LongRunCase(Case):
 
 
 # The statuses run_errors in driver_neurons.c reports.
-ERROR_BATTERY = [ERR_CAPACITY, ERR_SHAPE, ERR_NULL, OK, 1, ERR_PARAM]
+ERROR_BATTERY = [ERR_CAPACITY, ERR_SHAPE, ERR_NULL, OK, 1, ERR_PARAM,
+                 ERR_NULL, ERR_NULL, ERR_CAPACITY, ERR_SHAPE, ERR_SHAPE, OK,             # slf_lif_update_q31
+                 ERR_PARAM, ERR_PARAM, ERR_PARAM, OK, ERR_NULL]                          # slf_lif_layer_check
 
-KERNELS = ("slf_silif_update_q31", "slf_csilif_update_q31", "slf_readout_update_q31", "slf_silif_layer_check",
-           "slf_csilif_layer_check", "slf_readout_layer_check")
+KERNELS = ("slf_silif_update_q31", "slf_csilif_update_q31", "slf_lif_update_q31", "slf_readout_update_q31",
+           "slf_silif_layer_check", "slf_csilif_layer_check", "slf_readout_layer_check", "slf_lif_layer_check")
 
 
 def cases(rng, per_kernel: int, lim: Limits = DEFAULT_LIMITS) -> list[Case]:
     """`per_kernel` randomized cases for every update and layer check, within `lim`."""
     out: list[Case] = []
-    for make in (SiLIFCase, CSiLIFCase, ReadoutCase):
+    for make in (SiLIFCase, CSiLIFCase, LIFCase, ReadoutCase):
         out += [make(rng, lim) for _ in range(per_kernel)]
-    for kind in range(3):
+    for kind in range(4):
         out += [LayerCheckCase(rng, kind, lim) for _ in range(per_kernel)]
     out.append(BatteryCase(OP_NEURON_ERRORS, "invalid arguments (neurons)", ERROR_BATTERY))
     return out

@@ -92,7 +92,7 @@ int main(void)
         return model_error(status);
     }
     if (!write_u32(out, 0x4F464C53u /* "SLFO" */) || !write_u32(out, 1u) || !write_u32(out, samples)
-        || !write_u32(out, TINY_N_CLASSES) || !write_u32(out, TINY_N_HIDDEN_LAYERS)
+        || !write_u32(out, TINY_N_CLASSES) || !write_u32(out, TINY_N_SPIKING_LAYERS)
         || !write_u32(out, (uint32_t)record_spikes)) {
         return fail(11, "cannot write the output file");
     }
@@ -105,7 +105,7 @@ int main(void)
                 return fail(12, "truncated input or too many events in a step");
             }
             status = tiny_step(&model, events, (uint16_t)n_events, 0);
-            for (uint16_t layer = 0; record_spikes && status == SLF_OK && layer < TINY_N_HIDDEN_LAYERS; layer++) {
+            for (uint16_t layer = 0; record_spikes && status == SLF_OK && layer < TINY_N_SPIKING_LAYERS; layer++) {
                 const slf_spike_list *spikes = 0;
                 static const uint16_t padding = 0;
                 status = tiny_spikes(&model, layer, &spikes);

@@ -38,6 +38,7 @@ extern "C" {
 #define TINY_N_INPUTS 6                        /* input channels: event indices 0 .. N_INPUTS - 1 */
 #define TINY_N_CLASSES 3                       /* readout classes */
 #define TINY_N_HIDDEN_LAYERS 2                 /* spiking layers before the readout */
+#define TINY_N_SPIKING_LAYERS 2                /* tiny_spikes(0 .. N_SPIKING_LAYERS - 1): the hidden layers */
 #define TINY_L0_WIDTH 5                        /* neurons of hidden layer 0 */
 #define TINY_L1_WIDTH 4                        /* neurons of hidden layer 1 */
 #define TINY_L0_RING_DEPTH 3                   /* steps: 1 + the largest synaptic delay into l0 */
@@ -162,8 +163,9 @@ slf_status tiny_step(tiny_ctx *ctx, const slf_event *events, uint16_t n_events, 
  * lowest index on ties (may be NULL). Errors: SLF_ERR_NULL (ctx), SLF_ERR_STATE. */
 slf_status tiny_result(const tiny_ctx *ctx, int32_t totals[TINY_N_CLASSES], uint16_t *decision);
 
-/* The spikes hidden layer `layer` (0 .. TINY_N_HIDDEN_LAYERS - 1) emitted in the last step, into
- * *spikes (valid until the next step or reset). Errors: SLF_ERR_NULL, SLF_ERR_STATE, SLF_ERR_INDEX. */
+/* The spikes that spiking layer `layer` (0 .. TINY_N_SPIKING_LAYERS - 1, in layer order) emitted in
+ * the last step, into *spikes (valid until the next step or reset). Errors: SLF_ERR_NULL,
+ * SLF_ERR_STATE, SLF_ERR_INDEX. */
 slf_status tiny_spikes(const tiny_ctx *ctx, uint16_t layer, const slf_spike_list **spikes);
 
 /* A constant string naming `status` and what it means, e.g. "SLF_ERR_COUNT: ...". */
