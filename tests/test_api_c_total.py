@@ -159,7 +159,7 @@ static void semantic(void)
     check("single events with the summed counts", PFX_step(&b, whole, 2, 0) == SLF_OK && PFX_step(&b, whole, 2, 0) == SLF_OK);
     check("... give the same totals", same_totals());
     spikes = sentinel;
-    check("spikes(N_HIDDEN_LAYERS) is SLF_ERR_INDEX", PFX_spikes(&a, PFX_N_HIDDEN_LAYERS, &spikes) == SLF_ERR_INDEX);
+    check("spikes(N_SPIKING_LAYERS) is SLF_ERR_INDEX", PFX_spikes(&a, PFX_N_SPIKING_LAYERS, &spikes) == SLF_ERR_INDEX);
     check("spikes(65535) is SLF_ERR_INDEX", PFX_spikes(&a, 65535, &spikes) == SLF_ERR_INDEX);
     check("... and left *spikes alone", spikes == sentinel);
     check("spikes(layer, NULL) is SLF_ERR_NULL", PFX_spikes(&a, 0, 0) == SLF_ERR_NULL);
@@ -170,12 +170,23 @@ static void semantic(void)
 """
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    folded = fold_network(parse_state_dict(random_state_dict((6, 5, 4, 3), ("silif", "csilif"), seed=0, max_delay=2)))
-    quantized = quantize_network(folded, calibration=random_input(6, 2, 30, 0.1, 1, seed=1))
+@pytest.fixture(scope="module", params=["silif-csilif", "nir-snntorch-recurrent"])
+def project(request, tmp_path_factory):
+    """A SiLIF + C-SiLIF model with delays, and a NIR model (snnTorch, recurrent LIF layers)."""
     out = tmp_path_factory.mktemp("api")
-    return write_project(quantized, CompileOptions(board=load_board("nrf52840"), prefix=PREFIX), out / "p")
+    board = load_board("nrf52840")
+    if request.param == "silif-csilif":
+        folded = fold_network(parse_state_dict(random_state_dict((6, 5, 4, 3), ("silif", "csilif"), seed=0,
+                                                                 max_delay=2)))
+        quantized = quantize_network(folded, calibration=random_input(6, 2, 30, 0.1, 1, seed=1))
+        return write_project(quantized, CompileOptions(board=board, prefix=PREFIX), out / "p")
+    pytest.importorskip("snntorch")
+    import nir_producers
+    from silifc.pipeline import Options, run_pipeline
+
+    path, _, _ = nir_producers.snntorch_network("recurrent", out, nir_producers.fixed_input(samples=2, steps=30))
+    options = Options(config_overrides={"nir_dialect": "snntorch"}, board=board, prefix=PREFIX, output=out / "p")
+    return run_pipeline(path, options, until="emit").project
 
 
 def _driver(functions) -> str:
@@ -192,7 +203,7 @@ def _driver(functions) -> str:
             f"#define PFX_ctx {CTX}\n#define PFX_output {PREFIX}_output\n"
             + "".join(f"#define PFX_{name} {PREFIX}_{name}\n" for name in ("init", "reset", "step", "result", "spikes"))
             + "".join(f"#define PFX_{name} {pfx}_{name}\n"
-                      for name in ("N_CLASSES", "N_INPUTS", "MAX_EVENT_COUNT", "N_HIDDEN_LAYERS"))
+                      for name in ("N_CLASSES", "N_INPUTS", "MAX_EVENT_COUNT", "N_SPIKING_LAYERS"))
             + f"static {CTX} ctx;\nstatic _Alignas(8) unsigned char arena[65536 * 8];\n" + SEMANTIC_CHECKS
             + "int main(void)\n{\n" + calls + statuses
             + f'    printf("max_event_count %d\\n", {pfx}_MAX_EVENT_COUNT);\n    semantic();\n    return 0;\n}}\n')

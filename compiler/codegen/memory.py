@@ -276,6 +276,7 @@ class _ShapeSynapses:
 class _ShapeLayer:
     kind: str
     synapses: _ShapeSynapses
+    recurrent: object = None      # a LIF layer's own-spike weights (their bytes are planned), or None
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,10 @@ class _ShapeNetwork:
     def hidden(self) -> tuple:
         return self.layers[:-1]
 
+    @property
+    def readout(self):
+        return self.layers[-1]
+
 
 def plan_from_shapes(folded, board: Board, prefix: str, synapses: str, weight_bits: int) -> MemoryPlan:
     """The memory plan of a folded network before it is quantized (and before calibration
@@ -293,7 +298,8 @@ def plan_from_shapes(folded, board: Board, prefix: str, synapses: str, weight_bi
     the quantizer decides. It is a lower bound of the final plan, so a model it does not fit
     never fits."""
     layers = tuple(_ShapeLayer(layer.kind, _ShapeSynapses(layer.weight.shape[1], layer.weight.shape[0], weight_bits,
-                                                          None if layer.delays is None else layer.delays.T))
+                                                          None if layer.delays is None else layer.delays.T),
+                               getattr(layer, "recurrent", None))
                    for layer in folded.layers)
     return plan_memory(_ShapeNetwork(layers), board, prefix, synapses)
 

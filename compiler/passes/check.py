@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CheckpointError, QuantizationError
-from ..ir import LAYER_KINDS, MAX_LAYER_WIDTH, WEIGHT_QMAX, FoldedNetwork, Network, QuantNetwork
+from ..ir import LAYER_KINDS, LIF_KINDS, MAX_LAYER_WIDTH, WEIGHT_QMAX, FoldedNetwork, Network, QuantNetwork
 from ..reference import fixedpoint as fx
 from .quantize import MAX_FRAC_BITS, MIN_FRAC_BITS
 
@@ -28,6 +28,10 @@ FOLDED_RANGES = {
     "silif": {"alpha": (0.0, 1.0), "beta": (0.0, 1.0), "a_hat": (0.0, 1.0), "b_hat": (0.0, 2.0)},
     "csilif": {"decay_re": (-1.0, 1.0), "decay_im": (-1.0, 1.0)},
     "readout": {"alpha": (0.0, 1.0)},
+    # LIF family (NIR): decays are Q31 (fixedpoint.to_q31 holds [-1, 1]); the state-format
+    # constants only need to be finite (the quantizer sizes the format to hold them).
+    **{kind: {"beta": (-1.0, 1.0), "alpha": (-1.0, 1.0), "leak": (-np.inf, np.inf), "threshold": (-np.inf, np.inf),
+              "v_reset": (-np.inf, np.inf), "recurrent": (-np.inf, np.inf)} for kind in LIF_KINDS},
 }
 # Where the folded constants come from, for the message (spec sections 3-5 and 7).
 _ORIGINS = {
@@ -35,6 +39,8 @@ _ORIGINS = {
              "(1 - alpha) and batch norm",
     "csilif": "decay = exp((-exp(log_log_alpha) + i alpha_img) * exp(log_dt)); weights scaled by b and batch norm",
     "readout": "alpha clamped to [e^-1/5, e^-1/25]; weights scaled by (1 - alpha) and batch norm",
+    **{kind: "the NIR node's tau, r, v_leak, v_threshold and dt through the dialect's discretization (docs/nir.md)"
+       for kind in LIF_KINDS},
 }
 
 
@@ -83,6 +89,8 @@ def check_folded(folded: FoldedNetwork) -> FoldedNetwork:
         checks = [(field, low, high) for field, (low, high) in FOLDED_RANGES[layer.kind].items()]
         checks += [("weight", -np.inf, np.inf), ("bias", -np.inf, np.inf)]
         for field, low, high in checks:
+            if getattr(layer, field, None) is None:          # a LIF kind without a current, reset value, ...
+                continue
             values = np.asarray(getattr(layer, field), dtype=np.float64)
             found = _first_bad(values, low, high)
             if found is None:
@@ -90,10 +98,12 @@ def check_folded(folded: FoldedNetwork) -> FoldedNetwork:
             flat, value, count = found
             neuron = flat // values.shape[1] if values.ndim == 2 else flat
             problem = "not finite" if not np.isfinite(value) else f"outside [{low:g}, {high:g}]"
+            stored = f"the checkpoint's snn.{index}.* values" if layer.kind not in LIF_KINDS else \
+                f"the NIR node {layer.name or index}'s parameters"
             raise QuantizationError(
                 f"{where}: {name} ({LAYER_KINDS[layer.kind].title}): folded {field} of neuron {neuron} is {value!r} "
                 f"({problem}; {count} value(s) of this layer). The stored parameters overflow when folded "
-                f"({_ORIGINS[layer.kind]}): check the checkpoint's snn.{index}.* values (a diverged training run, "
+                f"({_ORIGINS[layer.kind]}): check {stored} (a diverged training run, "
                 "or a parameter stored in the wrong unit)")
     return folded
 
@@ -132,11 +142,19 @@ def check_quantized(quantized: QuantNetwork) -> QuantNetwork:
         elif layer.kind == "csilif":
             for field in ("k_re", "k_im"):
                 _check_ints(name, getattr(layer, field), *q31, f"Q31 {field}")
+        elif layer.kind in LIF_KINDS:
+            for field in ("k_beta", "k_alpha"):
+                _check_ints(name, getattr(layer, field), *q31, f"Q31 {field}")
+            for field in ("leak", "threshold", "reset_to", "reset_sub"):
+                if getattr(layer, field, None) is not None:
+                    _check_ints(name, getattr(layer, field), fx.INT32_MIN, fx.INT32_MAX, field)
+            if layer.recurrent is not None:
+                _check_ints(name, layer.recurrent.weights, -qmax, qmax, f"an int{syn.weight_bits} recurrent weight")
         else:
             _check_ints(name, layer.k_alpha, 0, fx.Q31_LIMIT, "Q31 k_alpha")
             _check_ints(name, [layer.exp_mult], 0, fx.INT32_MAX, "the softmax exp_mult")
             _check_ints(name, [layer.exp_shift], 1, 62, "the softmax exp_shift")
-        if layer.kind != "readout":
+        if layer.kind in ("silif", "csilif"):
             _check_ints(name, [layer.threshold], 1, fx.INT32_MAX, "the threshold")
     if layers[0].synapses.max_input_count < 1:
         raise QuantizationError(f"{where}: the first layer's input currents can leave int32 even for one event per "
