@@ -27,9 +27,10 @@ from .codegen.boards import Board, list_boards, load_board
 from .codegen.emit import Project
 from .codegen.memory import MemoryPlan
 from .codegen.package import LAYOUTS, ArduinoLibrary, write_arduino_library
-from .codegen.renode import RenodeFiles, write_renode_files
-from .errors import ConfigError
-from .io.inputs import check_counts, load_input, random_input
+from .codegen.renode import RENODE_PART, RenodeFiles, write_renode_files
+from .errors import ConfigError, InputDataError
+from .io.files import OutputFolderError, remove_generated, write_generated  # noqa: F401  (OutputFolderError: for callers)
+from .io.inputs import check_counts, check_host_memory, load_input, random_input
 from .io.models import model_calibration, resolve_model
 from .ir import Network, QuantNetwork
 from .passes.quantize import DEFAULT_HEADROOM
@@ -40,13 +41,20 @@ from .reference.int_ref import run_int
 from .reference.results import RunResult
 from .target.firmware import FirmwareRunReport
 from .target.harness import encode_events
-from .target.profile import StepProfile, profile_run
+from .target.profile import BudgetOverrun, StepProfile, budget_overrun, profile_run
 from .target.qemu import BoardNotEmulatedError
+from .target.stack import StackUsage
 from .target.toolchain import FirmwareImage
+from .kws.device import DEVICE_PART
+from .kws.firmware import AUDIO_PART, KWS_LIBRARY_PART
 
 ENGINES = ("float", "float32", "int")
 RANDOM_INPUT = dict(n_samples=8, rate=0.02, seed=1234)     # the default input of check/infer/run
 SAMPLE_INPUT = "app/sample.slfi"                           # what `make run` runs (templates/project/Makefile.j2)
+SAMPLE_PART = "sample"                                     # its part of the project folder (io.files.write_generated)
+# Parts of a project folder that a plain compile replaces: an earlier `compile --audio` there
+# (io.files.write_generated removes a part's files, never the user's).
+KEYWORD_APP_PARTS = (AUDIO_PART, DEVICE_PART, KWS_LIBRARY_PART)
 
 
 class CalibrationWarning(UserWarning):
@@ -92,10 +100,14 @@ def load(model: str | Path, **config) -> "Model":
     return Model(path=path, network=done.network, config_overrides=dict(config))
 
 
-def _inputs(value, network_like, n_inputs: int) -> Inputs:
-    """Inputs from a file, an array or None (seeded random events, said so in the source)."""
-    config = network_like.config
+def _inputs(value, network: Network) -> Inputs:
+    """Inputs from a file, an array or None (seeded random events, said so in the source), checked
+    against the model: channels, counts (non-negative integers), labels (0 .. classes - 1), and
+    for random events the host memory the references would need."""
+    config, n_inputs = network.config, network.n_inputs
     if value is None:
+        check_host_memory(RANDOM_INPUT["n_samples"], config.nb_steps,
+                          (n_inputs * config.spatial_bin, *network.widths[1:]), "random input")
         counts = random_input(n_inputs, RANDOM_INPUT["n_samples"], config.nb_steps, RANDOM_INPUT["rate"],
                               config.spatial_bin, seed=RANDOM_INPUT["seed"])
         return Inputs(counts, None, f"random events ({RANDOM_INPUT['n_samples']} samples, "
@@ -104,11 +116,11 @@ def _inputs(value, network_like, n_inputs: int) -> Inputs:
     if isinstance(value, Inputs):
         return value
     if isinstance(value, (str, Path)):
-        loaded = load_input(value, n_inputs, config)
+        loaded = load_input(value, n_inputs, config, network.n_classes)
         return Inputs(loaded.counts, loaded.labels, loaded.source)
     counts = check_counts(value, "inputs")
     if counts.shape[2] != n_inputs:
-        raise ConfigError(f"inputs have {counts.shape[2]} channels per step; the model takes {n_inputs}")
+        raise InputDataError(f"inputs have {counts.shape[2]} channels per step; the model takes {n_inputs}")
     return Inputs(counts, None, f"array {list(counts.shape)}")
 
 
@@ -122,7 +134,7 @@ class Model:
 
     def inputs(self, value=None) -> Inputs:
         """Event counts for this model from a file, an array, or None (seeded random events)."""
-        return _inputs(value, self.network, self.network.n_inputs)
+        return _inputs(value, self.network)
 
     def calibration(self, calibration=None) -> tuple[np.ndarray | None, Calibration]:
         """The calibration counts and their source: `calibration` (file or array), else the data
@@ -136,9 +148,23 @@ class Model:
         chosen = self.inputs(calibration)
         return chosen.counts, Calibration(f"{chosen.source} ({chosen.counts.shape[0]} samples)", random=False)
 
-    def quantize(self, weights: str = "int8", calibration=None, headroom: float = DEFAULT_HEADROOM) -> "QuantizedModel":
+    def check_fits(self, board: str | Board, weights: str = "int8", synapses: str = "event",
+                   prefix: str = "silifc") -> None:
+        """Refuse (CodegenError naming the region and the bytes over) a model whose buffers cannot
+        fit the board, decided from the layer shapes alone: before calibration allocates anything."""
+        board = board if isinstance(board, Board) else load_board(board)
+        run_pipeline(Artifacts(source=self.path, network=self.network),
+                     Options(weights=weights, board=board, synapses=synapses, prefix=prefix,
+                             config_overrides=self.config_overrides or None), until="fold")
+
+    def quantize(self, weights: str = "int8", calibration=None, headroom: float = DEFAULT_HEADROOM,
+                 board: str | Board | None = None, synapses: str = "event") -> "QuantizedModel":
         """Fold and quantize. calibration: a file or counts array; None: the data the model
-        carries, else seeded random events (warned: CalibrationWarning)."""
+        carries, else seeded random events (warned: CalibrationWarning). board (and synapses):
+        the board it will be compiled for, so that a model that cannot fit it is refused before
+        calibration (check_fits)."""
+        if board is not None:
+            self.check_fits(board, weights, synapses)
         counts, source = self.calibration(calibration)
         if source.random:
             warnings.warn(f"{self.path.name}: calibrating on {source.source}", CalibrationWarning, stacklevel=2)
@@ -226,6 +252,8 @@ class QuantizedModel:
             library = write_arduino_library(self.quantized, options.compile_options(), output, plan=planned.plan)
             return CompiledModel(quantized=self, artifacts=planned, options=options, arduino=library)
         done = run_pipeline(planned, options, until="emit")
+        for part in KEYWORD_APP_PARTS + ((RENODE_PART,) if board.renode is None else ()):
+            remove_generated(done.project.directory, part)
         compiled = CompiledModel(quantized=self, artifacts=done, options=options)
         compiled.write_sample(sample)
         return compiled
@@ -286,6 +314,21 @@ class FirmwareResult:
         return self.board.clock_hz * self.time_step_ms / 1000.0
 
     @property
+    def stack(self) -> StackUsage | None:
+        """The firmware's worst-case stack (gcc's call graph; None where it cannot be bounded)."""
+        return self.report.stack
+
+    @property
+    def over_budget(self) -> BudgetOverrun | None:
+        """The steps over the real-time budget (estimated cycles where the core has a cycle model,
+        else instructions, a lower bound of cycles), or None when every step fits."""
+        steps = self.inputs.counts.shape[1]
+        if self.profile.has_cycles:
+            return budget_overrun(self.profile.total_cycles, steps, self.budget_cycles,
+                                  f"est. {self.report.cycle_model} cycles")
+        return budget_overrun(self.profile.total, steps, self.budget_cycles, "instructions")
+
+    @property
     def accuracy(self) -> float | None:
         if self.inputs.labels is None:
             return None
@@ -320,9 +363,7 @@ class CompiledModel:
     def write_sample(self, sample=None) -> None:
         """app/sample.slfi (what `make run` runs) from the inputs' first sample."""
         chosen = self.quantized.inputs(sample)
-        path = self.project.directory / SAMPLE_INPUT
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(encode_events(chosen.counts[:1]))
+        write_generated(self.project.directory, {SAMPLE_INPUT: encode_events(chosen.counts[:1])}, part=SAMPLE_PART)
 
     def renode(self, sample=None) -> RenodeFiles | None:
         """The Renode self-check (for boards with a Renode platform) on the first sample."""

@@ -83,6 +83,7 @@ def spiking_layers(network) -> tuple:
     return tuple(layer for layer in network.layers if LAYER_KINDS[layer.kind].spiking)
 
 
+MAX_LAYER_WIDTH = 0xFFFF          # neurons or inputs of one layer: the runtime counts and indexes them in uint16
 WEIGHT_FORMATS = {"int8": 8, "int16": 16}           # --weights choice -> bits
 WEIGHT_QMAX = {8: 127, 16: 32767}                   # symmetric range of each weight width
 

@@ -21,13 +21,15 @@ import numpy as np
 
 from .codegen.boards import Board
 from .codegen.emit import CompileOptions, Project, plan_project, write_project
-from .codegen.memory import MemoryPlan
+from .codegen.memory import SYNAPSE_CHOICES, MemoryPlan, check_fits, plan_from_shapes
 from .codegen.runtime import runtime_digest
 from .errors import ConfigError
 from .ir import WEIGHT_FORMATS, FoldedNetwork, Network, QuantNetwork
 from .io.models import load_model
 from .passes.fold import fold_network
-from .passes.quantize import DEFAULT_HEADROOM, quantize_network
+from .io.files import check_output_folder
+from .passes.check import check_folded, check_network, check_quantized
+from .passes.quantize import DEFAULT_HEADROOM, check_headroom, quantize_network
 from .reference.results import RunResult, concat_results
 from .target.cache import build_folder
 from .target.firmware import FirmwareRunReport, build_project, run_model
@@ -48,6 +50,15 @@ class Options:
     record_spikes: bool = False                   # run: also read back every hidden spike
     progress: Callable[[str], None] | None = field(default=None, compare=False)   # messages on long work
     run_progress: Callable[[int, int], None] | None = field(default=None, compare=False)  # run: (samples done, samples)
+
+    def __post_init__(self):
+        """Options are checked when made, before any stage runs."""
+        self.weight_bits                                    # noqa: B018  (raises for an unknown format)
+        check_headroom(self.headroom)
+        if self.synapses not in SYNAPSE_CHOICES:
+            raise ConfigError(f"synapses {self.synapses!r}: choose one of {', '.join(SYNAPSE_CHOICES)}")
+        if self.output is not None:
+            check_output_folder(self.output)
 
     @property
     def weight_bits(self) -> int:
@@ -91,22 +102,44 @@ def _project_folder(artifacts: Artifacts, options: Options) -> Path:
     return build_folder(key.hexdigest()[:20])
 
 
+def _fold(artifacts: Artifacts, options: Options) -> FoldedNetwork:
+    """Fold a checked network; with a board, refuse a model whose buffers cannot fit it, decided
+    from the layer shapes alone (before calibration allocates anything)."""
+    folded = check_folded(fold_network(check_network(artifacts.network)))
+    _check_fit_from_shapes(folded, options)
+    return folded
+
+
+def _check_fit_from_shapes(folded: FoldedNetwork, options: Options) -> None:
+    if options.board is not None:
+        check_fits(plan_from_shapes(folded, options.board, options.prefix, options.synapses, options.weight_bits),
+                   options.weights)
+
+
+def _quantize(artifacts: Artifacts, options: Options) -> QuantNetwork:
+    folded = check_folded(artifacts.folded)
+    _check_fit_from_shapes(folded, options)
+    return check_quantized(quantize_network(folded, options.calibration, options.weight_bits, options.headroom))
+
+
 STAGES: tuple[Stage, ...] = (
-    Stage("load", "network", lambda a, o: load_model(a.source, o.config_overrides),
-          "checkpoint (authors' state dict or native file) -> raw graph IR"),
-    Stage("fold", "folded", lambda a, o: fold_network(a.network),
-          "batch norm, dt and input gains folded into per-neuron weights, biases and decays"),
-    Stage("quantize", "quantized", lambda a, o: quantize_network(a.folded, o.calibration, o.weight_bits, o.headroom),
-          "calibrated fixed point: int8/int16 weights, Q31 decays, proven int32 currents"),
+    Stage("load", "network", lambda a, o: check_network(load_model(a.source, o.config_overrides)),
+          "checkpoint (authors' state dict or native file) -> raw graph IR; refuses empty or too wide layers"),
+    Stage("fold", "folded", _fold,
+          "batch norm, dt and input gains folded into per-neuron weights, biases and decays; refuses constants "
+          "that are not finite or out of range, and (with a board) a model whose shapes cannot fit it"),
+    Stage("quantize", "quantized", _quantize,
+          "calibrated fixed point: int8/int16 weights, Q31 decays, proven int32 currents; every integer checked "
+          "against its C type"),
     Stage("plan", "plan", lambda a, o: plan_project(a.quantized, o.compile_options()),
           "every buffer in flash and RAM, checked against the board before any C is written"),
     Stage("emit", "project", lambda a, o: write_project(a.quantized, o.compile_options(), _project_folder(a, o), a.plan),
-          "model sources, runtime copy, board files, build files"),
+          "model sources, runtime copy, board files, build files (never over a file silifc did not write)"),
     Stage("build", "image", lambda a, o: build_project(a.project, o.progress),
           "arm-none-eabi-gcc, cached on the generated files' digest"),
     Stage("run", "report", lambda a, o: run_model(a.project, a.image, a.quantized, o.inputs, o.record_spikes,
                                                   progress=o.run_progress),
-          "the firmware in QEMU on the inputs, with exact instruction counts"),
+          "the firmware in QEMU on the inputs (checked: shape, counts, the event limit), with exact instruction counts"),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 

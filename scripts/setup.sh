@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc make espeak-ng)
+# `setup.sh --fuzz` (scripts/test.sh --slow): clang with libFuzzer for the runtime's fuzz target.
+if [ "${1:-}" = "--fuzz" ]; then
+    APT_PACKAGES+=(clang-14 libclang-rt-14-dev)
+fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -59,3 +59,12 @@ def save_state_dict(state, path):
 
     torch.save(state, path)
     return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fuzzing harness's counts (tests/test_fuzz.py), when it ran."""
+    import sys
+
+    fuzz = sys.modules.get("test_fuzz")
+    for line in (fuzz.summary_lines() if fuzz is not None else []):
+        terminalreporter.write_line(line)

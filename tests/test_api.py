@@ -43,7 +43,7 @@ def test_load_quantize_infer_check_are_the_references():
     check = q.check(inputs)
     assert check.report.samples == 8 and check.int_result.engine == "int" and check.float_result.engine == "float"
     assert model.infer(inputs, engine="float").decisions.tolist() == check.float_result.decisions.tolist()
-    with pytest.raises(silifc.api.ConfigError, match="channels per step"):
+    with pytest.raises(silifc.api.InputDataError, match="channels per step"):
         q.infer(np.zeros((2, 10, 5), np.int64))
     int16 = model.quantize(weights="int16", calibration=inputs.counts)
     assert int16.quantized.weight_bits == 16 and int16.calibration.source.startswith("array [8, 64, 32]")
@@ -87,6 +87,74 @@ def test_arduino_layout(tmp_path):
     assert "src/runtime/dsp/slf_silif_update_q31.c" in names and not any("/portable/" in name for name in names)
     with pytest.raises(silifc.api.ConfigError, match="default project layout"):
         compiled.build()
+
+
+@pytest.mark.unit
+def test_api_entry_points_refuse_bad_models_inputs_and_boards(tmp_path, monkeypatch):
+    """The checks of the CLI (issue 18) guard the Python API too: each refusal is a SilifcError
+    that says what, where and what to do."""
+    from test_reliability import tiny_model
+
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(b"\x80" + bytes(range(200)))
+    with pytest.raises(silifc.errors.CheckpointError, match="not a readable checkpoint: the data is corrupt"):
+        silifc.load(garbage)
+    with pytest.raises(silifc.errors.CheckpointError, match="no_such_model.pt: no such file"):
+        silifc.load("no_such_model.pt")
+    model = silifc.load(TIMING)
+    with pytest.raises(silifc.api.InputDataError, match="spike count -1 at sample 0, step 0, channel 0 is negative"):
+        model.inputs(np.full((1, 10, 32), -1))
+    labelled = tmp_path / "labels.npz"
+    np.savez(labelled, inputs=np.zeros((2, 64, 32), np.int64), labels=np.array([0, 99]))
+    with pytest.raises(silifc.api.InputDataError, match="label 99 out of range for 8 classes"):
+        model.quantize().infer(labelled)
+    with pytest.raises(silifc.errors.SilifcError, match="unknown board 'no_such_board'; known boards: .*nrf52840"):
+        model.quantize().compile(board="no_such_board")
+    (tmp_path / "a_file").write_text("mine")
+    with pytest.raises(silifc.api.OutputFolderError, match="is a file, not a folder"):
+        model.quantize().compile(board="nrf52840", output=tmp_path / "a_file")
+    assert (tmp_path / "a_file").read_text() == "mine"
+    wide = silifc.load(tiny_model(tmp_path / "wide.pth", widths=(140, 20_000, 4)))
+    import silifc.passes.quantize as quantize
+
+    def no_calibration(*args, **kwargs):
+        raise AssertionError("calibration ran before the memory fit was decided")
+    monkeypatch.setattr(quantize, "run_float", no_calibration)
+    with pytest.raises(silifc.errors.SilifcError, match="does not fit board nrf52840"):
+        wide.quantize(board="nrf52840")
+
+
+@pytest.mark.unit
+def test_api_writes_projects_through_the_one_writer(tmp_path):
+    """compile() writes through io.files.write_generated: the sample is in the manifest, a user's
+    file in the way is refused untouched, files of another prefix or an earlier keyword app in
+    the folder are removed, the user's other files kept; the Arduino layout likewise."""
+    from silifc.io.files import generated_files, write_generated
+
+    q = silifc.load(TIMING).quantize()
+    out = tmp_path / "p"
+    q.compile(board="nrf52840", output=out, prefix="timing")
+    assert generated_files(out, "sample") == ["app/sample.slfi"]
+    assert "model/timing_model.c" in generated_files(out, "model")
+    (out / "notes.txt").write_text("mine")
+    write_generated(out, {"audio/main.c": "/* an earlier compile --audio */\n"}, part="audio")
+    q.compile(board="nrf52840", output=out, prefix="other")
+    assert not (out / "model" / "timing_model.c").exists() and (out / "model" / "other_model.c").is_file()
+    assert not (out / "audio").exists() and (out / "notes.txt").read_text() == "mine"
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "Makefile").write_text("all:\n\techo mine\n")
+    with pytest.raises(silifc.api.OutputFolderError, match="did not write.*Makefile"):
+        q.compile(board="nrf52840", output=user, prefix="timing")
+    assert sorted(p.name for p in user.iterdir()) == ["Makefile"] and "mine" in (user / "Makefile").read_text()
+    library = tmp_path / "lib"
+    q.compile(board="nrf52840", output=library, prefix="timing", layout="arduino")
+    q.compile(board="nrf52840", output=library, prefix="other", layout="arduino")
+    assert not (library / "src" / "timing_model.c").exists() and (library / "src" / "other_model.c").is_file()
+    (library / "library.properties").write_text("name=mine\n")
+    with pytest.raises(silifc.api.OutputFolderError, match="changed since"):
+        q.compile(board="nrf52840", output=library, prefix="other", layout="arduino")
+    assert (library / "library.properties").read_text() == "name=mine\n"
 
 
 def readme_session() -> str:

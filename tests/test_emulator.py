@@ -10,6 +10,7 @@ from silifc.codegen.boards import list_boards, load_board
 from silifc.target.qemu import (BEFORE_FIRST_MARKER, LIMIT_EXIT_STATUS, BoardNotEmulatedError, EmulatorError, FirmwareFaultError, FirmwareHangError, ensure_insncount_plugin, run_firmware)
 from silifc.target import qemu
 from silifc.codegen.skeleton import FAULT_EXIT_STATUS, write_firmware_skeleton
+from silifc.io.files import MANIFEST_NAME
 from silifc.target.toolchain import FirmwareBuildError, MemoryOverflowError, ToolchainMissingError, build_firmware
 from silifc.target.renode import renode_available
 
@@ -65,7 +66,7 @@ def test_skeleton_is_deterministic_and_marked_generated(tmp_path):
     board = load_board("stm32f405")
     first = write_firmware_skeleton(board, tmp_path / "a")
     second = write_firmware_skeleton(board, tmp_path / "b")
-    names = sorted(p.name for p in first.directory.iterdir())
+    names = sorted(p.name for p in first.directory.iterdir() if p.name != MANIFEST_NAME)
     assert names == ["markers.h", "sections.ld", "semihost.c", "semihost.h", "startup.c", "stm32f405.ld"]
     for name in names:
         text = (first.directory / name).read_text()

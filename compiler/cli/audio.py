@@ -18,10 +18,13 @@ import json
 import time
 
 from ..codegen.boards import load_board
+from ..codegen.renode import RENODE_PART
+from ..io.files import check_output_folder, remove_generated
 from ..kws.audio.labelled_streams import read_stream_events
 from ..kws.audio.wav import SAMPLE_RATE, read_wav
-from ..kws.device import build_device_firmware, run_device_audio, write_device_project
-from ..kws.firmware import PER_STEP_PHASES, build_audio_firmware, run_audio_firmware, write_audio_project
+from ..kws.device import DEVICE_PART, build_device_firmware, run_device_audio, write_device_project
+from ..kws.firmware import (AUDIO_PART, PER_STEP_PHASES, build_audio_firmware, run_audio_firmware,
+                            write_audio_project)
 from ..api import Calibration
 from ..kws.model import RANDOM_CALIBRATION, kws_model_path, load_kws_model
 from ..kws.score import score_detections
@@ -70,7 +73,7 @@ def _model_line(model) -> str:
 def cmd_listen(args) -> int:
     started = time.perf_counter()
     model = _load(args)
-    pcm = read_wav(args.wav, SAMPLE_RATE)
+    pcm = model.check_audio(read_wav(args.wav, SAMPLE_RATE), args.wav)
     trace = model.listen(pcm)
     seconds = time.perf_counter() - started
     score_lines, score = _score_lines(trace, read_stream_events(args.wav), model)
@@ -96,6 +99,7 @@ def compile_audio(args) -> int:
     """`silifc compile MODEL --board B -o DIR --audio`: the model project plus the streaming app."""
     started = time.perf_counter()
     board = load_board(args.board)
+    check_output_folder(args.output)
     model = _load(args)
     synapses = getattr(args, "synapses", None) or "event"
     if getattr(args, "layout", "project") == "arduino":
@@ -103,6 +107,8 @@ def compile_audio(args) -> int:
     if board.device is not None:
         return _compile_device_audio(args, model, board, started)
     audio = write_audio_project(model, board, args.output, args.prefix, args.weights, synapses)
+    for part in (RENODE_PART, DEVICE_PART):                   # an earlier plain or device compile here
+        remove_generated(audio.directory, part)
     seconds = time.perf_counter() - started
     plan = audio.project.plan
     report = {"model": str(model.path), "board": board.name, "output": str(audio.directory), "prefix": args.prefix,
@@ -151,6 +157,8 @@ def _compile_device_audio(args, model, board, started) -> int:
     the application that runs on the board (docs/device.md)."""
     synapses = getattr(args, "synapses", None) or "event"
     project = write_device_project(model, board, args.output, args.prefix, args.weights, synapses)
+    for part in (RENODE_PART, AUDIO_PART):                    # an earlier plain or QEMU-app compile here
+        remove_generated(project.directory, part)
     device = board.device
     report = {"model": str(model.path), "board": board.name, "output": args.output, "prefix": args.prefix,
               "weights": args.weights, "audio": True, "device": True, "classes": list(model.classes),
@@ -183,7 +191,8 @@ def run_audio(args) -> int:
     model = _load(args)
     if board.device is not None:
         return _run_device_audio(args, model, board)
-    pcm = read_wav(args.wav, SAMPLE_RATE)  # refuses a wrong format with a conversion hint, before building
+    # Refuses a wrong format (with a conversion hint), a truncated file or too little audio, before building.
+    pcm = model.check_audio(read_wav(args.wav, SAMPLE_RATE), args.wav)
     audio, image = build_audio_firmware(model, board, args.weights, args.prefix,
                                         progress=None if args.json else say,
                                         synapses=getattr(args, "synapses", None) or "event")
@@ -199,6 +208,11 @@ def run_audio(args) -> int:
     cycles = None if firmware.phase_cycles is None else \
         {name: firmware.cycles_per_step(name) for name in PER_STEP_PHASES}
     total_cycles = None if cycles is None else sum(cycles.values())
+    mean_cost, unit = (total, "instructions") if total_cycles is None else \
+        (total_cycles, f"est. {firmware.cycle_model} cycles")
+    if mean_cost > budget:
+        say(f"warning: {mean_cost:,.0f} {unit} per step on average exceed the real-time budget of {budget:,.0f} "
+            f"cycles ({model.step_ms:g} ms at {board.clock_hz / 1e6:g} MHz): the device would fall behind the audio")
     score_lines, score = _score_lines(firmware.trace, read_stream_events(args.wav), model)
     summary = {"model": str(model.path), "board": board.name, "wav": args.wav, "weights": args.weights,
                "steps": firmware.trace.steps, "detections": [d.__dict__ for d in firmware.trace.detections],
@@ -213,7 +227,8 @@ def run_audio(args) -> int:
                 "detector": cycles["audio_phase_detect"], "total": total_cycles},
                # estimated cycles / budget cycles (docs/cycles.md); None without a cycle model
                "real_time_budget": budget, "budget_fraction": None if cycles is None else total_cycles / budget,
-               "flash_used": firmware.flash_used, "ram_used": firmware.ram_used, "score": score}
+               "flash_used": firmware.flash_used, "ram_used": firmware.ram_used, "score": score,
+               "max_stack_bytes": None if image.stack is None else image.stack.bytes}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -236,6 +251,8 @@ def run_audio(args) -> int:
             lines.append(f"           {label:<20} {per_step[name]:>9,.0f} instr{share}")
         lines.append(f"  memory   flash {firmware.flash_used} B / {board.flash.size}, RAM {firmware.ram_used} B / "
                      f"{board.ram.size} (incl. {board.stack_size} B stack)")
+        if image.stack is not None:
+            lines.append(f"  stack    {image.stack.describe(board.stack_size)}")
         lines.append("RESULT: " + ("bit-exact" if exact else "MISMATCH"))
         print("\n".join(lines))
     return 0 if exact else 1

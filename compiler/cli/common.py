@@ -37,13 +37,14 @@ def load_model(args):
     return api.load(args.model, **{k: v for k, v in config_overrides(args).items() if v is not None})
 
 
-def quantize(args, model):
+def quantize(args, model, board=None):
     """The model quantized with the command's options; says on stderr what it was calibrated on,
-    and warns when that is random events."""
+    and warns when that is random events. board: refuse a model that cannot fit it first."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", api.CalibrationWarning)     # said below, once, in the CLI's words
         quantized = model.quantize(weights=args.weights, calibration=getattr(args, "calibration", None),
-                                   headroom=args.headroom)
+                                   headroom=args.headroom, board=board,
+                                   synapses=getattr(args, "synapses", None) or "event")
     say_calibration(quantized.calibration)
     return quantized
 

@@ -5,6 +5,7 @@ from ..codegen.boards import load_board
 from ..api import check_runnable
 from ..codegen.emit import check_prefix
 from ..errors import ConfigError
+from ..io.files import check_output_folder, check_result_path
 from . import audio
 from .common import add_model_options, add_quant_options, emit, load_model, progress, quantize, say
 
@@ -24,8 +25,9 @@ def cmd_compile(args) -> int:
     board = _board(args)
     if args.audio:
         return audio.compile_audio(args)
+    check_output_folder(args.output)              # a file or an unwritable folder: before any work
     model = load_model(args)
-    compiled = quantize(args, model).compile(board=board, output=args.output, prefix=args.prefix,
+    compiled = quantize(args, model, board).compile(board=board, output=args.output, prefix=args.prefix,
                                              synapses=args.synapses, layout=args.layout, sample=args.input)
     renode_files = compiled.renode(args.input) if args.layout == "project" else None
     seconds = time.perf_counter() - started
@@ -41,9 +43,12 @@ def cmd_compile(args) -> int:
             say("--build: the Arduino layout is built by the Arduino IDE or arduino-cli, not here")
         else:
             image = compiled.build()
-            report["linked"] = {"flash_used": image.flash_used, "ram_used": image.ram_used}
+            report["linked"] = {"flash_used": image.flash_used, "ram_used": image.ram_used,
+                                "max_stack_bytes": None if image.stack is None else image.stack.bytes}
             lines.append(f"linked firmware {image.elf}: flash {image.flash_used} B of {board.flash.size}, "
                          f"RAM {image.ram_used} B of {board.ram.size} (with stack)")
+            if image.stack is not None:
+                lines.append(f"  {image.stack.describe(board.stack_size)}")
     if args.layout == "arduino":
         lines.append(f"Arduino library: copy {compiled.directory} into your Arduino libraries folder; "
                      f"example sketch {compiled.arduino.example.relative_to(compiled.directory)}")
@@ -70,8 +75,10 @@ def cmd_run(args) -> int:
         _board(args, run=load_board(args.board).device is None)   # a real board runs in the emulated nRF52840
         return audio.run_audio(args)
     board = _board(args, run=True)
+    if args.out:
+        check_result_path(args.out)               # before any work
     model = load_model(args)
-    quantized = quantize(args, model)
+    quantized = quantize(args, model, board)
     inputs = model.inputs(args.input)
     compiled = quantized.compile(board=board, prefix=args.prefix, synapses=args.synapses,
                                  progress=None if args.json else say)
@@ -84,6 +91,9 @@ def cmd_run(args) -> int:
     cycles_per_step = run.cycles_per_step            # None: no cycle model for this core
     max_cycles = int(profile.total_cycles.max()) if profile.has_cycles else None
     firmware = run.result
+    overrun = run.over_budget
+    if overrun is not None:
+        say("warning: " + overrun.message())
     summary = {
         "model": str(model.path), "board": board.name, "weights": args.weights, "synapses": args.synapses,
         "input": inputs.source, "calibration": quantized.calibration.source,
@@ -91,6 +101,8 @@ def cmd_run(args) -> int:
         "outputs_equal": int(run.outputs_equal.sum()), "decisions_equal": int(run.decisions_equal.sum()),
         "spike_mismatches": run.spike_mismatches,
         "flash_used": report.flash_used, "ram_used": report.ram_used,
+        "max_stack_bytes": None if run.stack is None else run.stack.bytes,
+        "stack": None if run.stack is None else run.stack.to_dict(),
         "instructions_per_step": per_step, "real_time_budget": budget,
         "cycle_model": report.cycle_model, "cycles_per_step": cycles_per_step, "max_cycles_per_step": max_cycles,
         # estimated cycles / budget cycles; None where the core has no cycle model
@@ -100,6 +112,7 @@ def cmd_run(args) -> int:
         "phase_cycles_per_step": None if report.phase_cycles is None else
         {k: v / report.steps for k, v in report.phase_cycles.items()},
         "max_instructions_per_step": int(profile.total.max()),
+        "over_budget": None if overrun is None else overrun.to_dict(),
         "profile": profile.to_dict(),
         "decisions": firmware.decisions.tolist(),
     }
@@ -127,6 +140,8 @@ def cmd_run(args) -> int:
                                                   for i, m in enumerate(run.spike_mismatches)))
         lines.append(f"  memory   flash {report.flash_used} B / {board.flash.size}, RAM {report.ram_used} B / "
                      f"{board.ram.size} (incl. {board.stack_size} B stack)")
+        if run.stack is not None:
+            lines.append(f"  stack    {run.stack.describe(board.stack_size)}")
         time = f"  time     {per_step:,.0f} instructions per step (max {profile.total.max():,d}); "
         if cycles_per_step is None:
             time += f"no cycle model for {board.cpu}, so no share of the real-time budget (docs/cycles.md)"

@@ -1,6 +1,7 @@
 """`silifc check` and `silifc infer`: the float and integer references on the host."""
 from __future__ import annotations
 
+from ..io.files import check_result_path
 from .common import add_model_options, add_quant_options, emit, load_model, progress, quantize
 
 
@@ -34,6 +35,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_infer(args) -> int:
+    if args.out:
+        check_result_path(args.out)               # before any work
     model = load_model(args)
     inputs = model.inputs(args.input)
     shown = progress(f"{args.engine} reference", args=args)

@@ -24,13 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SilifcError
-from ..io.files import write_if_changed
+from ..io.files import write_generated
 from ..ir import CURRENT_KINDS, INTEGRATOR_KINDS, LAYER_KINDS, LIF_KINDS, QuantNetwork
 from ..passes.quantize import LANES16_LIMIT, subset_sum_bound
 from ..reference import fixedpoint as fx
 from ..version import __version__
 from .boards import Board, compiler_flags
-from .skeleton import write_firmware_skeleton
+from .skeleton import skeleton_files
 from .templates import banner, render
 from .memory import (MAX_SYNAPTIC_DELAY, SYNAPSE_CHOICES, MemoryPlan, check_fits, delay_form, dense_rows,
                      dense_scratch_words, dense_stride, lanes16_layers, lanes16_scratch_size, layer_fields,
@@ -401,41 +401,39 @@ def runtime_files(dsp: bool) -> dict[str, str]:
     return texts
 
 
-def _copy_runtime(destination: Path, dsp: bool) -> list[Path]:
-    """Copies runtime_c/include and runtime_c/src (both paths: the Makefile and CMakeLists.txt
-    pick one) and removes the .c/.h files an older silifc left there; returns the .c files of the
-    board's path (codegen.runtime.runtime_sources)."""
+def project_runtime_files() -> dict[str, str]:
+    """The runtime a generated project holds, by project-relative path (runtime/include, src,
+    src/internal and both paths: the Makefile and CMakeLists.txt pick one)."""
     root = runtime_root()
+    texts = {}
     for folder in COPIED_FOLDERS:
-        target = destination / folder
-        target.mkdir(parents=True, exist_ok=True)
-        shipped = {entry.name: entry for entry in root.joinpath(folder).iterdir() if entry.name.endswith((".c", ".h"))}
-        for old in target.iterdir():
-            if old.is_file() and old.name.endswith((".c", ".h")) and old.name not in shipped:
-                old.unlink()
-        for name in sorted(shipped):
-            write_if_changed(target / name, shipped[name].read_text(encoding="utf-8"))
-    return runtime_sources(dsp, destination)
+        for entry in sorted(root.joinpath(folder).iterdir(), key=lambda e: e.name):
+            if entry.name.endswith((".c", ".h")):
+                texts[f"runtime/{folder}/{entry.name}"] = entry.read_text(encoding="utf-8")
+    return texts
 
 
 def write_project(quantized: QuantNetwork, options: CompileOptions, out_dir: str | Path,
                   plan: MemoryPlan | None = None) -> Project:
+    """Render the project and write it into out_dir as its "model" part (io.files.write_generated:
+    never over a file silifc did not write; files of an earlier compile that are no longer
+    generated, e.g. under another --prefix, are removed)."""
     out_dir = Path(out_dir)
     rendered, plan = render_project(quantized, options, plan)
     digest = hashlib.sha256()
     for relative in sorted(rendered):
-        text = rendered[relative]
-        write_if_changed(out_dir / relative, text)
-        digest.update(relative.encode() + b"\0" + text.encode() + b"\0")
-    sources = _copy_runtime(out_dir / "runtime", options.board.has_dsp)
-    for folder in COPIED_FOLDERS:
-        for source in sorted((out_dir / "runtime" / folder).iterdir()):
-            if source.is_file():
-                digest.update(f"{folder}/{source.name}".encode() + b"\0" + source.read_bytes() + b"\0")
-    skeleton = write_firmware_skeleton(options.board, out_dir / "board")
+        digest.update(relative.encode() + b"\0" + rendered[relative].encode() + b"\0")
+    runtime = project_runtime_files()
+    for relative in sorted(runtime):              # both paths and every private header
+        digest.update(relative.encode() + b"\0" + runtime[relative].encode() + b"\0")
+    skeleton = {f"board/{name}": text for name, text in skeleton_files(options.board).items()}
+    for relative in sorted(skeleton):             # the build links the same startup code and linker scripts
+        digest.update(relative.encode() + b"\0" + skeleton[relative].encode() + b"\0")
+    write_generated(out_dir, {**rendered, **runtime, **skeleton}, part="model")
     prefix = options.prefix
     return Project(directory=out_dir, plan=plan, prefix=prefix,
-                   model_sources=(out_dir / "model" / f"{prefix}_model.c", *sources),
+                   model_sources=(out_dir / "model" / f"{prefix}_model.c",
+                                  *runtime_sources(options.board.has_dsp, out_dir / "runtime")),
                    app_source=out_dir / "app" / "main.c",
-                   include_dirs=(out_dir / "model", out_dir / "runtime" / "include", skeleton.directory),
+                   include_dirs=(out_dir / "model", out_dir / "runtime" / "include", out_dir / "board"),
                    digest=digest.hexdigest())

@@ -246,12 +246,62 @@ def plan_memory(quantized: QuantNetwork, board: Board, prefix: str, synapses: st
                             f"packed int16 lane sums, {lane_words} words, shared by the 16-bit-lane layers"))
         addressed.append(Buffer(f"{ctx}.lanes16_scratch", "ram", LANES16_SCRATCH_DESCRIPTOR_BYTES,
                                   "lane scratch descriptor"))
+    n_inputs = quantized.layers[0].synapses.n_in
+    bytes_.append(Buffer(f"{ctx}.input_counts", "ram", n_inputs,
+                         f"events per input of a step being checked against the summed limit (uint8) [{n_inputs}]"))
     ram = [Buffer(f"{ctx}.check", "ram", CTX_CHECK_BYTES, "set by init: the context is ready"),
            *addressed, *words, *halfwords, *bytes_]
     padding = -sum(b.bytes for b in ram) % CTX_ALIGN
     if padding:
         ram.append(Buffer(f"{ctx} (padding)", "ram", padding, f"the context's size is a multiple of {CTX_ALIGN}"))
     return MemoryPlan(board=board, buffers=tuple(flash + ram), stack_bytes=board.stack_size)
+
+
+@dataclass(frozen=True)
+class _ShapeSynapses:
+    """What plan_memory reads of a layer's synapses, known from shapes before quantization."""
+    n_in: int
+    n_out: int
+    weight_bits: int
+    delays: object                # [in, out] steps, or None
+    max_input_count: int = 0      # unknown: the 16-bit lane kernel (lanes16_exact) is not assumed
+    weights: object = None
+
+    @property
+    def max_delay(self) -> int:
+        return 0 if self.delays is None or not self.delays.size else int(self.delays.max())
+
+
+@dataclass(frozen=True)
+class _ShapeLayer:
+    kind: str
+    synapses: _ShapeSynapses
+    recurrent: object = None      # a LIF layer's own-spike weights (their bytes are planned), or None
+
+
+@dataclass(frozen=True)
+class _ShapeNetwork:
+    layers: tuple
+
+    @property
+    def hidden(self) -> tuple:
+        return self.layers[:-1]
+
+    @property
+    def readout(self):
+        return self.layers[-1]
+
+
+def plan_from_shapes(folded, board: Board, prefix: str, synapses: str, weight_bits: int) -> MemoryPlan:
+    """The memory plan of a folded network before it is quantized (and before calibration
+    allocates anything): every buffer of plan_memory except the 16-bit lane scratch, whose use
+    the quantizer decides. It is a lower bound of the final plan, so a model it does not fit
+    never fits."""
+    layers = tuple(_ShapeLayer(layer.kind, _ShapeSynapses(layer.weight.shape[1], layer.weight.shape[0], weight_bits,
+                                                          None if layer.delays is None else layer.delays.T),
+                               getattr(layer, "recurrent", None))
+                   for layer in folded.layers)
+    return plan_memory(_ShapeNetwork(layers), board, prefix, synapses)
 
 
 def check_fits(plan: MemoryPlan, weights: str) -> None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..io.files import write_if_changed
+from ..io.files import write_generated
 from ..ir import QuantNetwork
 from .emit import CodegenError, CompileOptions, model_context, plan_project, runtime_files
 from .memory import MemoryPlan
 from .templates import render
 
 LAYOUTS = ("project", "arduino")
+ARDUINO_PART = "arduino"          # the library's part of its folder (io.files.write_generated)
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,9 @@ class ArduinoLibrary:
 def write_arduino_library(quantized: QuantNetwork, options: CompileOptions, out_dir: str | Path,
                           extra_files: dict[str, str] | None = None, plan: MemoryPlan | None = None) -> ArduinoLibrary:
     """The model (and `extra_files`, e.g. the keyword library and its runtime, by name) as an
-    Arduino library in out_dir; a file name that two parts share is refused."""
+    Arduino library in out_dir (io.files.write_generated: never over a file silifc did not write;
+    files of an earlier library that are no longer generated are removed); a file name that two
+    parts share is refused."""
     out_dir = Path(out_dir)
     plan = plan if plan is not None else plan_project(quantized, options)
     context = model_context(quantized, options, plan)
@@ -52,8 +55,7 @@ def write_arduino_library(quantized: QuantNetwork, options: CompileOptions, out_
     example = f"examples/{prefix}_run/{prefix}_run.ino"
     files[example] = render("arduino/example.ino.j2", context)
     files["memory_report.txt"] = f"# {context['banner']}\n" + plan.to_text() + "\n"
-    for name, text in sorted(files.items()):
-        write_if_changed(out_dir / name, text)
+    write_generated(out_dir, files, part=ARDUINO_PART)
     return ArduinoLibrary(directory=out_dir, plan=plan,
                           sources=tuple(out_dir / name for name in sorted(files) if name.endswith(".c")),
                           example=out_dir / example)

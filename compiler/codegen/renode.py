@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SilifcError
-from ..io.files import write_if_changed
+from ..io.files import write_generated
 from ..ir import QuantNetwork
 from ..reference.int_ref import run_int
 from .emit import Project, model_banner
 from .templates import render
 
 ELF_NAME = "renode"
+RENODE_PART = "renode"            # its part of the project folder (io.files.write_generated)
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,10 @@ def write_renode_files(project: Project, quantized: QuantNetwork, sample: np.nda
         "expected_decision": int(reference.decisions[0]), "elf_path": f"build/{ELF_NAME}.elf",
     }
     directory = project.directory / "renode"
-    directory.mkdir(parents=True, exist_ok=True)
     outputs = {"main.c": "renode/main.c.j2", "slf_uart.c": "renode/slf_uart.c.j2", "slf_uart.h": "renode/slf_uart.h.j2",
                f"{board.name}.resc": "renode/board.resc.j2", f"{board.name}.robot": "renode/board.robot.j2"}
-    for name, template in outputs.items():
-        write_if_changed(directory / name, render(template, context))
+    write_generated(project.directory, {f"renode/{name}": render(template, context)
+                                        for name, template in outputs.items()}, part=RENODE_PART)
     return RenodeFiles(directory=directory, script=directory / f"{board.name}.resc",
                        robot=directory / f"{board.name}.robot",
                        sources=(directory / "main.c", directory / "slf_uart.c"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..io.files import write_if_changed
+from ..io.files import write_generated
 from .boards import Board
 from .templates import render
 
@@ -31,10 +31,8 @@ class FirmwareSkeleton:
 
 
 
-def write_firmware_skeleton(board: Board, out_dir: str | Path) -> FirmwareSkeleton:
-    """Renders startup code, semihosting shim, marker header and linker scripts into out_dir."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def skeleton_files(board: Board) -> dict[str, str]:
+    """Startup code, semihosting shim, marker header and linker scripts, by file name."""
     outputs = {
         "semihost.h": "semihost.h.j2",
         "semihost.c": "semihost.c.j2",
@@ -43,11 +41,14 @@ def write_firmware_skeleton(board: Board, out_dir: str | Path) -> FirmwareSkelet
         "sections.ld": "sections.ld.j2",
         f"{board.name}.ld": "memory.ld.j2",
     }
-    for output, template in outputs.items():
-        text = render(f"firmware/{template}", board=board, fault_exit_status=FAULT_EXIT_STATUS)
-        write_if_changed(out_dir / output, text)
+    return {output: render(f"firmware/{template}", board=board, fault_exit_status=FAULT_EXIT_STATUS)
+            for output, template in outputs.items()}
+
+
+def write_firmware_skeleton(board: Board, out_dir: str | Path) -> FirmwareSkeleton:
+    """Writes the skeleton files into out_dir (its "skeleton" part, io.files.write_generated)."""
+    out_dir = Path(out_dir)
+    write_generated(out_dir, skeleton_files(board), part="skeleton")
     return FirmwareSkeleton(directory=out_dir,
                             sources=(out_dir / "startup.c", out_dir / "semihost.c"),
                             linker_script=out_dir / f"{board.name}.ld")
-
-

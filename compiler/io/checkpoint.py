@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import re
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 from ..errors import (CheckpointError, MissingKeysError, NonFiniteValueError,
                      NotACheckpointError, ShapeMismatchError, TruncatedCheckpointError,
                      UnexpectedKeysError, UnknownNeuronTypeError, UnsafeCheckpointError)
-from ..ir import LAYER_KINDS, BatchNorm, CSiLIFLayer, ModelConfig, Network, ReadoutLayer, SiLIFLayer
+from ..ir import LAYER_KINDS, MAX_LAYER_WIDTH, BatchNorm, CSiLIFLayer, ModelConfig, Network, ReadoutLayer, SiLIFLayer
 
 _NORM_KEYS = ("norm.weight", "norm.bias", "norm.running_mean", "norm.running_var")
 _OPTIONAL_KEYS = ("norm.num_batches_tracked", "delays")
@@ -58,14 +59,17 @@ def read_state_dict(path: Path):
         raise TruncatedCheckpointError(
             f"{path}: the checkpoint archive is incomplete (truncated or corrupt download); copy it again")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # torch warns about odd pickle protocols of corrupt files
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+        message = str(exc)
+        if "Unsupported global" in message or "Unsupported class" in message or "GLOBAL" in message:
             raise UnsafeCheckpointError(
                 f"{path}: refused: the file contains pickled Python objects (code), not only tensors. "
                 "silifc never executes checkpoint code. Save the model's state_dict() instead of the "
                 "model object: torch.save(model.state_dict(), path)") from None
-        raise NotACheckpointError(f"{path}: not a readable checkpoint ({exc})") from None
+        raise _corrupt(path, message) from None
     except (EOFError, zipfile.BadZipFile) as exc:
         raise TruncatedCheckpointError(f"{path}: checkpoint ends early ({exc}); copy it again") from None
     except RuntimeError as exc:
@@ -75,7 +79,16 @@ def read_state_dict(path: Path):
             raise TruncatedCheckpointError(
                 f"{path}: the checkpoint archive is incomplete or corrupt ({message.splitlines()[0]}); "
                 "copy it again") from None
-        raise NotACheckpointError(f"{path}: not a readable checkpoint ({message.splitlines()[0]})") from None
+        raise _corrupt(path, message) from None
+    except Exception as exc:         # the unpickler on random bytes: IndexError, KeyError, ValueError, ...
+        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
+
+
+def _corrupt(path: Path, message: str) -> NotACheckpointError:
+    first = next((line.strip() for line in message.splitlines()
+                  if line.strip() and "weights_only" not in line and "Weights only" not in line), message[:200])
+    return NotACheckpointError(f"{path}: not a readable checkpoint: the data is corrupt or not a PyTorch file "
+                               f"({first}); copy the file again, or save it with torch.save(model.state_dict(), path)")
 
 
 def _as_array(name, value, path):
@@ -157,6 +170,12 @@ def parse_state_dict(state, path: str = "<state dict>", config: ModelConfig | No
         if unexpected:
             raise UnexpectedKeysError(f"{path}: {kind} layer snn.{index} has unexpected key(s) "
                                       + ", ".join(f"snn.{index}.{u}" for u in unexpected))
+        shape = tuple(getattr(raw["W.weight"], "shape", ()))
+        if len(shape) == 2 and max(shape) > MAX_LAYER_WIDTH:      # before any conversion allocates
+            raise ShapeMismatchError(
+                f"{path}: snn.{index}.W.weight has shape {list(shape)}: a layer of {shape[1]:,} inputs -> {shape[0]:,} "
+                f"neurons. The C runtime counts and indexes neurons and inputs in 16 bits (at most "
+                f"{MAX_LAYER_WIDTH:,} per layer), and no Cortex-M memory holds such a layer. Use narrower layers")
         arrays = {name: _as_array(f"snn.{index}.{name}", raw[name], path)
                   for name in raw if name != "norm.num_batches_tracked"}
         weight = arrays["W.weight"]

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputDataError
-from .inputs import bin_events, check_dataset, check_mask, read_hdf5_events, read_npz
+from .inputs import bin_events, check_dataset, check_events, check_mask, read_hdf5_events, read_npz
 from ..ir import ModelConfig
 
 
@@ -48,6 +48,8 @@ def _read_hdf5(path: Path, nb_steps: int, max_time_s: float, channels: int | Non
     if channels is None:
         largest = max((int(u.max()) for _, u in rows if u.size), default=0) + 1
         channels = -(-largest // spatial_bin) * spatial_bin
+    for index, (t, u) in enumerate(rows):
+        check_events(t, u, channels, str(path), index)
     counts = np.stack([bin_events(t, u, channels, nb_steps, max_time_s) for t, u in rows]) if rows else \
         np.zeros((0, nb_steps, channels), np.int64)
     return counts, labels

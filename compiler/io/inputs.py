@@ -11,6 +11,8 @@ spatial_bin like the authors' loader) or n_inputs (already binned).
 """
 from __future__ import annotations
 
+import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,23 +54,60 @@ def spatial_binning(counts: np.ndarray, n_inputs: int, spatial_bin: int, source:
         "set spatial_bin in the model's .silifc.toml or with --spatial-bin")
 
 
+MAX_COUNT = 0xFFFF                # events on one channel in one step: the harness's uint16 count, far above any model's limit
+
+
+def _where(index: tuple) -> str:
+    return "sample {}, step {}, channel {}".format(*index) if len(index) == 3 else f"index {list(index)}"
+
+
 def check_counts(array, source: str, single_sample_ok: bool = True) -> np.ndarray:
-    """Non-negative whole event counts as int64 [B, T, C] ([T, C] is one sample when allowed)."""
+    """Non-negative whole event counts as int64 [B, T, C] ([T, C] is one sample when allowed),
+    with at least one sample, step and channel, each count at most MAX_COUNT."""
     array = np.asarray(array)
     if array.ndim == 2 and single_sample_ok:
         array = array[None]
     if array.ndim != 3:
         wanted = "[T, C] or [B, T, C]" if single_sample_ok else "[samples, steps, channels]"
         raise InputDataError(f"{source}: expected an array {wanted}, got shape {list(array.shape)}")
+    empty = [name for name, size in zip(("samples", "steps", "channels"), array.shape) if size == 0]
+    if empty:
+        raise InputDataError(f"{source}: no {' and no '.join(empty)} (shape {list(array.shape)} = "
+                             "[samples, steps, channels]); give at least one sample of at least one step")
     if array.dtype.kind == "f":
-        if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
-            raise InputDataError(f"{source}: spike counts must be whole numbers, found fractional or NaN values")
+        bad = ~np.isfinite(array) | (array != np.round(array))
+        if bad.any():
+            where = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), array.shape))
+            raise InputDataError(f"{source}: spike counts must be whole numbers; found {float(array[where])!r} at "
+                                 f"{_where(where)} ({int(bad.sum())} such value(s))")
     elif array.dtype.kind not in "iub":
         raise InputDataError(f"{source}: spike counts must be numbers, got dtype {array.dtype}")
-    array = array.astype(np.int64)
-    if (array < 0).any():
-        raise InputDataError(f"{source}: spike counts must be non-negative")
-    return array
+    if array.dtype.kind != "b":
+        low, high = array.min(), array.max()      # compared before any cast: uint64 2^64-1 is not -1
+        if low < 0 or high > MAX_COUNT:
+            bad_value = low if low < 0 else high
+            where = tuple(int(i) for i in np.unravel_index(int(array.argmin() if low < 0 else array.argmax()),
+                                                          array.shape))
+            what = "negative" if low < 0 else f"above {MAX_COUNT:,}"
+            raise InputDataError(f"{source}: spike count {int(bad_value)} at {_where(where)} is {what}; counts must be "
+                                 f"non-negative numbers of events of one channel in one step, at most {MAX_COUNT:,}")
+    return array.astype(np.int64)
+
+
+def check_host_memory(samples: int, steps: int, widths, what: str) -> None:
+    """Refuse a reference run that would need more than half this machine's memory: samples x
+    steps x (inputs + neurons) values, float64 currents of the widest layer included."""
+    widths = [int(w) for w in widths]
+    need = int(samples) * int(steps) * (8 * widths[0] + 16 * max(widths[1:], default=0) + sum(widths[1:]))
+    try:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return
+    if need > have // 2:
+        raise InputDataError(
+            f"{what}: {samples:,} samples x {steps:,} steps through layers {' -> '.join(map(str, widths))} would "
+            f"need about {need / 2**30:,.1f} GiB of host memory (this machine has {have / 2**30:,.1f} GiB); use "
+            "fewer samples or steps (--nb-steps, a shorter input) or a smaller model")
 
 
 def check_event_limit(counts, limit: int, source: str = "input") -> None:
@@ -98,8 +137,9 @@ def read_npz(path: Path, what: str = "the spike counts under 'inputs'"):
             else:
                 raise InputDataError(f"{path}: .npz has keys {keys}; put {what}")
             labels = data["labels"] if "labels" in data else None
-    except (ValueError, OSError) as exc:
-        raise InputDataError(f"{path}: cannot read ({exc})") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputDataError(f"{path}: cannot read it as an .npz archive ({exc}); write it with "
+                             "numpy.savez(path, inputs=counts[, labels=labels])") from None
     return array, labels
 
 
@@ -127,7 +167,8 @@ def read_hdf5_events(path: Path):
     return rows, labels
 
 
-def check_labels(labels, n_samples: int, n_classes: int | None, where: str) -> np.ndarray:
+def check_labels(labels, n_samples: int, n_classes: int | None, where: str,
+                 classes_hint: str = "the model has that many outputs") -> np.ndarray:
     """[n_samples] integer class indices in 0..n_classes-1 (any when n_classes is None)."""
     if labels is None:
         raise InputDataError(f"{where}: no labels; training needs a 'labels' array (one class index per sample)")
@@ -136,15 +177,18 @@ def check_labels(labels, n_samples: int, n_classes: int | None, where: str) -> n
         raise InputDataError(f"{where}: {labels.size} labels (shape {list(labels.shape)}) for "
                              f"{n_samples} samples; need one label per sample")
     if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
-        raise InputDataError(f"{where}: labels must be integer class indices")
+        bad = labels[labels != np.round(labels)]
+        raise InputDataError(f"{where}: labels must be integer class indices, found {float(bad[0])!r} "
+                             f"({bad.size} such label(s))")
     if labels.dtype.kind not in "iuf":
         raise InputDataError(f"{where}: labels must be integer class indices, got dtype {labels.dtype}")
     labels = labels.astype(np.int64)
     if (labels < 0).any():
-        raise InputDataError(f"{where}: labels must be >= 0, found {int(labels.min())}")
+        raise InputDataError(f"{where}: labels must be >= 0, found {int(labels.min())} (sample "
+                             f"{int(labels.argmin())})")
     if n_classes is not None and labels.max() >= n_classes:
         raise InputDataError(f"{where}: label {int(labels.max())} out of range for {n_classes} classes "
-                             f"(labels must be 0..{n_classes - 1}); set --classes")
+                             f"(labels must be 0..{n_classes - 1}); {classes_hint}")
     return labels
 
 
@@ -154,34 +198,56 @@ def check_dataset(counts, labels, n_classes: int | None, where: str = "data"):
     if len(shape) == 3 and min(shape) < 1:
         raise InputDataError(f"{where}: no samples, steps or channels (shape {shape})")
     counts = check_counts(counts, where, single_sample_ok=False)
-    return counts, check_labels(labels, counts.shape[0], n_classes, where)
+    return counts, check_labels(labels, counts.shape[0], n_classes, where, classes_hint="set --classes")
 
 
-def load_input(path: str | Path, n_inputs: int, config: ModelConfig) -> SpikeInput:
+def check_events(times: np.ndarray, units: np.ndarray, n_channels: int, source: str, sample: int) -> None:
+    """Refuse (time, unit) events that binning would drop or misplace: times that are not finite
+    or negative, unit indices outside 0..n_channels-1."""
+    if times.size and not np.isfinite(times).all():
+        raise InputDataError(f"{source}: sample {sample} has spike times that are NaN or infinite")
+    if times.size and times.min() < 0:
+        raise InputDataError(f"{source}: sample {sample} has a negative spike time ({float(times.min()):g} s); "
+                             "times are seconds from the start of the sample (binning would put it in step 0)")
+    if units.size and units.max() >= n_channels:
+        outside = int((units >= n_channels).sum())
+        raise InputDataError(f"{source}: sample {sample} has unit index {int(units.max())} ({outside} of its "
+                             f"{units.size} events at or above {n_channels}), but the model reads {n_channels} raw "
+                             "channels (its inputs x spatial_bin); set spatial_bin in the model's .silifc.toml or "
+                             "with --spatial-bin, or use the model the data was made for")
+
+
+def load_input(path: str | Path, n_inputs: int, config: ModelConfig, n_classes: int | None = None) -> SpikeInput:
+    """Spike counts [B, T, n_inputs] (and labels, checked against n_classes when given) of a file."""
     path = Path(path)
     source = str(path)
     if not path.exists():
         raise InputDataError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputDataError(f"{path}: is a folder; give a .npy, .npz or .h5 file")
     suffix = path.suffix.lower()
     labels = None
     if suffix == ".npy":
         try:
             array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise InputDataError(f"{path}: cannot read ({exc})") from None
+        except (ValueError, OSError, EOFError) as exc:
+            raise InputDataError(f"{path}: cannot read it as a .npy array ({exc})") from None
     elif suffix == ".npz":
         array, labels = read_npz(path)
-        labels = None if labels is None else labels.astype(np.int64)
     elif suffix in (".h5", ".hdf5"):
         rows, labels = read_hdf5_events(path)
         raw_channels = n_inputs * config.spatial_bin
+        for index, (t, u) in enumerate(rows):
+            check_events(t, u, raw_channels, source, index)
+        if not rows:
+            raise InputDataError(f"{path}: no samples (spikes/times has no rows)")
+        check_host_memory(len(rows), config.nb_steps, (raw_channels,), source)
         array = np.stack([bin_events(t, u, raw_channels, config.nb_steps, config.max_time_s) for t, u in rows])
-        labels = None if labels is None else labels.astype(np.int64)
     else:
         raise InputDataError(f"{path}: unknown input type {suffix!r}; use .npy, .npz or .h5")
     counts = spatial_binning(check_counts(array, source), n_inputs, config.spatial_bin, source)
-    if labels is not None and labels.shape != (counts.shape[0],):
-        raise InputDataError(f"{path}: {labels.shape[0] if labels.ndim else 1} labels for {counts.shape[0]} samples")
+    if labels is not None:
+        labels = check_labels(labels, counts.shape[0], n_classes, source)
     return SpikeInput(counts=counts, labels=labels, source=source)
 
 

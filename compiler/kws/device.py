@@ -33,11 +33,13 @@ from ..target.nrf52840.power import estimate_power
 from ..target.toolchain import build_firmware
 from .audio.wav import SAMPLE_RATE, read_wav
 from .detector import Detector
-from .firmware import audio_template_context, kws_compile_options, kws_library_files, library_sources, write_hashed
+from .firmware import (KWS_LIBRARY_PART, audio_template_context, kws_compile_options, kws_library_files,
+                       library_sources, write_hashed)
 from .model import KwsError, KwsModel, bundled_path
 from .stream import StreamTrace
 
 DEVICE_DIR = "device"
+DEVICE_PART = "device"             # the device app's part of a project folder (io.files.write_generated)
 ELF_NAME = "device"
 LED_MS = 100                      # LED on-time after a detection
 REGISTER_HEADER = "nrf52840_regs.h"
@@ -87,7 +89,8 @@ def write_device_project(model: KwsModel, board: Board, out_dir: str | Path, pre
         rendered.update(_renode_files(model, board, context, out_dir))
     library = kws_library_files(model, board, prefix)          # the keyword pipeline (kws/, runtime/frontend/)
     hasher = hashlib.sha256(project.digest.encode())
-    write_hashed(out_dir, {**rendered, **library}, hasher)
+    write_hashed(out_dir, library, hasher, KWS_LIBRARY_PART)
+    write_hashed(out_dir, rendered, hasher, DEVICE_PART)
     device_dir = out_dir / DEVICE_DIR
     return DeviceProject(directory=out_dir,
                          sources=(device_dir / "main.c", device_dir / "startup.c", *project.model_sources,
@@ -97,18 +100,14 @@ def write_device_project(model: KwsModel, board: Board, out_dir: str | Path, pre
                          register_header=device_dir / REGISTER_HEADER, digest=hasher.hexdigest())
 
 
-def _renode_files(model: KwsModel, board: Board, context: dict, out_dir: Path) -> dict[str, str]:
+def _renode_files(model: KwsModel, board: Board, context: dict, out_dir: Path) -> dict[str, str | bytes]:
     """device/<board>.resc and .robot (Renode's PDM fed from the bundled stream) and the raw
     PCM they play (stream.s16le). Renode runs them only where it is installed."""
     pcm = read_wav(bundled_path("stream.wav"), SAMPLE_RATE)
-    raw = out_dir / DEVICE_DIR / "stream.s16le"
-    data = pcm.astype("<i2").tobytes()
-    if not raw.is_file() or raw.read_bytes() != data:
-        raw.parent.mkdir(parents=True, exist_ok=True)
-        raw.write_bytes(data)
     renode_context = {**context, "expected_lines": reference_lines(model, model.listen(pcm))}
-    return {f"{DEVICE_DIR}/{board.name}.{kind}": render(f"device/board.{kind}.j2", renode_context)
-            for kind in ("resc", "robot")}
+    return {f"{DEVICE_DIR}/stream.s16le": pcm.astype("<i2").tobytes(),
+            **{f"{DEVICE_DIR}/{board.name}.{kind}": render(f"device/board.{kind}.j2", renode_context)
+               for kind in ("resc", "robot")}}
 
 
 def build_device_firmware(model: KwsModel, board: Board, weights: str = "int8", prefix: str = "silifc",

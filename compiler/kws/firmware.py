@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import struct
-import tempfile
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -22,7 +21,7 @@ import numpy as np
 from ..codegen.boards import compiler_flags
 from ..codegen.emit import CompileOptions, write_project
 from ..codegen.templates import banner, render
-from ..io.files import write_if_changed
+from ..io.files import temp_folder, write_generated
 from ..progress import FileWatch
 from ..target.cache import build_folder, cached_build
 from ..target.qemu import cycle_model_for, run_firmware
@@ -35,6 +34,8 @@ from .stream import Detection, StreamTrace, time_ms
 AUDIO_MARKERS = ("audio_phase_input", "audio_phase_frontend", "audio_phase_network", "audio_phase_detect",
                  "audio_phase_output")
 PER_STEP_PHASES = ("audio_phase_frontend", "audio_phase_network", "audio_phase_detect")  # called by the library
+AUDIO_PART = "audio"              # the QEMU keyword app's part of a project folder (io.files.write_generated)
+KWS_LIBRARY_PART = "kws"          # kws/ and runtime/frontend/: shared by the QEMU and the device app
 TRACE_MAGIC = 0x544B4C53  # "SLKT"
 TRACE_VERSION = 2         # per step: counts (padded to 4 bytes), p [classes] int32, detected int32
 PROFILE_DEFINE = "SILIFC_KWS_PROFILE"   # the library calls PER_STEP_PHASES' markers
@@ -97,12 +98,15 @@ def kws_compile_options(model: KwsModel, board, prefix: str = "silifc", weights:
                           class_names=tuple(model.classes), audio=True)
 
 
-def write_hashed(out_dir: Path, rendered: dict[str, str], hasher) -> None:
-    """Writes each relative path -> text under out_dir (unchanged files keep their time) and
-    feeds path and text to `hasher`, in path order (the build cache's digest)."""
+def write_hashed(out_dir: Path, rendered: dict[str, str | bytes], hasher, part: str) -> None:
+    """Writes each relative path -> text (or bytes) under out_dir as `part` of the folder
+    (io.files.write_generated: never over a file silifc did not write, stale files of the part
+    removed, unchanged files keep their time) and feeds path and content to `hasher`, in path
+    order (the build cache's digest)."""
     for relative in sorted(rendered):
-        write_if_changed(out_dir / relative, rendered[relative])
-        hasher.update(relative.encode() + b"\0" + rendered[relative].encode() + b"\0")
+        content = rendered[relative]
+        hasher.update(relative.encode() + b"\0" + (content.encode() if isinstance(content, str) else content) + b"\0")
+    write_generated(out_dir, rendered, part=part)
 
 
 def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str = "silifc",
@@ -112,11 +116,13 @@ def write_audio_project(model: KwsModel, board, out_dir: str | Path, prefix: str
     out_dir = Path(out_dir)
     project = write_project(model.quantized, kws_compile_options(model, board, prefix, weights, synapses), out_dir)
     context = audio_template_context(model, board, prefix)
-    texts = kws_library_files(model, board, prefix)
-    texts.update({f"audio/{name}": render(f"audio/{name}.j2", context)
-                  for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")})
+    library = kws_library_files(model, board, prefix)
+    app = {f"audio/{name}": render(f"audio/{name}.j2", context)
+           for name in ("main.c", "pcm_source.h", "pcm_source_semihost.c", "Makefile")}
     hasher = hashlib.sha256(project.digest.encode())
-    write_hashed(out_dir, texts, hasher)
+    write_hashed(out_dir, library, hasher, KWS_LIBRARY_PART)
+    write_hashed(out_dir, app, hasher, AUDIO_PART)
+    texts = {**library, **app}
     sources = (out_dir / "audio" / "main.c", out_dir / "audio" / "pcm_source_semihost.c",
                *project.model_sources, *library_sources(out_dir, texts))
     return AudioProject(directory=out_dir, project=project, sources=sources,
@@ -184,8 +190,8 @@ def run_audio_firmware(audio: AudioProject, image, model: KwsModel, wav: str | P
     """Run the streaming firmware in QEMU on a WAV file; returns its trace and costs.
     progress: called with (steps done, steps) while QEMU runs (from the trace file)."""
     wav = Path(wav).resolve()
-    with tempfile.TemporaryDirectory(prefix="silifc-audio-") as tmp:
-        trace_path = Path(tmp) / "trace.bin"
+    with temp_folder("audio") as tmp:
+        trace_path = tmp / "trace.bin"
         watch = contextlib.nullcontext()
         if progress is not None:
             record = (model.frontend.bands + 3) // 4 * 4 + 4 * len(model.classes) + 4

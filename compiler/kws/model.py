@@ -59,6 +59,14 @@ class KwsModel:
     def params(self) -> DetectorParams:
         return self.detector.params(len(self.classes), self.keywords, self.step_ms)
 
+    def check_audio(self, pcm, source: str) -> np.ndarray:
+        """Refuse audio shorter than one step (it would run no step and compare nothing)."""
+        if len(pcm) < self.frontend.step_samples:
+            raise KwsError(f"{source}: {len(pcm)} samples ({1000 * len(pcm) / self.frontend.sample_rate:.1f} ms) is "
+                           f"shorter than one step of the model ({self.frontend.step_samples} samples = "
+                           f"{self.step_ms:g} ms): nothing to listen to")
+        return pcm
+
     def counts(self, pcm) -> np.ndarray:
         return FrontEnd(self.frontend).process(pcm)
 
@@ -98,6 +106,12 @@ def load_kws_model(path: str | Path | None = None, weights: str = "int8", headro
         network, _, meta = read_native(path, overrides)
     except CheckpointError:               # the authors' format (no meta), or an error load_model names
         network, meta = load_model(path, overrides), {}
+    if "kws" not in meta:
+        raise KwsError(f"{path} is not a keyword-spotting model: it carries no keyword-app settings (the 'kws' "
+                       f"entry of a native model's meta: class names, audio front end, detector), so its "
+                       f"{network.n_inputs} inputs are not audio bands. --wav/--audio and `silifc listen` need a "
+                       "keyword model such as kws_silif.pt (bench/kws.py trains one); for spike inputs use "
+                       "`silifc run MODEL --input FILE`")
     settings = kws_settings(meta, network.n_inputs, network.widths[-1])
     if calibration is None and settings["calibration"]:
         calibration = path.parent / settings["calibration"]

@@ -86,6 +86,13 @@ def fold_layer(layer, config: ModelConfig):
 
 
 def fold_network(network: Network) -> FoldedNetwork:
+    """Overflowing parameters become inf/NaN here silently (no numpy warnings): passes.check
+    refuses them by name right after."""
+    with np.errstate(all="ignore"):
+        return _fold_network(network)
+
+
+def _fold_network(network: Network) -> FoldedNetwork:
     return FoldedNetwork(
         config=network.config,
         hidden=tuple(fold_layer(layer, network.config) for layer in network.hidden),

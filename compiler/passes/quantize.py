@@ -27,7 +27,7 @@ import numpy as np
 from ..reference import fixedpoint as fx
 from ..errors import QuantizationError
 from ..reference.float_ref import run_float
-from ..io.inputs import random_input
+from ..io.inputs import check_counts, check_host_memory, random_input
 from ..ir import (LIF_KINDS, WEIGHT_QMAX, FoldedCSiLIF, FoldedLIF, FoldedNetwork, FoldedReadout, FoldedSiLIF,
                   QuantCSiLIF, QuantLIF, QuantNetwork, QuantReadout, QuantSiLIF, QuantSynapses, layer_names)
 
@@ -39,6 +39,10 @@ DEFAULT_HEADROOM = 8.0            # 3 bits above the calibration maximum
 
 
 def choose_frac_bits(max_abs: float, headroom: float, layer_name: str) -> int:
+    if not math.isfinite(max_abs):
+        raise QuantizationError(
+            f"{layer_name}: on the calibration input its states overflow to {max_abs} in the float reference "
+            "(weights or biases far too large): the model cannot be represented in int32; check the checkpoint")
     limit = fx.INT32_MAX / max(headroom * max_abs, 1e-30)
     frac_bits = min(MAX_FRAC_BITS, int(math.floor(math.log2(limit))))
     if frac_bits < MIN_FRAC_BITS:
@@ -199,10 +203,26 @@ def default_calibration_input(network: FoldedNetwork) -> np.ndarray:
                            for index, rate in enumerate((0.02, 0.05))])
 
 
+def check_headroom(headroom) -> float:
+    if isinstance(headroom, bool) or not isinstance(headroom, (int, float)) or not math.isfinite(headroom) \
+            or headroom < 1:
+        raise QuantizationError(f"--headroom {headroom!r}: must be a finite number >= 1 (the state range as a "
+                                f"multiple of the calibration maximum; default {DEFAULT_HEADROOM:g})")
+    return float(headroom)
+
+
 def quantize_network(network: FoldedNetwork, calibration: np.ndarray | None = None, weight_bits: int = 8,
                      headroom: float = DEFAULT_HEADROOM) -> QuantNetwork:
+    check_headroom(headroom)
     if calibration is None:
+        check_host_memory(8, network.config.nb_steps, (network.n_inputs * network.config.spatial_bin,
+                                                       *network.widths[1:]), "default calibration input")
         calibration = default_calibration_input(network)
+    calibration = check_counts(calibration, "calibration input", single_sample_ok=False)
+    if calibration.shape[2] != network.n_inputs:
+        raise QuantizationError(f"calibration input has {calibration.shape[2]} inputs per step; the model takes "
+                                f"{network.n_inputs}")
+    check_host_memory(calibration.shape[0], calibration.shape[1], network.widths, "calibration")
     ranges = run_float(network, calibration).state_ranges
     layers = []
     min_count = MIN_INPUT_COUNT_LIMIT                 # the network input: event counts

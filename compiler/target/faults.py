@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
+
+from .processes import run_child
 
 _EXCEPTION_NAMES = {2: "NMI", 3: "HardFault", 4: "MemManage fault", 5: "BusFault", 6: "UsageFault",
                     7: "SecureFault", 11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}
@@ -52,7 +53,7 @@ def describe_code_address(elf: Path, address: int) -> str:
     addr2line = shutil.which("arm-none-eabi-addr2line")
     if addr2line is None:
         return ""
-    result = subprocess.run([addr2line, "-f", "-e", str(elf), f"0x{address:x}"], capture_output=True, text=True)
+    result = run_child([addr2line, "-f", "-e", str(elf), f"0x{address:x}"], text=True)
     lines = result.stdout.split()
     if result.returncode != 0 or len(lines) < 2 or lines[0] == "??":
         return ""

@@ -10,18 +10,19 @@ silifc.target.profile turns a run into the per-layer profile.
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ..codegen.emit import Project
 from .cache import cached_build
 from .qemu import EmulatorError, cycle_model_for, run_firmware
+from .stack import StackUsage
 from .toolchain import FirmwareImage, build_firmware
 from .harness import complete_samples, decode_output, encode_events
-from ..io.inputs import check_event_limit
+from ..io.files import temp_folder
+from ..errors import InputDataError
+from ..io.inputs import check_counts, check_event_limit
 from ..ir import QuantNetwork, spiking_layers
 from ..progress import FileWatch
 from ..reference.results import RunResult
@@ -48,6 +49,7 @@ class FirmwareRunReport:
     phase_cycles: dict | None = None
     step_phase_cycles: np.ndarray | None = field(default=None, compare=False)
     cycle_events: dict = field(default_factory=dict)   # the whole run's model events (FirmwareRun.cycle_events)
+    stack: StackUsage | None = None             # worst-case stack of the firmware (its call graph)
 
     @property
     def step_instructions(self) -> np.ndarray:
@@ -87,11 +89,13 @@ def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, c
               trace: bool = True, progress=None) -> FirmwareRunReport:
     """trace: also count every step's phases (FirmwareRunReport.step_phase_instructions).
     progress: called with (samples done, samples) while QEMU runs (from the result file)."""
-    counts = np.asarray(counts)
+    counts = check_counts(counts, "input", single_sample_ok=False)
+    if counts.shape[2] != quantized.n_inputs:
+        raise InputDataError(f"input: {counts.shape[2]} channels per step; the model takes {quantized.n_inputs} "
+                             "inputs")
     check_event_limit(counts, quantized.layers[0].synapses.max_input_count)
     widths = tuple(layer.synapses.n_out for layer in spiking_layers(quantized))
-    with tempfile.TemporaryDirectory(prefix="silifc-run-") as tmp:
-        tmp = Path(tmp)
+    with temp_folder("run") as tmp:
         (tmp / "in.slfi").write_bytes(encode_events(counts))
         args = [str(tmp / "in.slfi"), str(tmp / "out.slfo")] + (["spikes"] if record_spikes else [])
         samples = counts.shape[0]
@@ -124,7 +128,7 @@ def run_model(project: Project, image: FirmwareImage, quantized: QuantNetwork, c
                              phase_instructions=phases, flash_used=image.flash_used, ram_used=image.ram_used,
                              step_phase_instructions=per_step, cycle_model=run.cycle_model,
                              cycles_total=run.cycles, phase_cycles=phase_cycles, step_phase_cycles=step_cycles,
-                             cycle_events=run.cycle_events)
+                             cycle_events=run.cycle_events, stack=image.stack)
 
 
 def _step_phases(run, n_markers: int, steps: int, cycles: bool = False) -> np.ndarray:

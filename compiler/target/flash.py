@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
+
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..codegen.boards import FLASH_METHODS, Board, require_device_board
 from ..errors import SilifcError
+from .processes import run_child
 from .toolchain import FirmwareBuildError, FirmwareImage, tool
 from .uf2 import bin_to_uf2
 
@@ -75,7 +76,7 @@ def flash_artefacts(firmware: FirmwareImage) -> FlashImage:
                        elf.with_suffix(".uf2") if device.flash_method == "uf2" else None)
     objcopy = tool("arm-none-eabi-objcopy")
     for fmt, path in (("ihex", image.hex), ("binary", image.bin)):
-        result = subprocess.run([objcopy, "-O", fmt, str(elf), str(path)], capture_output=True, text=True)
+        result = run_child([objcopy, "-O", fmt, str(elf), str(path)], text=True)
         if result.returncode != 0:
             raise FirmwareBuildError(f"arm-none-eabi-objcopy -O {fmt} {elf} failed: {result.stderr.strip()}")
     if image.uf2 is not None:
@@ -199,7 +200,7 @@ def _flash_bossac(image, board, port, say) -> str:
                          "nRF52 mbed core); pass its folder on PATH. Or flash over SWD with --method pyocd.")
     command = [bossac, "-d", f"--port={Path(port).name}", "-U", "-i", "-e", "-w", str(image.bin), "-R"]
     say(" ".join(command))
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = run_child(command, text=True)
     if result.returncode != 0:
         raise FlashError(f"bossac failed (exit status {result.returncode}):\n{(result.stdout + result.stderr).strip()}")
     return f"flashed {image.bin} through {port} with bossac"
@@ -219,7 +220,7 @@ def _flash_pyocd(image, board, probe, say) -> str:
     command = [sys.executable, "-m", "pyocd", "flash", "-t", board.device.pyocd_target,
                "-u", probe or probes[0], str(image.hex)]
     say(" ".join(command))
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = run_child(command, text=True)
     if result.returncode != 0:
         raise FlashError(f"pyocd flash failed (exit status {result.returncode}):\n"
                          f"{(result.stdout + result.stderr).strip()}")

@@ -249,3 +249,42 @@ def profile_run(report: FirmwareRunReport, quantized: QuantNetwork, counts: np.n
                                    neuron_cycles=None if cycles is None else cycles[:, 2 * index + 1]))
     return StepProfile(layers=tuple(layers), synapses=synapses,
                        cycle_model=report.cycle_model if cycles is not None else None)
+
+
+@dataclass(frozen=True)
+class BudgetOverrun:
+    """Steps whose cost exceeds the real-time budget (cycles of one step at the board's clock).
+    The cost is the estimated cycles where the core has a cycle model, else instructions (a
+    lower bound of cycles): either way every step counted here is late on the device."""
+    steps_over: int
+    steps: int
+    worst_sample: int
+    worst_step: int
+    worst_cost: int
+    budget: float
+    unit: str                     # "est. cortex-m4 cycles" or "instructions"
+
+    def message(self) -> str:
+        return (f"{self.steps_over:,} of {self.steps:,} steps exceed the real-time budget of {self.budget:,.0f} cycles; "
+                f"the largest is step {self.worst_step} of sample {self.worst_sample}: "
+                f"{self.worst_cost:,} {self.unit} = {100 * self.worst_cost / self.budget:.0f} % of the budget. "
+                "On the device these steps finish late: use a faster board (clock_hz), a longer --time-step-ms, "
+                "a smaller model, or sparser input")
+
+    def to_dict(self) -> dict:
+        return {"steps_over": self.steps_over, "steps": self.steps, "worst_sample": self.worst_sample,
+                "worst_step": self.worst_step, "worst_cost": self.worst_cost, "unit": self.unit,
+                "budget": self.budget}
+
+
+def budget_overrun(step_costs: np.ndarray, steps_per_sample: int, budget: float,
+                   unit: str) -> BudgetOverrun | None:
+    """The steps of a run (the cost of every step, samples in order) over `budget`, or None."""
+    step_costs = np.asarray(step_costs)
+    over = step_costs > budget
+    if not over.any():
+        return None
+    worst = int(step_costs.argmax())
+    return BudgetOverrun(steps_over=int(over.sum()), steps=int(step_costs.size),
+                         worst_sample=worst // steps_per_sample, worst_step=worst % steps_per_sample,
+                         worst_cost=int(step_costs[worst]), budget=float(budget), unit=unit)

@@ -13,7 +13,6 @@ import hashlib
 import os
 import re
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -24,8 +23,9 @@ import numpy as np
 from ..codegen.boards import Board
 from ..codegen.skeleton import FAULT_EXIT_STATUS, LIMIT_EXIT_STATUS  # noqa: F401  (LIMIT: the plugin's status)
 from ..errors import SilifcError
-from ..io.files import cache_dir
+from ..io.files import cache_dir, temp_folder, write_if_changed
 from .faults import describe_code_address, explain_fault
+from .processes import run_child
 from .toolchain import FirmwareImage, tool
 
 DEFAULT_INSN_LIMIT = 2_000_000_000  # about 5 s of emulation with the guard on
@@ -93,24 +93,30 @@ def ensure_insncount_plugin() -> Path:
     """Path of the insncount QEMU plugin, built with the host gcc into the cache on first use.
 
     The file name carries a hash of the plugin sources and flags, so an updated silifc never
-    runs a stale plugin and concurrent processes never see a half-written one.
+    runs a stale plugin and concurrent processes never see a half-written one; a stamp beside it
+    holds the built file's sha256, and a plugin that no longer matches it is rebuilt.
     """
     texts = _plugin_texts()
     plugin_dir = cache_dir() / "qemu-plugins"
     plugin_dir.mkdir(exist_ok=True)
     plugin = plugin_dir / f"libinsncount-{insncount_plugin_digest(texts)[:16]}.so"
-    if plugin.exists():
-        return plugin
+    stamp = plugin.with_suffix(".sha256")
+    try:
+        if stamp.read_text().strip() == hashlib.sha256(plugin.read_bytes()).hexdigest():
+            return plugin
+    except OSError:
+        pass                      # not built yet, or its stamp is missing: build
+    # A plugin whose bytes differ from its stamp (a truncated copy, a crash mid-write) is rebuilt.
     gcc = tool("gcc")
-    with tempfile.TemporaryDirectory(dir=plugin_dir) as tmp:
+    with temp_folder("plugin") as tmp:
         for name, text in texts.items():
-            (Path(tmp) / name).write_bytes(text)
-        built = Path(tmp) / plugin.name
-        result = subprocess.run([gcc, *_PLUGIN_CFLAGS, str(Path(tmp) / "insncount.c"), "-o", str(built)],
-                                capture_output=True, text=True)
+            (tmp / name).write_bytes(text)
+        built = tmp / plugin.name
+        result = run_child([gcc, *_PLUGIN_CFLAGS, str(tmp / "insncount.c"), "-o", str(built)], text=True)
         if result.returncode != 0:
             raise EmulatorError(f"building the QEMU instruction-counting plugin with the host gcc "
-                                        f"failed:\n{(result.stdout + result.stderr).strip()}")
+                                f"failed:\n{(result.stdout + result.stderr).strip()}")
+        write_if_changed(stamp, hashlib.sha256(built.read_bytes()).hexdigest() + "\n")
         os.replace(built, plugin)  # atomic: a concurrent build simply wins or loses the race
     return plugin
 
@@ -184,8 +190,7 @@ def _qemu_option_value(text: str) -> str:
 def _symbols(elf: Path, mtime_ns: int) -> dict[str, tuple[int, str]]:
     """Symbol name -> (address, nm type letter); cached per ELF version."""
     del mtime_ns  # part of the cache key only
-    result = subprocess.run([tool("arm-none-eabi-nm"), "--defined-only", str(elf)],
-                            capture_output=True, text=True)
+    result = run_child([tool("arm-none-eabi-nm"), "--defined-only", str(elf)], text=True)
     if result.returncode != 0:
         raise EmulatorError(f"cannot read the symbols of {elf}: {result.stderr.strip()}")
     table = {}
@@ -281,7 +286,7 @@ def run_firmware(elf: str | Path | FirmwareImage, board: Board, args: Sequence[s
         bucket_names.append(label)
         mark_args.append(f"mark=0x{address:x}")
 
-    with tempfile.TemporaryDirectory(prefix="silifc-run-") as tmp:
+    with temp_folder("qemu") as tmp:
         report = Path(tmp) / "insncount.txt"
         plugin_options = [_qemu_option_value(str(plugin)), f"out={_qemu_option_value(str(report))}"]
         if insn_limit is not None:
@@ -302,7 +307,7 @@ def run_firmware(elf: str | Path | FirmwareImage, board: Board, args: Sequence[s
             command += ["-device", _input_loader(board, Path(input_file))]
         try:
             # stdin must be open: QEMU's stdio chardev fails on a closed descriptor.
-            process = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+            process = run_child(command, timeout=timeout)
         except subprocess.TimeoutExpired as exc:
             raise FirmwareHangError(
                 f"firmware {elf.name} on {board.emulator.machine} did not finish within {timeout:g} s of "

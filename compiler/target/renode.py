@@ -3,11 +3,12 @@ where Renode is installed (it is not installable on the CI machines)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
+import subprocess  # noqa: F401  (the CompletedProcess it returns)
 
 from ..codegen.emit import Project
 from ..codegen.renode import ELF_NAME, RenodeFiles
 from ..errors import SilifcError
+from .processes import run_child
 from .toolchain import FirmwareImage, build_firmware
 
 
@@ -26,5 +27,4 @@ def run_robot(files: RenodeFiles, timeout: float = 600) -> subprocess.CompletedP
     tester = shutil.which("renode-test")
     if tester is None:
         raise SilifcError("renode-test is not on PATH: install Renode to run the generated .robot tests")
-    return subprocess.run([tester, str(files.robot)], cwd=files.directory, capture_output=True, text=True,
-                          timeout=timeout)
+    return run_child([tester, str(files.robot)], cwd=files.directory, text=True, timeout=timeout)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -16,6 +15,8 @@ from typing import Iterable, Mapping, Sequence
 from ..codegen.boards import Board, compiler_flags
 from ..codegen.skeleton import write_firmware_skeleton
 from ..errors import SilifcError
+from .processes import die_with_parent_wrapper, run_child
+from .stack import StackUsage, stack_usage
 
 SETUP_HINT = "or run scripts/setup.sh"
 _TOOL_PACKAGES = {  # program -> Debian package that provides it
@@ -34,7 +35,8 @@ _TOOL_PACKAGES = {  # program -> Debian package that provides it
 # copies), and libgcc for GCC's own helpers (64-bit division and the like). Anything that
 # needs an operating system (printf, malloc) fails to link: there are no syscalls.
 _COMMON_CFLAGS = ("-std=c11", "-g", "-Wall", "-Wextra", "-ffreestanding",
-                  "-ffunction-sections", "-fdata-sections")
+                  "-ffunction-sections", "-fdata-sections",
+                  "-fcallgraph-info=su")    # per-function stack and calls, for the worst-case stack (stack.py)
 _LINK_FLAGS = ("-nostdlib", "-nostartfiles", "-Wl,--gc-sections", "-Wl,--print-memory-usage")
 
 
@@ -88,6 +90,7 @@ class FirmwareImage:
     board: Board
     memory: dict[str, RegionUsage]  # linker memory region ("FLASH", "RAM") -> usage
     compiler_output: str  # warnings, and the linker's memory table
+    stack: StackUsage | None = None  # worst-case stack from gcc's call graph (silifc.target.stack)
 
     @property
     def flash_used(self) -> int:
@@ -158,8 +161,9 @@ def build_firmware(sources: Iterable[str | Path], include_dirs: Iterable[str | P
         *map(str, sources), *(() if own_startup else map(str, skeleton.sources)),
         f"-T{skeleton.linker_script}", f"-L{skeleton.directory}", *_LINK_FLAGS,
         f"-Wl,-Map,{map_file}", "-o", str(elf), "-Wl,--start-group", "-lc", "-lgcc", "-Wl,--end-group",
+        *die_with_parent_wrapper(),
     ]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = run_child(command, text=True)
     output = result.stdout + result.stderr
     usage = _parse_memory_usage(output)
     if result.returncode != 0:
@@ -190,4 +194,5 @@ def build_firmware(sources: Iterable[str | Path], include_dirs: Iterable[str | P
     if missing:
         raise FirmwareBuildError(f"the linker printed no memory usage for {', '.join(sorted(missing))}; "
                                  f"its output was:\n{output.strip()}")
-    return FirmwareImage(elf=elf, map_file=map_file, board=board, memory=usage, compiler_output=output)
+    stack = stack_usage(sorted(out_dir.glob(f"{name}.elf-*.ci")))
+    return FirmwareImage(elf=elf, map_file=map_file, board=board, memory=usage, compiler_output=output, stack=stack)

@@ -44,7 +44,7 @@ typedef enum {
     SLF_ERR_INDEX = -3,    /* an input index >= n_in, or an axonal delay >= ring depth */
     SLF_ERR_CAPACITY = -4, /* an output list or array is too small */
     SLF_ERR_PARAM = -5,    /* a constant outside its documented range (the *_check functions) */
-    SLF_ERR_COUNT = -6,    /* an input event count above the model's limit (generated step) */
+    SLF_ERR_COUNT = -6,    /* an input's event count (repeats summed) above the model's limit (generated step) */
     SLF_ERR_STATE = -7     /* a model context not set up by its <prefix>_init (generated API) */
 } slf_status;
 

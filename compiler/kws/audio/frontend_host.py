@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
-import tempfile
 from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 
 from ...errors import SilifcError
-from ...io.files import cache_dir
+from ...io.files import cache_dir, temp_folder
+from ...target.processes import run_child
 from .frontend import FrontEndConfig, design
 
 
@@ -45,7 +44,7 @@ def _executable(config: FrontEndConfig) -> Path:
     (folder / "main.c").write_text(source)
     command = ["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{runtime / 'include'}",
                f"-I{runtime / 'frontend'}", str(folder / "main.c"), *map(str, c_files), "-o", str(folder / "tmp.exe")]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = run_child(command, text=True)
     if result.returncode:
         raise SilifcError(f"building the host front end failed:\n{result.stderr[-2000:]}")
     (folder / "tmp.exe").replace(exe)
@@ -57,10 +56,10 @@ def frontend_counts_host(pcm, config: FrontEndConfig | None = None) -> np.ndarra
     config = config or FrontEndConfig()
     exe = _executable(config)
     pcm = np.ascontiguousarray(pcm, dtype="<i2")
-    with tempfile.TemporaryDirectory(prefix="silifc-fe-") as tmp:
+    with temp_folder("frontend") as tmp:
         source, target = Path(tmp) / "pcm.raw", Path(tmp) / "counts.raw"
         pcm.tofile(source)
-        result = subprocess.run([str(exe), str(source), str(target)], capture_output=True, text=True)
+        result = run_child([str(exe), str(source), str(target)], text=True)
         if result.returncode:
             raise SilifcError(f"the host front end stopped with status {result.returncode}")
         counts = np.fromfile(target, dtype=np.uint8)

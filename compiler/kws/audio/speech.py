@@ -16,6 +16,7 @@ import subprocess
 import numpy as np
 
 from ...errors import SilifcError
+from ...target.processes import run_child
 from .wav import SAMPLE_RATE, parse_wav
 
 ESPEAK = "espeak-ng"
@@ -109,7 +110,7 @@ def synthesize(text: str, voice: str = "en-us", speed: int = 175, pitch: int = 5
     if not text or text.startswith("-") or any(c in text for c in "\n\r\0"):
         raise SpeechSynthesisError(f"cannot speak {text!r}")
     command = [_espeak(), "--stdout", "-v", voice, "-s", str(int(speed)), "-p", str(int(pitch)), "-a", "100", text]
-    result = subprocess.run(command, capture_output=True)
+    result = run_child(command)
     if result.returncode != 0 or not result.stdout:
         raise SpeechSynthesisError(f"espeak-ng failed for {text!r} with voice {voice!r}: "
                                    f"{result.stderr.decode(errors='replace').strip() or 'no audio'}")

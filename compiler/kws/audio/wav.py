@@ -33,6 +33,12 @@ class WavData:
     bits: int
     format_tag: int
     samples: np.ndarray       # int16 [n, channels] for 16-bit PCM, else raw bytes as uint8
+    missing_bytes: int = 0    # audio bytes the data chunk declares but the file lacks (a truncated file)
+
+
+# Data-chunk sizes that streaming writers put in a header they cannot seek back to (espeak-ng
+# --stdout writes 0x7FFFF000; others 0xFFFFFFFF or 0): not a truncation.
+_PLACEHOLDER_SIZE = 0x7FFF0000
 
 
 def parse_wav(data: bytes, source: str = "WAV data") -> WavData:
@@ -61,7 +67,9 @@ def parse_wav(data: bytes, source: str = "WAV data") -> WavData:
                 samples = np.frombuffer(body[:usable], dtype="<i2").astype(np.int16).reshape(-1, channels)
             else:
                 samples = np.frombuffer(body, dtype=np.uint8)
-            return WavData(rate, channels, bits, tag, samples)
+            declared_real = 0 < size < _PLACEHOLDER_SIZE
+            missing = size - len(body) if declared_real and size > len(body) else 0
+            return WavData(rate, channels, bits, tag, samples, missing)
         offset += 8 + size + (size & 1)
     raise AudioFormatError(f"{source}: no {'data' if fmt else 'fmt'} chunk; is the file truncated?")
 
@@ -88,6 +96,13 @@ def read_wav(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     if problems:
         raise AudioFormatError(f"{path}: {', '.join(problems)}; silifc needs {sample_rate} Hz mono 16-bit "
                                f"PCM: {_CONVERT_HINT}")
+    if wav.missing_bytes:
+        have = len(wav.samples)
+        raise AudioFormatError(f"{path}: truncated: its header declares {have + wav.missing_bytes // 2:,} samples but "
+                               f"the file holds {have:,} ({wav.missing_bytes // 2 / sample_rate:.2f} s missing); copy "
+                               "or record the file again")
+    if len(wav.samples) == 0:
+        raise AudioFormatError(f"{path}: holds no audio samples (an empty data chunk)")
     return wav.samples[:, 0].copy()
 
 

@@ -45,11 +45,11 @@ extern "C" {
 #define TINY_L1_RING_DEPTH 3                   /* steps: 1 + the largest synaptic delay into l1 */
 #define TINY_READOUT_RING_DEPTH 3              /* steps: 1 + the largest synaptic delay into readout */
 #define TINY_TIME_STEP_US 4000                 /* one step, in microseconds */
-#define TINY_MAX_EVENT_COUNT 27                /* events per input per step for which the input currents provably fit int32 */
+#define TINY_MAX_EVENT_COUNT 27                /* events per input per step (repeats summed) for which the input currents provably fit int32 */
 #define TINY_WEIGHT_BITS 8                     /* int8 weights */
 #define TINY_OUTPUT_FRAC_BITS 16               /* probabilities and totals are Q16: 65536 = 1.0 */
 #define TINY_READOUT_FRAC_BITS 26              /* readout state u is Q5.26 */
-#define TINY_CTX_BYTES 340                     /* bytes of RAM per context: sizeof(tiny_ctx) with 4-byte pointers */
+#define TINY_CTX_BYTES 348                     /* bytes of RAM per context: sizeof(tiny_ctx) with 4-byte pointers */
 /* The class names, initialiser of a `const char *names[TINY_N_CLASSES]`. */
 #define TINY_CLASS_NAMES { "class0", "class1", "class2" }
 
@@ -111,6 +111,7 @@ typedef struct {
     uint16_t l1_spike_index[TINY_L1_WIDTH];
     uint8_t l0_spiked[TINY_L0_WIDTH];
     uint8_t l1_spiked[TINY_L1_WIDTH];
+    uint8_t input_counts[TINY_N_INPUTS]; /* step()'s per-input sums while it checks a dense step; zero between calls */
 } tiny_ctx;
 
 /* What one step gives, when tiny_step() is handed an output (else nothing extra is computed). */
@@ -152,8 +153,9 @@ slf_status tiny_reset(tiny_ctx *ctx);
  * in this step, in any order; an index may repeat (the counts of one index must add up to at
  * most TINY_MAX_EVENT_COUNT). events may be NULL when n_events is 0.
  * out: NULL, or where this step's readout, probabilities and running decision go.
- * Errors: SLF_ERR_NULL, SLF_ERR_STATE, SLF_ERR_INDEX (an index >= TINY_N_INPUTS),
- * SLF_ERR_COUNT (a count above TINY_MAX_EVENT_COUNT); nothing has changed then. */
+ * Errors: SLF_ERR_NULL (ctx, or events with n_events > 0), SLF_ERR_STATE (ctx not initialised),
+ * SLF_ERR_INDEX (an index >= TINY_N_INPUTS), SLF_ERR_COUNT (one index's counts summed above
+ * TINY_MAX_EVENT_COUNT); nothing has changed then (neither the context nor *out). */
 slf_status tiny_step(tiny_ctx *ctx, const slf_event *events, uint16_t n_events, tiny_output *out);
 
 /* The totals since the last reset (the sum of every step's probabilities, Q16, saturating at
