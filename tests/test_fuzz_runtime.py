@@ -28,7 +28,9 @@ def _clang() -> str:
 
 
 def test_libfuzzer_finds_nothing_in_the_accumulation_kernels(tmp_path):
-    sources = sorted(str(p) for p in (ROOT / "runtime_c" / "src").glob("slf_*.c"))
+    from silifc.codegen.runtime import runtime_sources
+
+    sources = [str(p) for p in runtime_sources(dsp=False, root=ROOT / "runtime_c")]   # the portable path
     binary = tmp_path / "fuzz_accumulate"
     build = subprocess.run([_clang(), "-g", "-O1", "-std=c11", "-Wall", "-Wextra", "-Werror",
                             "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all",
