@@ -25,6 +25,43 @@ static void put_spikes(const slf_spike_list *list)
     }
 }
 
+/* The previous step's spike flags of n neurons, from the case. */
+static void take_spiked(cursor *c, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        spiked[i] = (uint8_t)take(c);
+    }
+}
+
+static void put_spiked(uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        put(spiked[i]);
+    }
+}
+
+/* A one-slot ring (the case hands in each step's accumulators) and an empty spike list, n wide. */
+static void one_slot_io(slf_delay_ring_s32 *ring, slf_spike_list *list, uint32_t n)
+{
+    list->index = spike_index;
+    list->count = 0;
+    list->capacity = (uint16_t)n;
+    ring->depth = 1;
+    ring->width = (uint16_t)n;
+    ring->head = 0;
+}
+
+/* The kernel must have consumed (zeroed) its input slot. */
+static void put_slot_cleared(const slf_delay_ring_s32 *ring, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n && ring->slots[i] == 0; i++) {
+    }
+    put(i == n);
+}
+
 /* n threshold steps | n x (mult bias k_beta k_a jump k_alpha) | u w s | acc per step
  * -> per step: status u[n] w[n] s[n] count index[count] */
 static void run_silif(cursor *c)
@@ -56,20 +93,13 @@ static void run_silif(cursor *c)
     for (i = 0; i < n; i++) {
         silif_cells[i].w = (int32_t)take(c);
     }
-    for (i = 0; i < n; i++) {
-        spiked[i] = (uint8_t)take(c);
-    }
+    take_spiked(c, n);
     layer.neuron = silif_neurons;
     layer.n = (uint16_t)n;
     layer.threshold = threshold;
     state.cell = silif_cells;
     state.spiked = spiked;
-    list.index = spike_index;
-    list.count = 0;
-    list.capacity = (uint16_t)n;
-    ring.depth = 1;
-    ring.width = (uint16_t)n;
-    ring.head = 0;
+    one_slot_io(&ring, &list, n);
     for (t = 0; t < steps && !c->bad; t++) {
         ring.slots = (int32_t *)take_bytes(c, n * 4u);
         if (c->bad) {
@@ -82,14 +112,9 @@ static void run_silif(cursor *c)
         for (i = 0; i < n; i++) {
             put((uint32_t)silif_cells[i].w);
         }
-        for (i = 0; i < n; i++) {
-            put(spiked[i]);
-        }
+        put_spiked(n);
         put_spikes(&list);
-        /* the kernel must have consumed (zeroed) its input slot */
-        for (i = 0; i < n && ring.slots[i] == 0; i++) {
-        }
-        put(i == n);
+        put_slot_cleared(&ring, n);
     }
 }
 
@@ -133,9 +158,7 @@ static void run_lif(cursor *c)
     for (i = 0; i < n; i++) {
         lif_cells[i].j = (int32_t)take(c);
     }
-    for (i = 0; i < n; i++) {
-        spiked[i] = (uint8_t)take(c);
-    }
+    take_spiked(c, n);
     for (i = 0; i < n && with_totals; i++) {
         lif_totals[i] = (int32_t)take(c);
     }
@@ -145,12 +168,7 @@ static void run_lif(cursor *c)
     layer.out_shift = (int16_t)out_shift;
     state.cell = lif_cells;
     state.spiked = spiked;
-    list.index = spike_index;
-    list.count = 0;
-    list.capacity = (uint16_t)n;
-    ring.depth = 1;
-    ring.width = (uint16_t)n;
-    ring.head = 0;
+    one_slot_io(&ring, &list, n);
     for (t = 0; t < steps && !c->bad; t++) {
         ring.slots = (int32_t *)take_bytes(c, n * 4u);
         if (c->bad) {
@@ -164,19 +182,14 @@ static void run_lif(cursor *c)
         for (i = 0; i < n; i++) {
             put((uint32_t)lif_cells[i].j);
         }
-        for (i = 0; i < n; i++) {
-            put(spiked[i]);
-        }
+        put_spiked(n);
         if (flags & SLF_LIF_SPIKING) {
             put_spikes(&list);
         }
         if (with_totals) {
             put_i32s(lif_totals, n);
         }
-        /* the kernel must have consumed (zeroed) its input slot */
-        for (i = 0; i < n && ring.slots[i] == 0; i++) {
-        }
-        put(i == n);
+        put_slot_cleared(&ring, n);
     }
 }
 
@@ -208,20 +221,13 @@ static void run_csilif(cursor *c)
     for (i = 0; i < n; i++) {
         csilif_cells[i].zi = (int32_t)take(c);
     }
-    for (i = 0; i < n; i++) {
-        spiked[i] = (uint8_t)take(c);
-    }
+    take_spiked(c, n);
     layer.neuron = csilif_neurons;
     layer.n = (uint16_t)n;
     layer.threshold = threshold;
     state.cell = csilif_cells;
     state.spiked = spiked;
-    list.index = spike_index;
-    list.count = 0;
-    list.capacity = (uint16_t)n;
-    ring.depth = 1;
-    ring.width = (uint16_t)n;
-    ring.head = 0;
+    one_slot_io(&ring, &list, n);
     for (t = 0; t < steps && !c->bad; t++) {
         ring.slots = (int32_t *)take_bytes(c, n * 4u);
         if (c->bad) {
@@ -234,13 +240,9 @@ static void run_csilif(cursor *c)
         for (i = 0; i < n; i++) {
             put((uint32_t)csilif_cells[i].zi);
         }
-        for (i = 0; i < n; i++) {
-            put(spiked[i]);
-        }
+        put_spiked(n);
         put_spikes(&list);
-        for (i = 0; i < n && ring.slots[i] == 0; i++) {
-        }
-        put(i == n);
+        put_slot_cleared(&ring, n);
     }
 }
 
