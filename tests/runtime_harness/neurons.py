@@ -51,8 +51,38 @@ def lif_records(mult, bias, layer):
                                         layer.reset_to, layer.reset_sub)], axis=1)
 
 
-class SiLIFCase(Case):
+class _TwoStateCase(Case):
+    """Several steps of a two-state neuron kernel (SiLIF, C-SiLIF) against int_ref: the step loop
+    and the check both kernels share. `update(a, b, s, current, layer)` is the int_ref update."""
+
+    STATES: tuple = ()
+
+    def _steps(self, rng, n, steps, mult, bias, update, layer, a, b, s, payload):
+        synapses = SimpleNamespace(mult=mult, bias=bias)
+        self.n = n
+        self.expected = []
+        for _ in range(steps):
+            acc = accumulators(rng, n, mult, bias)
+            payload.append(words(acc))
+            current = int_ref.input_current(acc, synapses)
+            a, b, s = update(a, b, s, current, layer)
+            self.expected.append((a, b, s))
+        return np.concatenate(payload)
+
+    def check(self, reader):
+        errors = []
+        for t, states in enumerate(self.expected):
+            compare(errors, f"step {t} status", [reader.i32()], [OK])
+            for name, want in zip(self.STATES, states[:2]):
+                compare(errors, f"step {t} {name}", reader.i32s(self.n), want)
+            _check_spikes(errors, reader, t, states[2], self.n)
+        return errors
+
+
+class SiLIFCase(_TwoStateCase):
     """Several steps of slf_silif_update_q31 against int_ref.input_current + silif_update."""
+
+    STATES = ("u", "w")
 
     def __init__(self, rng, lim: Limits = DEFAULT_LIMITS):
         n = _layer_size(rng, lim)
@@ -66,27 +96,10 @@ class SiLIFCase(Case):
         u = state_values(rng, n, scale_bits)
         w = state_values(rng, n, scale_bits)
         s = (u > threshold).astype(np.int64)          # the state invariant: s is the previous spike
-        synapses = SimpleNamespace(mult=mult, bias=bias)
         payload = [words([n, threshold, steps]), silif_records(mult, bias, layer).ravel(), words(u), words(w),
                    words(s)]
-        self.n = n
-        self.expected = []
-        for _ in range(steps):
-            acc = accumulators(rng, n, mult, bias)
-            payload.append(words(acc))
-            current = int_ref.input_current(acc, synapses)
-            u, w, s = int_ref.silif_update(u, w, s, current, layer)
-            self.expected.append((u, w, s))
-        super().__init__(OP_SILIF, "slf_silif_update_q31", np.concatenate(payload))
-
-    def check(self, reader):
-        errors = []
-        for t, states in enumerate(self.expected):
-            compare(errors, f"step {t} status", [reader.i32()], [OK])
-            for name, want in zip(("u", "w"), states[:2]):
-                compare(errors, f"step {t} {name}", reader.i32s(self.n), want)
-            _check_spikes(errors, reader, t, states[2], self.n)
-        return errors
+        payload = self._steps(rng, n, steps, mult, bias, int_ref.silif_update, layer, u, w, s, payload)
+        super().__init__(OP_SILIF, "slf_silif_update_q31", payload)
 
 
 def _check_spikes(errors, reader, t, s, n):
@@ -96,8 +109,10 @@ def _check_spikes(errors, reader, t, s, n):
     compare(errors, f"step {t} input slot cleared", [reader.word()], [1])
 
 
-class CSiLIFCase(Case):
+class CSiLIFCase(_TwoStateCase):
     """Several steps of slf_csilif_update_q31 against int_ref.input_current + csilif_update."""
+
+    STATES = ("zr", "zi")
 
     def __init__(self, rng, lim: Limits = DEFAULT_LIMITS):
         n = _layer_size(rng, lim)
@@ -114,28 +129,11 @@ class CSiLIFCase(Case):
         zr = state_values(rng, n, scale_bits)
         zi = state_values(rng, n, scale_bits)
         s = (zr > threshold).astype(np.int64)
-        synapses = SimpleNamespace(mult=mult, bias=bias)
         layer = SimpleNamespace(threshold=threshold, k_re=k_re, k_im=k_im)
         payload = [words([n, threshold, steps]), csilif_records(mult, bias, layer).ravel(), words(zr), words(zi),
                    words(s)]
-        self.n = n
-        self.expected = []
-        for _ in range(steps):
-            acc = accumulators(rng, n, mult, bias)
-            payload.append(words(acc))
-            current = int_ref.input_current(acc, synapses)
-            zr, zi, s = int_ref.csilif_update(zr, zi, s, current, layer)
-            self.expected.append((zr, zi, s))
-        super().__init__(OP_CSILIF, "slf_csilif_update_q31", np.concatenate(payload))
-
-    def check(self, reader):
-        errors = []
-        for t, states in enumerate(self.expected):
-            compare(errors, f"step {t} status", [reader.i32()], [OK])
-            for name, want in zip(("zr", "zi"), states[:2]):
-                compare(errors, f"step {t} {name}", reader.i32s(self.n), want)
-            _check_spikes(errors, reader, t, states[2], self.n)
-        return errors
+        payload = self._steps(rng, n, steps, mult, bias, int_ref.csilif_update, layer, zr, zi, s, payload)
+        super().__init__(OP_CSILIF, "slf_csilif_update_q31", payload)
 
 
 class LIFCase(Case):
