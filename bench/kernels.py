@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIME = ROOT / "runtime_c"
-MARKERS = [f"slf_bench_mark_{i:02d}" for i in range(24)] + ["slf_bench_mark_idle"]
+MARKERS = [f"slf_bench_mark_{i:02d}" for i in range(26)] + ["slf_bench_mark_idle"]
 
 
 @dataclass(frozen=True)

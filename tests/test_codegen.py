@@ -163,16 +163,26 @@ def test_lanes16_needs_spikes_int8_no_delays_and_the_bound():
     assert not lanes16_exact(_spike_fed(at_limit[:3], weight_bits=16))
 
 
-def test_paper_models_accumulate_layer1_and_readout_in_16_bit_lanes(paper_folded):
+def test_lanes16_events_needs_int8_and_no_delays_only():
+    from silifc.passes.quantize import lanes16_events
+
+    at_limit = np.array([127] * 258 + [1] + [-128] * 255 + [-127])[:, None]
+    assert lanes16_events(_spike_fed(np.vstack([at_limit, [[1]]]), max_input_count=255))   # no bound: chunks
+    assert not lanes16_events(_spike_fed(at_limit[:3], delays=np.ones((3, 1))))
+    assert not lanes16_events(_spike_fed(at_limit[:3], weight_bits=16))
+
+
+def test_paper_models_accumulate_every_layer_in_16_bit_lanes(paper_folded):
     from silifc.codegen.memory import lanes16_layers
 
     for kind in ("silif", "csilif"):
         quantized = quantize_network(paper_folded[kind])
-        assert lanes16_layers(quantized) == [1, 2], kind                 # not layer 0: event counts up to K
+        assert lanes16_layers(quantized) == [0, 1, 2], kind              # layer 0: its events, in chunks
         assert lanes16_layers(quantized, synapses="dense") == []
         rendered, plan = render_project(quantized, CompileOptions(board=load_board("nrf52840")))
         code = rendered["model/silifc_model.c"]
-        assert "slf_accumulate_events_s8(&silifc_l0_weights, events, n_events, &ctx->l0_ring)" in code
+        assert ("slf_accumulate_events_s8_lanes16(&silifc_l0_weights, events, n_events, &ctx->lanes16_scratch, "
+                "&ctx->l0_ring)") in code
         assert ("slf_accumulate_spikes_s8_lanes16(&silifc_l1_weights, &ctx->l0_spikes, &ctx->lanes16_scratch, "
                 "&ctx->l1_ring)") in code
         assert ("slf_accumulate_spikes_s8_lanes16(&silifc_readout_weights, &ctx->l1_spikes, "

@@ -121,12 +121,14 @@ def _assert_plan_matches_symbols(plan, sizes, descriptor_parts):
 
 @pytest.mark.parametrize("board", ["nrf52840", "microbit"])   # DSP lanes; Cortex-M0: the portable lanes
 def test_lanes16_layers_are_bit_exact(board, tmp_path):
-    """_small() without delays: layer 1 (40 -> 32, blocks of 8) and the readout (32 -> 5, narrower than a
-    block) take slf_accumulate_spikes_s8_lanes16; outputs and every spike equal the reference."""
+    """_small() without delays: the input layer's events take slf_accumulate_events_s8_lanes16, layer 1
+    (40 -> 32, blocks of 8) and the readout (32 -> 5, narrower than a block)
+    slf_accumulate_spikes_s8_lanes16; outputs and every spike equal the reference."""
     quantized, counts = _small()
     project, image = build_model_firmware(quantized, load_board(board), work_dir=tmp_path)
     code = (project.directory / "model" / "silifc_model.c").read_text()
     assert code.count("slf_accumulate_spikes_s8_lanes16(&") == 2
+    assert code.count("slf_accumulate_events_s8_lanes16(&") == 1
     assert_bit_exact(run_model(project, image, quantized, counts, record_spikes=True), run_int(quantized, counts))
 
 

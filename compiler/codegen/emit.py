@@ -137,7 +137,7 @@ def _layer_context(index: int, name: str, field: str, layer, previous: str | Non
     """One layer of the templates: its constants, the context members it owns (`field`:
     l0, l1, ..., readout) and the kernel its synapse phase calls.
     previous: the member stem of the layer feeding it, None for the input layer.
-    dense: --synapses dense; lanes: accumulates through int16 lanes (quantize.lanes16_exact)."""
+    dense: --synapses dense; lanes: accumulates through int16 lanes (memory.lanes16_layers)."""
     syn = layer.synapses
     suffix = f"s{syn.weight_bits}"
     form = delay_form(syn)
@@ -149,7 +149,7 @@ def _layer_context(index: int, name: str, field: str, layer, previous: str | Non
     if dense:
         kernel = f"slf_dense_{source}_s8"
     elif lanes:
-        kernel = "slf_accumulate_spikes_s8_lanes16"
+        kernel = f"slf_accumulate_{source}_s8_lanes16"
     else:
         kernel = f"slf_accumulate_{source}_{suffix}{variant}"
     accumulate = {"kernel": kernel, "source": source, "previous": previous, "dense": dense, "lanes16": lanes,
@@ -169,7 +169,8 @@ def _layer_context(index: int, name: str, field: str, layer, previous: str | Non
              + ("" if form == "none" else f", {form} delays <= {syn.max_delay}")
              + (", dense synapses" if dense else "")
              + (f", 16-bit lane sums (subset-sum bound {subset_sum_bound(syn.weights)} <= {LANES16_LIMIT})"
-                if lanes else ""))
+                if lanes and previous is not None else "")
+             + (", 16-bit lane sums (<= 240 column additions per widening)" if lanes and previous is None else ""))
     if dense:
         table, row_sum = dense_weight_table(syn.weights)
         stride = dense_stride(syn.n_in)

@@ -6,8 +6,9 @@ Algorithm:
     buffers in RAM (delay-ring accumulators, neuron state, previous spikes, spike list).
     With dense synapses (`--synapses dense`) the weights are the blocked, padded table of
     slf_dense.h plus per-row sums, and one scratch vector in RAM serves every layer.
-    Event-driven layers whose sums provably fit int16 (quantize.lanes16_exact) accumulate
-    through packed 16-bit lanes: one lane scratch in RAM serves all of them.
+    Event-driven layers accumulate through packed 16-bit lanes where that is exact: the
+    input layer with int8 weights and no delays (quantize.lanes16_events), hidden layers whose
+    sums provably fit int16 (quantize.lanes16_exact); one lane scratch in RAM serves them all.
  2. The RAM buffers are the members of the model context `<prefix>_ctx` (one per instance,
     allocated by the caller), in the struct's order: a check word; the descriptors and the
     readout's state, which every step addresses (first, so that their offsets fit one
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 
 from .boards import Board
 from ..errors import SilifcError
-from ..passes.quantize import lanes16_exact
+from ..passes.quantize import lanes16_events, lanes16_exact
 from ..ir import LAYER_KINDS, LIF_KINDS, QuantNetwork
 
 # sizeof() of runtime records on 32-bit ARM (checked against the linked ELF's symbol sizes by
@@ -159,10 +160,12 @@ def lanes16_scratch_words(n_out: int) -> int:
 
 
 def lanes16_layers(quantized: QuantNetwork, synapses: str = "event") -> list[int]:
-    """Indices of the layers compiled with slf_accumulate_spikes_s8_lanes16 (event-driven only)."""
+    """Indices of the layers compiled with a 16-bit lane kernel (event-driven only): the input
+    layer with slf_accumulate_events_s8_lanes16, hidden layers with slf_accumulate_spikes_s8_lanes16."""
     if synapses != "event":
         return []
-    return [index for index, layer in enumerate(quantized.layers) if lanes16_exact(layer.synapses)]
+    return [index for index, layer in enumerate(quantized.layers)
+            if (lanes16_events if index == 0 else lanes16_exact)(layer.synapses)]
 
 
 def lanes16_scratch_size(quantized: QuantNetwork, synapses: str = "event") -> int:

@@ -94,6 +94,13 @@ def lanes16_exact(synapses: "QuantSynapses") -> bool:
             and subset_sum_bound(synapses.weights) <= LANES16_LIMIT)
 
 
+def lanes16_events(synapses: "QuantSynapses") -> bool:
+    """True when the network input's events go through slf_accumulate_events_s8_lanes16: int8
+    weights without delays. Exact for any weights and event counts (the kernel widens its lanes
+    after at most 240 column additions: 240 x 128 <= LANES16_LIMIT), so no bound is checked."""
+    return synapses.weight_bits == 8 and synapses.max_delay == 0
+
+
 def quantize_synapses(weight: np.ndarray, bias: np.ndarray, delays, frac_bits: int, weight_bits: int,
                       layer_name: str) -> QuantSynapses:
     """Per-neuron symmetric weights whose scale is mult_i state LSBs, mult_i = ceil(max|W_i| / qmax * 2^F)

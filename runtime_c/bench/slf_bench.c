@@ -71,6 +71,7 @@ static int32_t uniform(int32_t low, int32_t high) /* [low, high] */
 MARKER(00) MARKER(01) MARKER(02) MARKER(03) MARKER(04) MARKER(05) MARKER(06) MARKER(07)
 MARKER(08) MARKER(09) MARKER(10) MARKER(11) MARKER(12) MARKER(13) MARKER(14) MARKER(15)
 MARKER(16) MARKER(17) MARKER(18) MARKER(19) MARKER(20) MARKER(21) MARKER(22) MARKER(23)
+MARKER(24) MARKER(25)
 /* Reached after every kernel call: setup work between benchmarks lands in its bucket. */
 SLF_MARKER void slf_bench_mark_idle(void) {}
 
@@ -79,7 +80,8 @@ static void (*const marks[])(void) = {
     slf_bench_mark_05, slf_bench_mark_06, slf_bench_mark_07, slf_bench_mark_08, slf_bench_mark_09,
     slf_bench_mark_10, slf_bench_mark_11, slf_bench_mark_12, slf_bench_mark_13, slf_bench_mark_14,
     slf_bench_mark_15, slf_bench_mark_16, slf_bench_mark_17, slf_bench_mark_18, slf_bench_mark_19,
-    slf_bench_mark_20, slf_bench_mark_21, slf_bench_mark_22, slf_bench_mark_23,
+    slf_bench_mark_20, slf_bench_mark_21, slf_bench_mark_22, slf_bench_mark_23, slf_bench_mark_24,
+    slf_bench_mark_25,
 };
 
 #define MAX_BENCHES (sizeof marks / sizeof marks[0])
@@ -241,11 +243,15 @@ static void bench_accumulate(void)
     }
     begin("accumulate_events_s8 (32 events, count 1)", 32u * N_OUT);
     expect_ok(slf_accumulate_events_s8(&weights8, events, 32, &ring));
+    begin("accumulate_events_s8_lanes16 (32 events, count 1)", 32u * N_OUT);
+    expect_ok(slf_accumulate_events_s8_lanes16(&weights8, events, 32, &lanes, &ring));
     for (i = 0; i < 32u; i++) {
         events[i].count = 3;
     }
     begin("accumulate_events_s8 (32 events, count 3)", 32u * N_OUT);
     expect_ok(slf_accumulate_events_s8(&weights8, events, 32, &ring));
+    begin("accumulate_events_s8_lanes16 (32 events, count 3)", 32u * N_OUT);
+    expect_ok(slf_accumulate_events_s8_lanes16(&weights8, events, 32, &lanes, &ring));
     begin("accumulate_events_s16 (32 events, count 3)", 32u * N_OUT);
     expect_ok(slf_accumulate_events_s16(&weights16, events, 32, &ring));
 

@@ -25,6 +25,8 @@
  * slf_accumulate_spikes_s8_lanes16 sums a step's spikes in packed int16 lanes (SXTAB16) before
  * adding them to the slot: exact for spike-fed int8 layers without delays whose subset-sum
  * bound fits int16 (the compiler selects it only there; slf_lanes16_weights_check_s8).
+ * slf_accumulate_events_s8_lanes16 does the same for input events, exact for any int8 weights
+ * (it widens the lanes after at most 240 column additions).
  */
 #ifndef SLF_SYNAPSES_H
 #define SLF_SYNAPSES_H
@@ -58,7 +60,7 @@ slf_status slf_accumulate_spikes_s8(const slf_weights_s8 *weights, const slf_spi
 
 /* ---------------------------------------------------------------- no delays, packed 16-bit lanes */
 
-/* Scratch of slf_accumulate_spikes_s8_lanes16: the layer's partial sums as packed int16
+/* Scratch of the lane kernels (slf_accumulate_spikes_s8_lanes16, _events_s8_lanes16): the layer's partial sums as packed int16
  * lanes, at least SLF_LANES16_SCRATCH_WORDS(n_out) words. Its contents on entry are ignored
  * (every call writes its lanes before it reads them), so one buffer serves every layer. */
 typedef struct {
@@ -100,6 +102,17 @@ slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const
  * spike indices; SLF_ERR_PARAM otherwise; SLF_ERR_NULL for NULL pointers (data may be NULL
  * when n_in or n_out is 0). Run once at start-up: O(n_in * n_out). */
 slf_status slf_lanes16_weights_check_s8(const slf_weights_s8 *weights);
+
+/* Network input, as slf_accumulate_events_s8 (the same sums, exactly, for any int8 weights and
+ * counts 0..255) through the lanes of slf_accumulate_spikes_s8_lanes16: an event of count n adds
+ * its column n times. The columns go through the lanes in chunks of at most 240 column additions,
+ * each widened into the slot before the next, so a lane never holds more than 240 x 128 = 30720
+ * in magnitude: no weight check is needed. scratch: as slf_accumulate_spikes_s8_lanes16
+ * (SLF_ERR_NULL, SLF_ERR_CAPACITY). Pays when most counts are small: a count-n event costs n
+ * column additions (slf_accumulate_events_s8 multiplies instead). */
+slf_status slf_accumulate_events_s8_lanes16(const slf_weights_s8 *weights, const slf_event *events,
+                                            uint16_t n_events, const slf_lanes16_scratch *scratch,
+                                            slf_delay_ring_s32 *ring);
 
 /* As slf_accumulate_spikes_s8 with int16 weights q in [-32768, 32767]. */
 slf_status slf_accumulate_spikes_s16(const slf_weights_s16 *weights, const slf_spike_list *spikes,

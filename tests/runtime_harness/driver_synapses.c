@@ -4,7 +4,7 @@
 
 static slf_event events[MAX_EVENTS];
 static int32_t taken[MAX_NEURONS];
-/* slf_accumulate_spikes_s8_lanes16's scratch: SLF_LANES16_SCRATCH_WORDS(MAX_NEURONS) + a guard word */
+/* the lane kernels' scratch: SLF_LANES16_SCRATCH_WORDS(MAX_NEURONS) + a guard word */
 #define LANE_WORDS (SLF_LANES16_SCRATCH_WORDS(MAX_NEURONS) + 1u)
 static uint32_t lane_words[LANE_WORDS];
 
@@ -37,7 +37,7 @@ static slf_status accumulate_step(uint32_t kind, const void *weights_data, const
     lanes.n_words = (uint16_t)SLF_LANES16_SCRATCH_WORDS(n_out);
 
     /* kind: bit 0 events, bits 1-2 delay mode (none, axonal, 4-bit, byte), bit 3 int16 weights;
-     * 0x10 the 16-bit lane kernel */
+     * 0x10, 0x11 the 16-bit lane kernels (spikes, events) */
     switch (kind) {
     case 0x0: return slf_accumulate_spikes_s8(&w8, list, ring);
     case 0x1: return slf_accumulate_events_s8(&w8, events, (uint16_t)n_events, ring);
@@ -56,6 +56,7 @@ static slf_status accumulate_step(uint32_t kind, const void *weights_data, const
     case 0xE: return slf_accumulate_spikes_s16_delayed_u8(&w16, &bytes, list, ring);
     case 0xF: return slf_accumulate_events_s16_delayed_u8(&w16, &bytes, events, (uint16_t)n_events, ring);
     case 0x10: return slf_accumulate_spikes_s8_lanes16(&w8, list, &lanes, ring);
+    case 0x11: return slf_accumulate_events_s8_lanes16(&w8, events, (uint16_t)n_events, &lanes, ring);
     default: return (slf_status)99;
     }
 }
@@ -118,7 +119,7 @@ static void run_accumulate(cursor *c)
         }
         status = accumulate_step(kind, weights, delays, n_in, n_out, &list, n_items, &ring);
         put((uint32_t)status);
-        if (kind == 0x10u) {
+        if (kind == 0x10u || kind == 0x11u) {
             put(lane_words[lanes_used] == (0xA5A5A5A5u ^ (t << 24) ^ (lanes_used * 0x9E3779B9u)));
         }
         put((uint32_t)slf_delay_ring_take_s32(&ring, taken));
@@ -244,6 +245,18 @@ static void run_errors(void)
     ring.width = 7;
     put((uint32_t)slf_accumulate_spikes_s8_lanes16(&weights, &list, &lanes, &ring)); /* SHAPE */
     ring.width = 8;
+    ev[1].index = 4; /* out of range */
+    put((uint32_t)slf_accumulate_events_s8_lanes16(&weights, ev, 2, &lanes, &ring)); /* INDEX */
+    ev[1].index = 3;
+    put((uint32_t)slf_accumulate_events_s8_lanes16(&weights, ev, 2, NULL, &ring)); /* NULL */
+    put((uint32_t)slf_accumulate_events_s8_lanes16(&weights, NULL, 2, &lanes, &ring)); /* NULL */
+    lanes.n_words = 3;
+    put((uint32_t)slf_accumulate_events_s8_lanes16(&weights, ev, 2, &lanes, &ring)); /* CAPACITY */
+    lanes.n_words = 4;
+    ring.width = 7;
+    put((uint32_t)slf_accumulate_events_s8_lanes16(&weights, ev, 2, &lanes, &ring)); /* SHAPE */
+    ring.width = 8;
+    ev[1].index = 4;
     put((uint32_t)slf_lanes16_weights_check_s8(NULL));                          /* NULL */
     put((uint32_t)slf_lanes16_weights_check_s8(&weights));                      /* OK */
     idx[0] = 4;

@@ -42,7 +42,7 @@ static int32_t wrap32(int64_t x)
 }
 
 enum { K_EVENTS_S8, K_EVENTS_S16, K_SPIKES_S8, K_SPIKES_S16, K_LANES16, K_EVENTS_S8_AXONAL, K_SPIKES_S8_AXONAL,
-       K_EVENTS_S8_DELAYED, K_SPIKES_S16_DELAYED, K_KERNELS };
+       K_EVENTS_S8_DELAYED, K_SPIKES_S16_DELAYED, K_EVENTS_S8_LANES16, K_KERNELS };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -120,6 +120,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case K_EVENTS_S8_DELAYED:
         status = slf_accumulate_events_s8_delayed(&weights8, &synaptic, event_ptr, n_events, &ring);
         break;
+    case K_EVENTS_S8_LANES16:
+        status = slf_accumulate_events_s8_lanes16(&weights8, event_ptr, n_events, &scratch, &ring);
+        break;
     default: status = slf_accumulate_spikes_s16_delayed(&weights16, &synaptic, &spikes, &ring); break;
     }
 
@@ -142,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     int is_events = kernel == K_EVENTS_S8 || kernel == K_EVENTS_S16 || kernel == K_EVENTS_S8_AXONAL
-                    || kernel == K_EVENTS_S8_DELAYED;
+                    || kernel == K_EVENTS_S8_DELAYED || kernel == K_EVENTS_S8_LANES16;
     int wide = kernel == K_EVENTS_S16 || kernel == K_SPIKES_S16 || kernel == K_SPIKES_S16_DELAYED;
     if (!is_events && n_events > capacity) {
         abort();                                       /* accepted a list longer than its capacity */
@@ -175,7 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (uint32_t i = 0; i < n_out; i++) {
             int64_t add = sums[slot][i];
             if (kernel == K_LANES16) {
-                add = (int16_t)(uint16_t)(uint64_t)add;       /* the lanes sum modulo 2^16 */
+                add = (int16_t)(uint16_t)(uint64_t)add;       /* the lanes sum modulo 2^16 (the event lanes: exact) */
             }
             expect[slot * ring_width + i] = wrap32((int64_t)before[slot * ring_width + i] + add);
         }

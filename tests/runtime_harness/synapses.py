@@ -24,7 +24,9 @@ ACCUMULATE_KERNELS = {
 # ring depths for byte delays: around every power of two the kernels' delay mask changes at
 U8_DEPTH_EDGES = (1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 33, 64, 65, 128, 129, 255, 256)
 LANES16 = 0x10                  # slf_accumulate_spikes_s8_lanes16: spikes, int8, no delays, 16-bit lanes
+LANES16_EVENTS = 0x11           # slf_accumulate_events_s8_lanes16: events, int8, no delays, exact for any weights
 ACCUMULATE_KERNELS["slf_accumulate_spikes_s8_lanes16"] = LANES16
+ACCUMULATE_KERNELS["slf_accumulate_events_s8_lanes16"] = LANES16_EVENTS
 
 
 def _bound_columns(rng, n_in, n_out):
@@ -51,7 +53,8 @@ class AccumulateCase(Case):
         events = bool(kind & 1)
         mode = DELAY_MODES[(kind >> 1) & 3]
         wide = bool((kind >> 3) & 1)
-        lanes = kind == LANES16
+        lanes = kind == LANES16                            # sums modulo 2^16 (its contract bounds them)
+        event_lanes = kind == LANES16_EVENTS               # exact: chunks of <= 255 column additions
         qmax = 32767 if wide else 127
         n_in = min(int(rng.choice([1, 2, 3, rng.integers(1, 40), rng.integers(1, 120)])), lim.max_in)
         n_out = min(int(rng.choice([1, 7, 8, 9, 16, 35, rng.integers(1, 70), rng.integers(1, 200)])), lim.max_n)
@@ -77,6 +80,8 @@ class AccumulateCase(Case):
             weights = _bound_columns(rng, n_in, n_out)
         elif regime == "wrap":
             weights = rng.choice([-qmax - 1, -qmax, qmax], size=(n_in, n_out))
+        elif event_lanes and style == 3 and rng.random() < 0.5:   # extreme weights: the chunk bound is tight
+            weights = rng.choice([-qmax - 1, qmax], size=(n_in, n_out))
         elif style == 0:
             weights = rng.integers(-qmax - 1, qmax, size=(n_in, n_out), endpoint=True)
         elif style == 1:
@@ -129,7 +134,7 @@ class AccumulateCase(Case):
         ring.slots[:] = initial
         step_words = []
         self.expected = []
-        self.n_out, self.depth, self.lanes = n_out, depth, lanes
+        self.n_out, self.depth, self.lanes = n_out, depth, lanes or event_lanes
         if lanes and regime != "wrap":
             assert subset_sum_bound(weights) <= LANES16_LIMIT
         for t in range(steps):
@@ -147,7 +152,12 @@ class AccumulateCase(Case):
                 if rng.random() < 0.5:
                     index = np.sort(index)
             n_items = index.size
-            if events:
+            if event_lanes and rng.random() < 0.3:        # totals around the batch (24) and chunk (240) sizes
+                n_items = min(int(rng.integers(1, 12)), lim.max_events)
+                one_input = rng.random() < 0.5
+                index = np.full(n_items, int(rng.integers(n_in))) if one_input else rng.integers(n_in, size=n_items)
+                counts = rng.choice([1, 2, 23, 24, 25, 119, 120, 121, 239, 240, 241, 255], size=n_items)
+            elif events:
                 counts = rng.choice([1, 1, 1, 2, 3, 255, 0, int(rng.integers(256))], size=n_items)
             else:
                 counts = np.ones(n_items, np.int64)
@@ -260,7 +270,8 @@ class DelayCheckCase(Case):
 # The statuses run_errors in driver_synapses.c reports (1 = the guard words around every buffer held).
 ERROR_BATTERY = [ERR_INDEX, ERR_INDEX, ERR_INDEX, ERR_INDEX, ERR_INDEX, ERR_SHAPE, ERR_SHAPE, ERR_SHAPE, ERR_NULL,
                  ERR_NULL, ERR_SHAPE, ERR_SHAPE,
-                 ERR_INDEX, ERR_NULL, ERR_NULL, ERR_CAPACITY, ERR_SHAPE, ERR_NULL, OK,   # 16-bit lanes, its check
+                 ERR_INDEX, ERR_NULL, ERR_NULL, ERR_CAPACITY, ERR_SHAPE,                # 16-bit lanes (spikes)
+                 ERR_INDEX, ERR_NULL, ERR_NULL, ERR_CAPACITY, ERR_SHAPE, ERR_NULL, OK,   # (events), the check
                  ERR_INDEX, ERR_NULL, ERR_SHAPE, ERR_NULL, ERR_SHAPE, OK,               # byte delays, check
                  1, ERR_SHAPE, ERR_SHAPE]                                               # guards; ring take, init
 

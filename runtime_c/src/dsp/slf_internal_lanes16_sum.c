@@ -1,23 +1,23 @@
-/* slf_accumulate_spikes_s8_lanes16, Cortex-M DSP version: hidden-layer spikes x int8 weights,
- * summed in packed 16-bit lanes, -> ring slot `head`. Contract: include/slf_synapses.h; why the
- * lanes are exact: internal/slf_lanes16.h; portable reference: portable/.
+/* slf_internal_lanes16_sum, Cortex-M DSP version: the lane sum of both 16-bit lane kernels
+ * (slf_accumulate_spikes_s8_lanes16, slf_accumulate_events_s8_lanes16; contracts:
+ * include/slf_synapses.h; why the lanes are exact: internal/slf_lanes16.h; portable reference:
+ * portable/slf_internal_lanes16_sum.c).
  *
  * Blocks of 8 outputs, 4 lane words each:
  *   lane word 0 = outputs (0, 2), 1 = (1, 3), 2 = (4, 6), 3 = (5, 7), low half first:
  *   SXTAB16 adds bytes 0 and 2 of a weight word to the halves of a lane word, and with
- *   ROR #8 bytes 1 and 3. Per input and block: 2 LDR + 4 SXTAB16; six inputs share one
- *   LDM/STM of the 4 lane words (40 instructions per 48 synaptic operations; four inputs per
+ *   ROR #8 bytes 1 and 3. Per column and block: 2 LDR + 4 SXTAB16; six columns share one
+ *   LDM/STM of the 4 lane words (40 instructions per 48 synaptic operations; four columns per
  *   pass would take 28 per 32), the rest of the list in passes of 4, 2, 1. The first pass
  *   writes the lanes with SXTB16 instead of loading them, so the scratch needs no clearing.
  *   The widening pass (SXTAH, 14 instructions per 8 outputs) undoes the lane order.
  *   n_out % 8 = r != 0: the last block is the 8 outputs n_out - 8 .. n_out - 1 (it overlaps
  *   the one before, so all weight reads stay inside the column) with its own 4 lane words;
- *   only its last r outputs are widened. Layers narrower than 8 sum each output over the
- *   spike list (modulo 2^16 too, so both paths give the same integers for every input).
+ *   only its last r outputs are widened. Layers narrower than 8 keep the portable path's lane
+ *   order in C (modulo 2^16 too, so both paths give the same integers for every input).
  */
 #include "../internal/slf_columns.h"
 #include "../internal/slf_lanes16.h"
-#include "../internal/slf_ring.h"
 #include "slf_dsp.h"
 
 /* One input into the 4 lane words r4, r5, r6, r8 of a block: its 8 weights are 2 words. */
@@ -142,14 +142,20 @@ static void slf_lanes_pass2(uint32_t *l, const int8_t *a, const int8_t *b, uint3
     }
 }
 
-/* One input; never the first pass (lists of 3 or more spikes start with a pass of 2 or 4). */
-static void slf_lanes_pass1(uint32_t *l, const int8_t *a, uint32_t nc)
+static void slf_lanes_pass1(uint32_t *l, const int8_t *a, uint32_t nc, int first)
 {
     uint32_t t;
-    __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a"), SLF_L16_BACK("a"))
-                     : [l] "+r"(l), [a] "+r"(a), [nc] "+r"(nc), [t] "=&r"(t)
-                     :
-                     : SLF_L16_CLOBBERS);
+    if (first) {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a"), SLF_L16_BACK("a"))
+                         : [l] "+r"(l), [a] "+r"(a), [nc] "+r"(nc), [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    } else {
+        __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a"), SLF_L16_BACK("a"))
+                         : [l] "+r"(l), [a] "+r"(a), [nc] "+r"(nc), [t] "=&r"(t)
+                         :
+                         : SLF_L16_CLOBBERS);
+    }
 }
 
 /* acc[0..8*blocks) += the lanes of as many blocks, sign-extended and in output order. */
@@ -176,84 +182,80 @@ static void slf_lanes_widen(int32_t *acc, const uint32_t *l, uint32_t blocks)
                      : SLF_ACC_CLOBBERS);
 }
 
-slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const slf_spike_list *spikes,
-                                            const slf_lanes16_scratch *scratch, slf_delay_ring_s32 *ring)
-{
-    const int8_t *data;
-    const uint16_t *index;
-    uint32_t *lanes;
-    int32_t *acc;
-    uint32_t n_out, count, k;
-    int first = 1;
-    slf_status status;
-
-    status = slf_check_lanes16(weights, spikes, scratch, ring);
-    if (status != SLF_OK) {
-        return status;
-    }
-
-    data = weights->data;
-    n_out = weights->n_out;
-    index = spikes->index;
-    count = spikes->count;
-    acc = slf_ring_head(ring);
-    lanes = scratch->word;
-    /* Up to two spikes: no lanes (one pass straight into the slot is cheaper); the sums are
-     * in [-256, 254], so sext16 changes nothing. */
-    if (count < 3u) {
-        if (count == 2u) {
-            slf_col_add2_s8(acc, data + (size_t)index[0] * n_out, data + (size_t)index[1] * n_out, n_out);
-        } else if (count == 1u) {
-            slf_col_add_s8(acc, data + (size_t)index[0] * n_out, n_out);
-        }
-        return SLF_OK;
-    }
 #define SLF_COLUMN(m) (data + (size_t)index[m] * n_out)
-    if (n_out >= 8u) {
-        uint32_t full = n_out >> 3, r = n_out & 7u, p;
-        uint32_t nc = ((full - 1u) << 16) | (r != 0u ? 8u - r : 0u);
-        for (k = 0; k + 6u <= count; k += 6u) {
-            const int8_t *w[6];
-            w[0] = SLF_COLUMN(k);
-            w[1] = SLF_COLUMN(k + 1u);
-            w[2] = SLF_COLUMN(k + 2u);
-            w[3] = SLF_COLUMN(k + 3u);
-            w[4] = SLF_COLUMN(k + 4u);
-            w[5] = SLF_COLUMN(k + 5u);
-            slf_lanes_pass6(lanes, w, nc, first);
-            first = 0;
+
+/* Narrower than one block: lane word k holds outputs 2k (low half) and 2k + 1, as on the portable path. */
+static void slf_lanes_add_narrow(uint32_t *lanes, const int8_t *data, uint32_t n_out, const uint16_t *index,
+                                 uint32_t n, int first)
+{
+    uint32_t i, k;
+    if (first) {
+        for (i = 0; i < (n_out + 1u) / 2u; i++) {
+            lanes[i] = 0u;
         }
-        if (k + 4u <= count) {
-            slf_lanes_pass4(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), SLF_COLUMN(k + 2u), SLF_COLUMN(k + 3u), nc,
-                            first);
-            k += 4u;
-            first = 0;
-        }
-        if (k + 2u <= count) {
-            slf_lanes_pass2(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), nc, first);
-            k += 2u;
-            first = 0;
-        }
-        if (k < count) {
-            slf_lanes_pass1(lanes, SLF_COLUMN(k), nc);
-        }
-        slf_lanes_widen(acc, lanes, full);
-        /* the last r outputs from the overlapping block's lanes (positions 8 - r .. 7) */
-        for (p = 8u - r; p < 8u; p++) {
-            uint32_t word = lanes[4u * full + ((p >> 2) << 1) + (p & 1u)];
-            int32_t *a = acc + n_out - 8u + p;
-            *a = slf_wrap_add(*a, slf_sext16(word >> (((p >> 1) & 1u) << 4)));
-        }
-        return SLF_OK;
     }
-    /* Narrower than one block: each output's sum over the spikes, taken modulo 2^16. */
-    for (; n_out != 0u; n_out--, data++, acc++) {
-        uint32_t sum = 0;
-        for (k = 0; k < count; k++) {
-            sum += (uint32_t)data[(size_t)index[k] * weights->n_out];
+    for (k = 0; k < n; k++) {
+        const int8_t *column = SLF_COLUMN(k);
+        for (i = 0; i < n_out; i++) {
+            uint32_t word = lanes[i >> 1], w = (uint32_t)column[i];
+            /* the low half's carry must not reach the high half */
+            lanes[i >> 1] = (i & 1u) ? word + (w << 16) : (word & 0xFFFF0000u) | ((word + w) & 0xFFFFu);
         }
-        *acc = slf_wrap_add(*acc, slf_sext16(sum));
     }
+}
+
+void slf_internal_lanes16_add(uint32_t *lanes, const int8_t *data, uint32_t n_out, const uint16_t *index, uint32_t n,
+                              int first)
+{
+    uint32_t full = n_out >> 3, r = n_out & 7u, k = 0;
+    uint32_t nc = ((full - 1u) << 16) | (r != 0u ? 8u - r : 0u);
+
+    if (n_out < 8u) {
+        slf_lanes_add_narrow(lanes, data, n_out, index, n, first);
+        return;
+    }
+    for (; k + 6u <= n; k += 6u) {
+        const int8_t *w[6];
+        w[0] = SLF_COLUMN(k);
+        w[1] = SLF_COLUMN(k + 1u);
+        w[2] = SLF_COLUMN(k + 2u);
+        w[3] = SLF_COLUMN(k + 3u);
+        w[4] = SLF_COLUMN(k + 4u);
+        w[5] = SLF_COLUMN(k + 5u);
+        slf_lanes_pass6(lanes, w, nc, first);
+        first = 0;
+    }
+    if (k + 4u <= n) {
+        slf_lanes_pass4(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), SLF_COLUMN(k + 2u), SLF_COLUMN(k + 3u), nc, first);
+        k += 4u;
+        first = 0;
+    }
+    if (k + 2u <= n) {
+        slf_lanes_pass2(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), nc, first);
+        k += 2u;
+        first = 0;
+    }
+    if (k < n) {
+        slf_lanes_pass1(lanes, SLF_COLUMN(k), nc, first);
+    }
+}
 #undef SLF_COLUMN
-    return SLF_OK;
+
+void slf_internal_lanes16_widen(int32_t *acc, const uint32_t *lanes, uint32_t n_out)
+{
+    uint32_t full = n_out >> 3, r = n_out & 7u, p;
+
+    if (n_out < 8u) {
+        for (p = 0; p < n_out; p++) {
+            acc[p] = slf_wrap_add(acc[p], slf_sext16(lanes[p >> 1] >> ((p & 1u) << 4)));
+        }
+        return;
+    }
+    slf_lanes_widen(acc, lanes, full);
+    /* the last r outputs from the overlapping block's lanes (positions 8 - r .. 7) */
+    for (p = 8u - r; p < 8u; p++) {
+        uint32_t word = lanes[4u * full + ((p >> 2) << 1) + (p & 1u)];
+        int32_t *a = acc + n_out - 8u + p;
+        *a = slf_wrap_add(*a, slf_sext16(word >> (((p >> 1) & 1u) << 4)));
+    }
 }

@@ -1,0 +1,83 @@
+/* slf_accumulate_events_s8_lanes16: input events (index, count) x int8 weights, summed in packed
+ * 16-bit lanes, -> ring slot `head`. Contract: include/slf_synapses.h; why chunks of
+ * SLF_LANES16_CHUNK column additions are exact for any weights and counts:
+ * internal/slf_lanes16.h; the lane sum (one per path): dsp/ and portable/slf_internal_lanes16_sum.c. */
+#include "internal/slf_columns.h"
+#include "internal/slf_lanes16.h"
+#include "internal/slf_ring.h"
+
+slf_status slf_accumulate_events_s8_lanes16(const slf_weights_s8 *weights, const slf_event *events,
+                                            uint16_t n_events, const slf_lanes16_scratch *scratch,
+                                            slf_delay_ring_s32 *ring)
+{
+    uint16_t batch_index[SLF_LANES16_BATCH];
+    const int8_t *data;
+    uint32_t *lanes;
+    int32_t *acc;
+    uint32_t n_out, total = 0, batch = 0, in_lanes = 0, k;
+    slf_status status;
+
+    if (weights == NULL || scratch == NULL || ring == NULL || weights->data == NULL || scratch->word == NULL) {
+        return SLF_ERR_NULL;
+    }
+    status = slf_check_event_input(ring, weights->n_out, events, n_events, weights->n_in);
+    if (status == SLF_OK) {
+        status = slf_check_lanes16_scratch(scratch, weights->n_out);
+    }
+    if (status != SLF_OK) {
+        return status;
+    }
+
+    data = weights->data;
+    n_out = weights->n_out;
+    lanes = scratch->word;
+    acc = slf_ring_head(ring);
+    for (k = 0; k < n_events && total < 3u; k++) {
+        total += events[k].count;
+    }
+    /* Up to two column additions: straight into the slot, as the spike kernel does. */
+    if (total < 3u) {
+        const int8_t *first = NULL;
+        for (k = 0; k < n_events; k++) {
+            const int8_t *column = data + (size_t)events[k].index * n_out;
+            uint32_t count = events[k].count;
+            if (count == 2u) {
+                slf_col_add2_s8(acc, column, column, n_out);
+            } else if (count == 1u && first == NULL) {
+                first = column;
+            } else if (count == 1u) {
+                slf_col_add2_s8(acc, first, column, n_out);
+                first = NULL;
+            }
+        }
+        if (first != NULL) {
+            slf_col_add_s8(acc, first, n_out);
+        }
+        return SLF_OK;
+    }
+    /* An event of count n is its index n times; batches of SLF_LANES16_BATCH indices go into the
+     * lanes, which are widened into the slot every SLF_LANES16_CHUNK columns and at the end. */
+    for (k = 0; k < n_events; k++) {
+        uint32_t count = events[k].count;
+        for (; count != 0u; count--) {
+            batch_index[batch++] = events[k].index;
+            if (batch == SLF_LANES16_BATCH) {
+                slf_internal_lanes16_add(lanes, data, n_out, batch_index, batch, in_lanes == 0u);
+                in_lanes += batch;
+                batch = 0;
+                if (in_lanes == SLF_LANES16_CHUNK) {
+                    slf_internal_lanes16_widen(acc, lanes, n_out);
+                    in_lanes = 0;
+                }
+            }
+        }
+    }
+    if (batch != 0u) {
+        slf_internal_lanes16_add(lanes, data, n_out, batch_index, batch, in_lanes == 0u);
+        in_lanes += batch;
+    }
+    if (in_lanes != 0u) {
+        slf_internal_lanes16_widen(acc, lanes, n_out);
+    }
+    return SLF_OK;
+}
