@@ -67,6 +67,8 @@ DSP_BUDGET = {
     "accumulate_spikes_s8_lanes16 (32 spikes, 35 outputs)": 1.6,
     "accumulate_spikes_s16 (32 spikes)": 1.85,
     "accumulate_events_s8 (32 events, count 1)": 1.65,
+    "accumulate_events_s8_lanes16 (32 events, count 1)": 1.0,
+    "accumulate_events_s8_lanes16 (32 events, count 3)": 2.75,
     "accumulate_spikes_s8_axonal (32 spikes, D=16)": 1.95,
     "accumulate_spikes_s8_delayed (32 spikes, D=16)": 7.8,
     "accumulate_spikes_s8_delayed_u8 (32 spikes, D=16)": 7.8,
@@ -76,7 +78,7 @@ DSP_BUDGET = {
     "lif_update_q31 (512 neurons, LIF, subtract)": 21.0,
     "lif_update_q31 (512 neurons, CubaLIF, value)": 26.0,
     "readout_update_q31 (35 classes)": 15.0,
-    "accumulate_decision_q16 (35 classes)": 46.0,
+    "accumulate_decision_q16 (35 classes)": 49.0,
 }
 
 

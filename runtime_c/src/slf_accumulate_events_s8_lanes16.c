@@ -1,8 +1,7 @@
 /* slf_accumulate_events_s8_lanes16: input events (index, count) x int8 weights, summed in packed
  * 16-bit lanes, -> ring slot `head`. Contract: include/slf_synapses.h; why chunks of
  * SLF_LANES16_CHUNK column additions are exact for any weights and counts:
- * internal/slf_lanes16.h; the lane sum (one per path): dsp/ and portable/slf_internal_lanes16_sum.c. */
-#include "internal/slf_columns.h"
+ * internal/slf_lanes16.h; the lane passes (one per path): dsp/ and portable/slf_internal_lanes16_pass.c. */
 #include "internal/slf_lanes16.h"
 #include "internal/slf_ring.h"
 
@@ -37,22 +36,13 @@ slf_status slf_accumulate_events_s8_lanes16(const slf_weights_s8 *weights, const
     }
     /* Up to two column additions: straight into the slot, as the spike kernel does. */
     if (total < 3u) {
-        const int8_t *first = NULL;
         for (k = 0; k < n_events; k++) {
-            const int8_t *column = data + (size_t)events[k].index * n_out;
             uint32_t count = events[k].count;
-            if (count == 2u) {
-                slf_col_add2_s8(acc, column, column, n_out);
-            } else if (count == 1u && first == NULL) {
-                first = column;
-            } else if (count == 1u) {
-                slf_col_add2_s8(acc, first, column, n_out);
-                first = NULL;
+            for (; count != 0u; count--) {
+                batch_index[batch++] = events[k].index;
             }
         }
-        if (first != NULL) {
-            slf_col_add_s8(acc, first, n_out);
-        }
+        slf_internal_lanes16_sum(acc, lanes, data, n_out, batch_index, batch);
         return SLF_OK;
     }
     /* An event of count n is its index n times; batches of SLF_LANES16_BATCH indices go into the

@@ -34,6 +34,23 @@ SLF_INLINE uint32_t slf_exp2_neg_q16(uint32_t t)
     return value >> (whole < SLF_EXP_MAX_WHOLE ? whole : SLF_EXP_MAX_WHOLE);
 }
 
+/* floor(2^46 / sum) for 2^24 <= sum < 2^31, by restoring division: the 23 quotient bits one at a
+ * time; the remainder stays below sum < 2^31, so doubling it never overflows. The 64-bit division
+ * it replaces pulled in libgcc's __udivmoddi4 (700 bytes of flash on Cortex-M). */
+SLF_INLINE uint32_t slf_reciprocal_q46(uint32_t sum)
+{
+    uint32_t remainder = 1u << (SLF_RECIPROCAL_BITS - 23u), quotient = 0, bit;
+    for (bit = 0; bit < 23u; bit++) {
+        remainder <<= 1;
+        quotient <<= 1;
+        if (remainder >= sum) {
+            remainder -= sum;
+            quotient |= 1u;
+        }
+    }
+    return quotient;
+}
+
 uint32_t slf_internal_softmax_exp(const int32_t *u, uint32_t n, int32_t exp_mult, int32_t exp_shift, uint32_t *e)
 {
     const uint32_t t_max = SLF_EXP_MAX_WHOLE << SLF_EXP_FRAC_BITS;
@@ -63,7 +80,7 @@ uint32_t slf_internal_softmax_exp(const int32_t *u, uint32_t n, int32_t exp_mult
         }
     }
     /* sum >= 2^24 (the largest state has d = 0, t = 0, e = 2^24): no division by zero. */
-    return (uint32_t)(((uint64_t)1 << SLF_RECIPROCAL_BITS) / sum);
+    return slf_reciprocal_q46(sum);
 }
 
 slf_status slf_softmax_q16(const int32_t *u, uint16_t n, int32_t exp_mult, int32_t exp_shift, int32_t *p)

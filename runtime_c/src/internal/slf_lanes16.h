@@ -1,8 +1,8 @@
 /* silifc runtime, internal: shared parts of the 16-bit lane kernels (not part of the API):
  * slf_accumulate_spikes_s8_lanes16 and slf_accumulate_events_s8_lanes16 (contracts:
  * include/slf_synapses.h) both hand lists of weight columns to the lane sum, which each
- * path implements (dsp/ and portable/slf_internal_lanes16_sum.c) as slf_internal_lanes16_add and
- * slf_internal_lanes16_widen.
+ * path implements (dsp/ and portable/slf_internal_lanes16_pass.c: slf_internal_lanes16_add and
+ * slf_internal_lanes16_widen; src/slf_internal_lanes16_sum.c puts them together).
  *
  * Why 16 bits are exact. Every lane operation is an addition modulo 2^16, so the lane ends
  * up holding S_i mod 2^16, S_i = the sum of weight i over the columns added, whatever the order
@@ -52,5 +52,10 @@ void slf_internal_lanes16_add(uint32_t *lanes, const int8_t *data, uint32_t n_ou
 
 /* acc[0..n_out) += the lanes, sign-extended from 16 bits, in output order. */
 void slf_internal_lanes16_widen(int32_t *acc, const uint32_t *lanes, uint32_t n_out);
+
+/* acc[0..n_out) += sext16(sum of the n columns data + index[k] * n_out, modulo 2^16): fewer than 3
+ * columns straight into the slot, more through the lanes (add, then widen). src/slf_internal_lanes16_sum.c */
+void slf_internal_lanes16_sum(int32_t *acc, uint32_t *lanes, const int8_t *data, uint32_t n_out, const uint16_t *index,
+                              uint32_t n);
 
 #endif /* SLF_LANES16_H */

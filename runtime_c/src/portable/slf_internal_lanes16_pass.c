@@ -1,4 +1,4 @@
-/* slf_internal_lanes16_sum, portable reference: the lane sum of both 16-bit lane kernels
+/* slf_internal_lanes16_add and _widen, portable reference: the lane passes of the 16-bit lane kernels
  * (slf_accumulate_spikes_s8_lanes16, slf_accumulate_events_s8_lanes16; contracts:
  * include/slf_synapses.h; why the lanes are exact: internal/slf_lanes16.h).
  *

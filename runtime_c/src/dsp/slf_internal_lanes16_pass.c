@@ -1,7 +1,7 @@
-/* slf_internal_lanes16_sum, Cortex-M DSP version: the lane sum of both 16-bit lane kernels
+/* slf_internal_lanes16_add and _widen, Cortex-M DSP version: the lane passes of the 16-bit lane kernels
  * (slf_accumulate_spikes_s8_lanes16, slf_accumulate_events_s8_lanes16; contracts:
  * include/slf_synapses.h; why the lanes are exact: internal/slf_lanes16.h; portable reference:
- * portable/slf_internal_lanes16_sum.c).
+ * portable/slf_internal_lanes16_pass.c).
  *
  * Blocks of 8 outputs, 4 lane words each:
  *   lane word 0 = outputs (0, 2), 1 = (1, 3), 2 = (4, 6), 3 = (5, 7), low half first:
