@@ -31,3 +31,22 @@ def test_a_users_file_in_the_way_refuses_the_whole_write(tmp_path):
     with pytest.raises(OutputFolderError, match="did not write.*Makefile"):
         write_generated(tmp_path, {"a.c": "a\n", "Makefile": "ours\n"}, part="model")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Makefile"]
+
+
+def test_a_cache_folder_loses_files_no_silifc_record_names(tmp_path, monkeypatch):
+    """A silifc that kept no manifest left runtime/src/old.c in a build folder; the generated build
+    files compile whatever runtime/src holds, so the next write removes it. Root files, folders
+    silifc does not write (build outputs) and every folder outside the cache are left alone."""
+    monkeypatch.setenv("SILIFC_CACHE", str(tmp_path / "cache"))
+    owned = tmp_path / "cache" / "builds" / "one"
+    for root in (owned, tmp_path / "mine"):
+        (root / "runtime/src").mkdir(parents=True)
+        (root / "build").mkdir()
+        for rel in ("runtime/src/old.c", "build/firmware.elf", "stamp.json"):
+            (root / rel).write_text("left\n")
+        write_generated(root, {"runtime/src/new.c": "new\n", "Makefile": "m\n"}, part="model")
+        assert (root / "build/firmware.elf").is_file() and (root / "stamp.json").is_file()
+    assert not (owned / "runtime/src/old.c").exists()
+    assert (tmp_path / "mine/runtime/src/old.c").read_text() == "left\n"
+    write_generated(owned, {"runtime/src/new.c": "new\n", "runtime/src/kws.c": "k\n"}, part="kws")
+    assert (owned / "runtime/src/new.c").is_file()                  # recorded by another part: kept

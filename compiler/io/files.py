@@ -9,7 +9,9 @@ file's sha256, grouped by part ("model", "renode", "audio", ...). The rules:
   whole write before anything changes (an identical file is adopted, not rewritten);
 * a file silifc wrote but the user changed since is not overwritten either (refused,
   naming it), except in parts marked regenerable (build outputs, which `make` rewrites);
-* folders under the cache (<cache>/builds/...) are silifc's whole: anything there may be replaced;
+* folders under the cache (<cache>/builds/...) are silifc's whole: anything there may be replaced,
+  and a file no part records in a subfolder silifc writes (left by a silifc that kept no
+  manifest) is removed, since the generated build files compile whatever runtime/src holds;
 * files a part wrote last time and no longer produces are removed (stale sources of an
   earlier --prefix must not build);
 * each file is replaced atomically (temporary name + rename), and the manifest lists
@@ -235,9 +237,11 @@ def _write_locked(root: Path, wanted: dict[str, bytes], part: str, regenerable: 
                 edited.append(str(path))
         to_write.append(rel)
     stale = [rel for rel in sorted(previous) if rel not in wanted]
+    if owned:
+        stale += _unrecorded(root, wanted, {rel for entry in parts.values() for rel in entry["files"]} | set(previous))
     for rel in stale:
         current = _current_hash(root / rel)
-        if current is not None and current not in previous[rel] and not (regenerable or owned):
+        if not (regenerable or owned) and current is not None and current not in previous[rel]:
             edited.append(f"{root / rel} (no longer generated)")
     if foreign:
         raise OutputFolderError(
@@ -272,6 +276,20 @@ def _write_locked(root: Path, wanted: dict[str, bytes], part: str, regenerable: 
         parts.pop(part, None)
     _write_manifest(root, parts)
     return {rel: root / rel for rel in wanted}
+
+
+def _unrecorded(root: Path, wanted: dict[str, bytes], recorded: set[str]) -> list[str]:
+    """Files in the subfolders (not root itself) that hold wanted files, which neither this write
+    nor any part's record names: in a cache folder, leftovers of a silifc without a manifest."""
+    folders = {PurePosixPath(rel).parent for rel in wanted} - {PurePosixPath(".")}
+    found = []
+    for folder in sorted(folders):
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            for entry in (root / folder).iterdir():
+                rel = str(folder / entry.name)
+                if entry.is_file() and not entry.is_symlink() and rel not in wanted and rel not in recorded:
+                    found.append(rel)
+    return sorted(found)
 
 
 def _remove_empty_parents(root: Path, folder: Path) -> None:
