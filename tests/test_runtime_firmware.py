@@ -73,12 +73,23 @@ DSP_BUDGET = {
     "accumulate_spikes_s8_delayed (32 spikes, D=16)": 7.8,
     "accumulate_spikes_s8_delayed_u8 (32 spikes, D=16)": 7.8,
     "accumulate_spikes_s8_delayed_u8 (32 spikes, 64 outputs, D=256)": 9.3,
-    "silif_update_q31 (512 neurons)": 24.0,
-    "csilif_update_q31 (512 neurons)": 21.0,
-    "lif_update_q31 (512 neurons, LIF, subtract)": 21.0,
-    "lif_update_q31 (512 neurons, CubaLIF, value)": 26.0,
+    "silif_update_q31 (512 neurons)": 29.0,
+    "csilif_update_q31 (512 neurons)": 25.0,
+    "lif_update_q31 (512 neurons, LIF, subtract)": 20.5,
+    "lif_update_q31 (512 neurons, CubaLIF, value)": 25.5,
     "readout_update_q31 (35 classes)": 15.0,
     "accumulate_decision_q16 (35 classes)": 49.0,
+}
+
+
+# Estimated Cortex-M4 cycles per neuron (docs/cycles.md) of the neuron updates, a little above
+# docs/runtime.md: the SiLIF and C-SiLIF loops order their loads for that model and spend more
+# instructions for fewer cycles, so the instruction budget alone would not catch a slowdown.
+DSP_CYCLE_BUDGET = {
+    "silif_update_q31 (512 neurons)": 32.5,
+    "csilif_update_q31 (512 neurons)": 28.5,
+    "lif_update_q31 (512 neurons, LIF, subtract)": 35.2,
+    "lif_update_q31 (512 neurons, CubaLIF, value)": 41.2,
 }
 
 
@@ -86,3 +97,6 @@ def test_benchmark_counts_stay_within_documented_budget(tmp_path):
     rows = {row.name: row for row in _bench_module().measure("nrf52840", dsp=True, out_dir=tmp_path)}
     for name, budget in DSP_BUDGET.items():
         assert rows[name].per_unit <= budget, f"{name}: {rows[name].per_unit:.2f} instructions per unit > {budget}"
+    for name, budget in DSP_CYCLE_BUDGET.items():
+        assert rows[name].cycles_per_unit <= budget, \
+            f"{name}: {rows[name].cycles_per_unit:.2f} est. cycles per unit > {budget}"

@@ -38,7 +38,7 @@ extern "C" {
 /* ---------------------------------------------------------------- SiLIF */
 
 /* Per-neuron constants of a SiLIF layer (QuantSiLIF + QuantSynapses), 24 bytes, in the
- * order the DSP loop reads them with LDM. Initialise by field name. */
+ * order the DSP loop's load offsets assume. Initialise by field name. */
 typedef struct {
     int32_t mult;    /* input scale: state LSBs per weight LSB, >= 0 */
     int32_t bias;    /* constant current, state format */
@@ -54,7 +54,7 @@ typedef struct {
     int32_t threshold; /* thr: 1.0 in state format; spike when u' > thr, soft reset subtracts thr */
 } slf_silif_layer;
 
-/* State of one neuron; arrays of cells make u and w one LDRD/STRD. */
+/* State of one neuron; u and w adjacent, as the DSP loop's offsets assume. */
 typedef struct {
     int32_t u; /* membrane, state format */
     int32_t w; /* adaptation, state format */
