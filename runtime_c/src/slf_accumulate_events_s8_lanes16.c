@@ -13,7 +13,7 @@ slf_status slf_accumulate_events_s8_lanes16(const slf_weights_s8 *weights, const
     const int8_t *data;
     uint32_t *lanes;
     int32_t *acc;
-    uint32_t n_out, total = 0, batch = 0, in_lanes = 0, k;
+    uint32_t n_out, batch = 0, in_lanes = 0, k;
     slf_status status;
 
     if (weights == NULL || scratch == NULL || ring == NULL || weights->data == NULL || scratch->word == NULL) {
@@ -31,22 +31,8 @@ slf_status slf_accumulate_events_s8_lanes16(const slf_weights_s8 *weights, const
     n_out = weights->n_out;
     lanes = scratch->word;
     acc = slf_ring_head(ring);
-    for (k = 0; k < n_events && total < 3u; k++) {
-        total += events[k].count;
-    }
-    /* Up to two column additions: straight into the slot, as the spike kernel does. */
-    if (total < 3u) {
-        for (k = 0; k < n_events; k++) {
-            uint32_t count = events[k].count;
-            for (; count != 0u; count--) {
-                batch_index[batch++] = events[k].index;
-            }
-        }
-        slf_internal_lanes16_sum(acc, lanes, data, n_out, batch_index, batch);
-        return SLF_OK;
-    }
-    /* An event of count n is its index n times; batches of SLF_LANES16_BATCH indices go into the
-     * lanes, which are widened into the slot every SLF_LANES16_CHUNK columns and at the end. */
+    /* An event of count n is its index n times; full batches of SLF_LANES16_BATCH indices go into
+     * the lanes, which are widened into the slot every SLF_LANES16_CHUNK columns. */
     for (k = 0; k < n_events; k++) {
         uint32_t count = events[k].count;
         for (; count != 0u; count--) {
@@ -62,11 +48,13 @@ slf_status slf_accumulate_events_s8_lanes16(const slf_weights_s8 *weights, const
             }
         }
     }
-    if (batch != 0u) {
-        slf_internal_lanes16_add(lanes, data, n_out, batch_index, batch, in_lanes == 0u);
-        in_lanes += batch;
-    }
-    if (in_lanes != 0u) {
+    if (in_lanes == 0u) {
+        /* the lanes hold nothing: the rest (up to two columns straight into the slot) on its own */
+        slf_internal_lanes16_sum(acc, lanes, data, n_out, batch_index, batch);
+    } else {
+        if (batch != 0u) {
+            slf_internal_lanes16_add(lanes, data, n_out, batch_index, batch, 0);
+        }
         slf_internal_lanes16_widen(acc, lanes, n_out);
     }
     return SLF_OK;

@@ -142,20 +142,14 @@ static void slf_lanes_pass2(uint32_t *l, const int8_t *a, const int8_t *b, uint3
     }
 }
 
-static void slf_lanes_pass1(uint32_t *l, const int8_t *a, uint32_t nc, int first)
+/* One column; never the first pass (slf_internal_lanes16_add is given n >= 2 when first). */
+static void slf_lanes_pass1(uint32_t *l, const int8_t *a, uint32_t nc)
 {
     uint32_t t;
-    if (first) {
-        __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a"), SLF_L16_BACK("a"))
-                         : [l] "+r"(l), [a] "+r"(a), [nc] "+r"(nc), [t] "=&r"(t)
-                         :
-                         : SLF_L16_CLOBBERS);
-    } else {
-        __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a"), SLF_L16_BACK("a"))
-                         : [l] "+r"(l), [a] "+r"(a), [nc] "+r"(nc), [t] "=&r"(t)
-                         :
-                         : SLF_L16_CLOBBERS);
-    }
+    __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a"), SLF_L16_BACK("a"))
+                     : [l] "+r"(l), [a] "+r"(a), [nc] "+r"(nc), [t] "=&r"(t)
+                     :
+                     : SLF_L16_CLOBBERS);
 }
 
 /* acc[0..8*blocks) += the lanes of as many blocks, sign-extended and in output order. */
@@ -236,7 +230,7 @@ void slf_internal_lanes16_add(uint32_t *lanes, const int8_t *data, uint32_t n_ou
         first = 0;
     }
     if (k < n) {
-        slf_lanes_pass1(lanes, SLF_COLUMN(k), nc, first);
+        slf_lanes_pass1(lanes, SLF_COLUMN(k), nc);
     }
 }
 #undef SLF_COLUMN

@@ -46,7 +46,7 @@ SLF_INLINE slf_status slf_check_lanes16_scratch(const slf_lanes16_scratch *scrat
 #define SLF_LANES16_CHUNK (10u * SLF_LANES16_BATCH)
 
 /* lanes (+)= the n >= 1 columns data + index[k] * n_out, each half modulo 2^16; first: the lanes'
- * contents are ignored (written, not read). lanes: SLF_LANES16_SCRATCH_WORDS(n_out) words. */
+ * contents are ignored (written, not read), and n >= 2. lanes: SLF_LANES16_SCRATCH_WORDS(n_out) words. */
 void slf_internal_lanes16_add(uint32_t *lanes, const int8_t *data, uint32_t n_out, const uint16_t *index, uint32_t n,
                               int first);
 
