@@ -64,7 +64,7 @@ DSP_BUDGET = {
     "accumulate_spikes_s8 (32 spikes)": 1.6,
     "accumulate_spikes_s8_lanes16 (32 spikes)": 0.95,
     "accumulate_spikes_s8_lanes16 (64 spikes)": 0.92,
-    "accumulate_spikes_s8_lanes16 (32 spikes, 35 outputs)": 1.6,
+    "accumulate_spikes_s8_lanes16 (32 spikes, 35 outputs)": 1.65,
     "accumulate_spikes_s16 (32 spikes)": 1.85,
     "accumulate_events_s8 (32 events, count 1)": 1.65,
     "accumulate_events_s8_lanes16 (32 events, count 1)": 1.0,
