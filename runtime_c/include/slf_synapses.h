@@ -74,7 +74,7 @@ typedef struct {
 /* Hidden-layer input, as slf_accumulate_spikes_s8 but summed in 16 bits:
  *     slot[head][i] += sext16(sum_k q[index[k]][i] mod 2^16)   for all i < n_out.
  * The DSP path keeps 8 outputs in 4 words of two int16 lanes and adds a weight word (4 int8)
- * with two SXTAB16 (bytes 0, 2 and, rotated by 8, bytes 1, 3), six inputs per pass over the
+ * with two SXTAB16 (bytes 0, 2 and, rotated by 8, bytes 1, 3), five inputs per pass over the
  * lanes (then 4, 2, 1); one widening pass (SXTAH) then adds the lanes into the int32 slot. The weights keep
  * the layout of slf_weights_s8; the lane order is undone in the widening pass. Lists of
  * fewer than 3 spikes go straight into the slot (their sums fit int16 anyway).
@@ -91,9 +91,9 @@ typedef struct {
  *
  * scratch: see slf_lanes16_scratch; SLF_ERR_NULL if it or its words are NULL,
  * SLF_ERR_CAPACITY if n_words < SLF_LANES16_SCRATCH_WORDS(n_out). Must not overlap the ring.
- * Cost (Cortex-M4 DSP): 0.83 instructions per synaptic operation in the lane passes (six
- * inputs per pass), plus ~25 per pass for the column pointers and 1.75 per output for the
- * widening pass. */
+ * Cost (Cortex-M4 DSP): 0.85 instructions and 1.2 estimated cycles per synaptic operation in
+ * the lane passes (five inputs per pass), plus ~25 instructions per pass for the column
+ * pointers and 1.75 per output for the widening pass. */
 slf_status slf_accumulate_spikes_s8_lanes16(const slf_weights_s8 *weights, const slf_spike_list *spikes,
                                             const slf_lanes16_scratch *scratch, slf_delay_ring_s32 *ring);
 

@@ -6,10 +6,15 @@
  * Blocks of 8 outputs, 4 lane words each:
  *   lane word 0 = outputs (0, 2), 1 = (1, 3), 2 = (4, 6), 3 = (5, 7), low half first:
  *   SXTAB16 adds bytes 0 and 2 of a weight word to the halves of a lane word, and with
- *   ROR #8 bytes 1 and 3. Per column and block: 2 LDR + 4 SXTAB16; six columns share one
- *   LDM/STM of the 4 lane words (40 instructions per 48 synaptic operations; four columns per
- *   pass would take 28 per 32), the rest of the list in passes of 4, 2, 1. The first pass
- *   writes the lanes with SXTB16 instead of loading them, so the scratch needs no clearing.
+ *   ROR #8 bytes 1 and 3. Per column and block: 2 LDR, back to back into two registers (the
+ *   second overlaps the first: 3 estimated Cortex-M4 cycles, docs/cycles.md), + 4 SXTAB16.
+ *   Five columns share one LDM/STM of the 4 lane words: 34 instructions and 48 est. cycles per
+ *   40 synaptic operations (1.2 per SOP; six columns with one temporary, whose loads could not
+ *   overlap, took 40 and 61 per 48, 1.27). The rest of the list in passes of 4 (28 and 41 per
+ *   32), 2 (16 and 27 per 16) and 1 (10 and 20 per 8); eight left are two passes of four. The
+ *   first pass writes the lanes with SXTB16 instead of loading them (5 cycles less), so the
+ *   scratch needs no clearing. Each pass's loop starts word-aligned, so that its branch back
+ *   costs the refill of an aligned 32-bit target.
  *   The widening pass (SXTAH, 14 instructions per 8 outputs) undoes the lane order.
  *   n_out % 8 = r != 0: the last block is the 8 outputs n_out - 8 .. n_out - 1 (it overlaps
  *   the one before, so all weight reads stay inside the column) with its own 4 lane words;
@@ -20,23 +25,24 @@
 #include "../internal/slf_lanes16.h"
 #include "slf_dsp.h"
 
-/* One input into the 4 lane words r4, r5, r6, r8 of a block: its 8 weights are 2 words. */
+/* One input into the 4 lane words r4, r5, r6, r8 of a block: its 8 weights are 2 words, read
+ * into t and u by two back-to-back loads (the second overlaps the first: 3 cycles, not 4). */
 #define SLF_L16_ADD(w)                         \
     "ldr     %[t], [%[" w "]], #4\n\t"         \
+    "ldr     %[u], [%[" w "]], #4\n\t"         \
     "sxtab16 r4, r4, %[t]\n\t"                 \
     "sxtab16 r5, r5, %[t], ror #8\n\t"         \
-    "ldr     %[t], [%[" w "]], #4\n\t"         \
-    "sxtab16 r6, r6, %[t]\n\t"                 \
-    "sxtab16 r8, r8, %[t], ror #8\n\t"
+    "sxtab16 r6, r6, %[u]\n\t"                 \
+    "sxtab16 r8, r8, %[u], ror #8\n\t"
 
 /* The first input of the first pass sets the lanes instead of adding to them. */
 #define SLF_L16_SET(w)                         \
     "ldr     %[t], [%[" w "]], #4\n\t"         \
+    "ldr     %[u], [%[" w "]], #4\n\t"         \
     "sxtb16  r4, %[t]\n\t"                     \
     "sxtb16  r5, %[t], ror #8\n\t"             \
-    "ldr     %[t], [%[" w "]], #4\n\t"         \
-    "sxtb16  r6, %[t]\n\t"                     \
-    "sxtb16  r8, %[t], ror #8\n\t"
+    "sxtb16  r6, %[u]\n\t"                     \
+    "sxtb16  r8, %[u], ror #8\n\t"
 
 #define SLF_L16_LOAD "ldm     %[l], {r4, r5, r6, r8}\n\t"
 
@@ -47,6 +53,7 @@
  * After the full blocks, a nonzero back moves the column pointers back by `back` bytes and
  * runs the body once more (nc = 0 then ends the loop) for the overlapping last block. */
 #define SLF_L16_PASS(body, backs)              \
+    ".p2align 2\n"                            \
     "1:\n\t" body                              \
     "stmia   %[l]!, {r4, r5, r6, r8}\n\t"      \
     "subs    %[nc], %[nc], #65536\n\t"         \
@@ -59,13 +66,13 @@
 
 #define SLF_L16_CLOBBERS "r4", "r5", "r6", "r8", "cc", "memory"
 
-/* Six inputs: 9 operands and the 4 lane registers take every register but r7 (the Thumb frame
- * pointer) and sp/pc. 40 instructions per 48 synaptic operations. The operands of the passes of
- * 6 and 4 inputs are pinned to registers by hand: next to the 4 clobbered lane registers GCC's
- * allocator found no registers for the 7 operands of the pass of 4 at -O0 (hard-float ABI, where
- * it offers only r0-r6), -O3 and -fno-omit-frame-pointer. The passes of 2 and 1 (5 and 4
- * operands) allocate at every level. */
-static void slf_lanes_pass6(uint32_t *lanes, const int8_t *const *w, uint32_t nc_, int first)
+/* Every operand is pinned to a register by hand: next to the 4 clobbered lane registers GCC's
+ * allocator found no registers for 7 operands at -O0 (hard-float ABI, where it offers only
+ * r0-r6), -O3 and -fno-omit-frame-pointer. */
+
+/* Five inputs: 9 operands and the 4 lane registers take every register but r7 (the Thumb frame
+ * pointer) and sp/pc. */
+static void slf_lanes_pass5(uint32_t *lanes, const int8_t *const *w, uint32_t nc_, int first)
 {
     register uint32_t *l __asm__("r11") = lanes;
     register const int8_t *a __asm__("r0") = w[0];
@@ -73,45 +80,45 @@ static void slf_lanes_pass6(uint32_t *lanes, const int8_t *const *w, uint32_t nc
     register const int8_t *c __asm__("r2") = w[2];
     register const int8_t *d __asm__("r3") = w[3];
     register const int8_t *e __asm__("r9") = w[4];
-    register const int8_t *f __asm__("r10") = w[5];
     register uint32_t nc __asm__("r12") = nc_;
     register uint32_t t __asm__("lr");
+    register uint32_t u __asm__("r10");
     if (first) {
         __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a") SLF_L16_ADD("b") SLF_L16_ADD("c") SLF_L16_ADD("d")
-                                          SLF_L16_ADD("e") SLF_L16_ADD("f"),
+                                          SLF_L16_ADD("e"),
                                       SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d")
-                                          SLF_L16_BACK("e") SLF_L16_BACK("f"))
+                                          SLF_L16_BACK("e"))
                          : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [e] "+r"(e),
-                           [f] "+r"(f), [nc] "+r"(nc), [t] "=&r"(t)
+                           [nc] "+r"(nc), [t] "=&r"(t), [u] "=&r"(u)
                          :
                          : SLF_L16_CLOBBERS);
     } else {
         __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a") SLF_L16_ADD("b") SLF_L16_ADD("c")
-                                          SLF_L16_ADD("d") SLF_L16_ADD("e") SLF_L16_ADD("f"),
+                                          SLF_L16_ADD("d") SLF_L16_ADD("e"),
                                       SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d")
-                                          SLF_L16_BACK("e") SLF_L16_BACK("f"))
+                                          SLF_L16_BACK("e"))
                          : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [e] "+r"(e),
-                           [f] "+r"(f), [nc] "+r"(nc), [t] "=&r"(t)
+                           [nc] "+r"(nc), [t] "=&r"(t), [u] "=&r"(u)
                          :
                          : SLF_L16_CLOBBERS);
     }
 }
 
-static void slf_lanes_pass4(uint32_t *lanes, const int8_t *wa, const int8_t *wb, const int8_t *wc,
-                            const int8_t *wd, uint32_t nc_, int first)
+static void slf_lanes_pass4(uint32_t *lanes, const int8_t *const *w, uint32_t nc_, int first)
 {
     register uint32_t *l __asm__("r11") = lanes;
-    register const int8_t *a __asm__("r0") = wa;
-    register const int8_t *b __asm__("r1") = wb;
-    register const int8_t *c __asm__("r2") = wc;
-    register const int8_t *d __asm__("r3") = wd;
+    register const int8_t *a __asm__("r0") = w[0];
+    register const int8_t *b __asm__("r1") = w[1];
+    register const int8_t *c __asm__("r2") = w[2];
+    register const int8_t *d __asm__("r3") = w[3];
     register uint32_t nc __asm__("r12") = nc_;
     register uint32_t t __asm__("lr");
+    register uint32_t u __asm__("r10");
     if (first) {
         __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a") SLF_L16_ADD("b") SLF_L16_ADD("c") SLF_L16_ADD("d"),
                                       SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d"))
                          : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [nc] "+r"(nc),
-                           [t] "=&r"(t)
+                           [t] "=&r"(t), [u] "=&r"(u)
                          :
                          : SLF_L16_CLOBBERS);
     } else {
@@ -119,35 +126,44 @@ static void slf_lanes_pass4(uint32_t *lanes, const int8_t *wa, const int8_t *wb,
                                           SLF_L16_ADD("d"),
                                       SLF_L16_BACK("a") SLF_L16_BACK("b") SLF_L16_BACK("c") SLF_L16_BACK("d"))
                          : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [nc] "+r"(nc),
-                           [t] "=&r"(t)
+                           [t] "=&r"(t), [u] "=&r"(u)
                          :
                          : SLF_L16_CLOBBERS);
     }
 }
 
-static void slf_lanes_pass2(uint32_t *l, const int8_t *a, const int8_t *b, uint32_t nc, int first)
+static void slf_lanes_pass2(uint32_t *lanes, const int8_t *wa, const int8_t *wb, uint32_t nc_, int first)
 {
-    uint32_t t;
+    register uint32_t *l __asm__("r0") = lanes;
+    register const int8_t *a __asm__("r1") = wa;
+    register const int8_t *b __asm__("r2") = wb;
+    register uint32_t nc __asm__("r3") = nc_;
+    register uint32_t t __asm__("r12");
+    register uint32_t u __asm__("lr");
     if (first) {
         __asm__ volatile(SLF_L16_PASS(SLF_L16_SET("a") SLF_L16_ADD("b"), SLF_L16_BACK("a") SLF_L16_BACK("b"))
-                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [nc] "+r"(nc), [t] "=&r"(t)
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [nc] "+r"(nc), [t] "=&r"(t), [u] "=&r"(u)
                          :
                          : SLF_L16_CLOBBERS);
     } else {
         __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a") SLF_L16_ADD("b"),
                                       SLF_L16_BACK("a") SLF_L16_BACK("b"))
-                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [nc] "+r"(nc), [t] "=&r"(t)
+                         : [l] "+r"(l), [a] "+r"(a), [b] "+r"(b), [nc] "+r"(nc), [t] "=&r"(t), [u] "=&r"(u)
                          :
                          : SLF_L16_CLOBBERS);
     }
 }
 
 /* One column; never the first pass (slf_internal_lanes16_add is given n >= 2 when first). */
-static void slf_lanes_pass1(uint32_t *l, const int8_t *a, uint32_t nc)
+static void slf_lanes_pass1(uint32_t *lanes, const int8_t *wa, uint32_t nc_)
 {
-    uint32_t t;
+    register uint32_t *l __asm__("r0") = lanes;
+    register const int8_t *a __asm__("r1") = wa;
+    register uint32_t nc __asm__("r3") = nc_;
+    register uint32_t t __asm__("r12");
+    register uint32_t u __asm__("lr");
     __asm__ volatile(SLF_L16_PASS(SLF_L16_LOAD SLF_L16_ADD("a"), SLF_L16_BACK("a"))
-                     : [l] "+r"(l), [a] "+r"(a), [nc] "+r"(nc), [t] "=&r"(t)
+                     : [l] "+r"(l), [a] "+r"(a), [nc] "+r"(nc), [t] "=&r"(t), [u] "=&r"(u)
                      :
                      : SLF_L16_CLOBBERS);
 }
@@ -208,23 +224,24 @@ void slf_internal_lanes16_add(uint32_t *lanes, const int8_t *data, uint32_t n_ou
         slf_lanes_add_narrow(lanes, data, n_out, index, n, first);
         return;
     }
-    for (; k + 6u <= n; k += 6u) {
-        const int8_t *w[6];
+    /* Passes of five; eight left are two passes of four (41 + 41 est. cycles per block, not
+     * 48 + 27 + 20), and at most four left take a pass of 4, 2 and/or 1. */
+    for (; n - k >= 4u; first = 0) {
+        const int8_t *w[5];
         w[0] = SLF_COLUMN(k);
         w[1] = SLF_COLUMN(k + 1u);
         w[2] = SLF_COLUMN(k + 2u);
         w[3] = SLF_COLUMN(k + 3u);
-        w[4] = SLF_COLUMN(k + 4u);
-        w[5] = SLF_COLUMN(k + 5u);
-        slf_lanes_pass6(lanes, w, nc, first);
-        first = 0;
+        if (n - k >= 5u && n - k != 8u) {
+            w[4] = SLF_COLUMN(k + 4u);
+            slf_lanes_pass5(lanes, w, nc, first);
+            k += 5u;
+        } else {
+            slf_lanes_pass4(lanes, w, nc, first);
+            k += 4u;
+        }
     }
-    if (k + 4u <= n) {
-        slf_lanes_pass4(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), SLF_COLUMN(k + 2u), SLF_COLUMN(k + 3u), nc, first);
-        k += 4u;
-        first = 0;
-    }
-    if (k + 2u <= n) {
+    if (n - k >= 2u) {
         slf_lanes_pass2(lanes, SLF_COLUMN(k), SLF_COLUMN(k + 1u), nc, first);
         k += 2u;
         first = 0;

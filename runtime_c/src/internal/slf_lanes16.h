@@ -40,8 +40,8 @@ SLF_INLINE slf_status slf_check_lanes16_scratch(const slf_lanes16_scratch *scrat
 }
 
 /* The input indices slf_accumulate_events_s8_lanes16 expands per slf_internal_lanes16_add call (an
- * event of count n is its index n times; four passes of six columns), and the column additions
- * between two widenings: 240 * 128 <= 32767. */
+ * event of count n is its index n times; on the DSP path four passes of five columns and one of
+ * four), and the column additions between two widenings: 240 * 128 <= 32767. */
 #define SLF_LANES16_BATCH 24u
 #define SLF_LANES16_CHUNK (10u * SLF_LANES16_BATCH)
 

@@ -4,7 +4,7 @@
  *
  * Lane word k holds outputs 2k (low half) and 2k + 1 (high half); up to four columns per pass
  * over the lanes, then one widening pass into the int32 slot. The Cortex-M DSP version (dsp/)
- * computes the same sums with SXTAB16, six inputs per pass, in another lane order.
+ * computes the same sums with SXTAB16, five inputs per pass, in another lane order.
  */
 #include "../internal/slf_columns.h"
 #include "../internal/slf_lanes16.h"
