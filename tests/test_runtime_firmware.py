@@ -75,24 +75,25 @@ DSP_BUDGET = {
     "accumulate_spikes_s8_delayed_u8 (32 spikes, 64 outputs, D=256)": 9.3,
     "silif_update_q31 (512 neurons)": 29.0,
     "csilif_update_q31 (512 neurons)": 25.0,
-    "lif_update_q31 (512 neurons, LIF, subtract)": 20.5,
-    "lif_update_q31 (512 neurons, CubaLIF, value)": 25.5,
+    "lif_update_q31 (512 neurons, LIF, subtract)": 23.5,
+    "lif_update_q31 (512 neurons, CubaLIF, value)": 31.5,
     "readout_update_q31 (35 classes)": 15.0,
     "accumulate_decision_q16 (35 classes)": 49.0,
 }
 
 
 # Estimated Cortex-M4 cycles per unit (docs/cycles.md), a little above docs/runtime.md: the
-# SiLIF and C-SiLIF neuron loops and the 16-bit lane passes order their loads for that model and
-# spend more instructions for fewer cycles, so the instruction budget alone would not catch a slowdown.
+# SiLIF, C-SiLIF and LIF-family neuron loops and the 16-bit lane passes order their loads for
+# that model and spend more instructions for fewer cycles, so the instruction budget alone would
+# not catch a slowdown.
 DSP_CYCLE_BUDGET = {
     "accumulate_spikes_s8_lanes16 (32 spikes)": 1.43,
     "accumulate_spikes_s8_lanes16 (64 spikes)": 1.33,
     "accumulate_events_s8_lanes16 (32 events, count 1)": 1.47,
     "silif_update_q31 (512 neurons)": 32.5,
     "csilif_update_q31 (512 neurons)": 28.5,
-    "lif_update_q31 (512 neurons, LIF, subtract)": 35.2,
-    "lif_update_q31 (512 neurons, CubaLIF, value)": 41.2,
+    "lif_update_q31 (512 neurons, LIF, subtract)": 27.2,
+    "lif_update_q31 (512 neurons, CubaLIF, value)": 36.2,
 }
 
 
