@@ -163,13 +163,15 @@ def test_lanes16_needs_spikes_int8_no_delays_and_the_bound():
     assert not lanes16_exact(_spike_fed(at_limit[:3], weight_bits=16))
 
 
-def test_lanes16_events_needs_int8_and_no_delays_only():
-    from silifc.passes.quantize import lanes16_events
+def test_lanes16_events_needs_int8_no_delays_and_width_only():
+    from silifc.passes.quantize import LANES16_EVENTS_MIN_OUTPUTS, lanes16_events
 
-    at_limit = np.array([127] * 258 + [1] + [-128] * 255 + [-127])[:, None]
-    assert lanes16_events(_spike_fed(np.vstack([at_limit, [[1]]]), max_input_count=255))   # no bound: chunks
-    assert not lanes16_events(_spike_fed(at_limit[:3], delays=np.ones((3, 1))))
-    assert not lanes16_events(_spike_fed(at_limit[:3], weight_bits=16))
+    width = LANES16_EVENTS_MIN_OUTPUTS
+    over = np.repeat(np.array([127] * 259 + [1])[:, None], width, axis=1)       # beyond any subset bound
+    assert lanes16_events(_spike_fed(over, max_input_count=255))                 # no bound: chunks
+    assert not lanes16_events(_spike_fed(over[:, :width - 1], max_input_count=255))   # too narrow to pay
+    assert not lanes16_events(_spike_fed(over[:3], delays=np.ones((3, width))))
+    assert not lanes16_events(_spike_fed(over[:3], weight_bits=16))
 
 
 def test_paper_models_accumulate_every_layer_in_16_bit_lanes(paper_folded):

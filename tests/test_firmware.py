@@ -48,8 +48,8 @@ def test_paper_model_on_nrf52840_is_bit_exact_on_golden_inputs(kind, paper_quant
     assert 0 < report.instructions_per_step < 256_000       # real time at 64 MHz
 
 
-def _small(max_delay=0, kinds=("silif", "csilif"), seed=3, weight_bits=8):
-    folded = fold_network(parse_state_dict(random_state_dict((24, 40, 32, 5), kinds, seed=seed, max_delay=max_delay)))
+def _small(max_delay=0, kinds=("silif", "csilif"), seed=3, weight_bits=8, sizes=(24, 40, 32, 5)):
+    folded = fold_network(parse_state_dict(random_state_dict(sizes, kinds, seed=seed, max_delay=max_delay)))
     counts = random_input(24, 3, 60, 0.05, 1, seed=seed)
     return quantize_network(folded, calibration=counts, weight_bits=weight_bits), counts
 
@@ -121,10 +121,11 @@ def _assert_plan_matches_symbols(plan, sizes, descriptor_parts):
 
 @pytest.mark.parametrize("board", ["nrf52840", "microbit"])   # DSP lanes; Cortex-M0: the portable lanes
 def test_lanes16_layers_are_bit_exact(board, tmp_path):
-    """_small() without delays: the input layer's events take slf_accumulate_events_s8_lanes16, layer 1
-    (40 -> 32, blocks of 8) and the readout (32 -> 5, narrower than a block)
+    """_small() without delays, 24 -> 64 -> 32 -> 5: the input layer's events take
+    slf_accumulate_events_s8_lanes16 (64 outputs: quantize.LANES16_EVENTS_MIN_OUTPUTS), layer 1
+    (64 -> 32, blocks of 8) and the readout (32 -> 5, narrower than a block)
     slf_accumulate_spikes_s8_lanes16; outputs and every spike equal the reference."""
-    quantized, counts = _small()
+    quantized, counts = _small(sizes=(24, 64, 32, 5))
     project, image = build_model_firmware(quantized, load_board(board), work_dir=tmp_path)
     code = (project.directory / "model" / "silifc_model.c").read_text()
     assert code.count("slf_accumulate_spikes_s8_lanes16(&") == 2

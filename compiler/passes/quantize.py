@@ -94,11 +94,17 @@ def lanes16_exact(synapses: "QuantSynapses") -> bool:
             and subset_sum_bound(synapses.weights) <= LANES16_LIMIT)
 
 
+LANES16_EVENTS_MIN_OUTPUTS = 64   # narrower input layers: the lanes' per-call cost outweighs their gain
+
+
 def lanes16_events(synapses: "QuantSynapses") -> bool:
     """True when the network input's events go through slf_accumulate_events_s8_lanes16: int8
-    weights without delays. Exact for any weights and event counts (the kernel widens its lanes
-    after at most 240 column additions: 240 x 128 <= LANES16_LIMIT), so no bound is checked."""
-    return synapses.weight_bits == 8 and synapses.max_delay == 0
+    weights without delays, at least LANES16_EVENTS_MIN_OUTPUTS outputs. Exact for any weights and
+    event counts (the kernel widens its lanes after at most 240 column additions: 240 x 128 <=
+    LANES16_LIMIT), so no bound is checked. On a 16-wide input layer (the NIR test networks) the
+    widening pass and the batching cost more per step than the lanes save; at 128 (the keyword
+    model) and 512 (the paper models) the lanes are faster (bench/results.md, bench/kws.md)."""
+    return synapses.weight_bits == 8 and synapses.max_delay == 0 and synapses.n_out >= LANES16_EVENTS_MIN_OUTPUTS
 
 
 def quantize_synapses(weight: np.ndarray, bias: np.ndarray, delays, frac_bits: int, weight_bits: int,

@@ -204,13 +204,16 @@ static void slf_lanes_add_narrow(uint32_t *lanes, const int8_t *data, uint32_t n
             lanes[i] = 0u;
         }
     }
-    for (k = 0; k < n; k++) {
-        const int8_t *column = SLF_COLUMN(k);
-        for (i = 0; i < n_out; i++) {
-            uint32_t word = lanes[i >> 1], w = (uint32_t)column[i];
-            /* the low half's carry must not reach the high half */
-            lanes[i >> 1] = (i & 1u) ? word + (w << 16) : (word & 0xFFFF0000u) | ((word + w) & 0xFFFFu);
+    /* Output by output over the columns (the column pointers are not formed: a narrow layer has
+     * few outputs per column, and its per-column set-up would dominate). */
+    for (i = 0; i < n_out; i++) {
+        const int8_t *weight = data + i;
+        uint32_t sum = 0, word = lanes[i >> 1];
+        for (k = 0; k < n; k++) {
+            sum += (uint32_t)weight[(size_t)index[k] * n_out];
         }
+        /* the low half's carry must not reach the high half */
+        lanes[i >> 1] = (i & 1u) ? word + (sum << 16) : (word & 0xFFFF0000u) | ((word + sum) & 0xFFFFu);
     }
 }
 
