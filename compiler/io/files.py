@@ -238,22 +238,20 @@ def _write_locked(root: Path, wanted: dict[str, bytes], part: str, regenerable: 
         to_write.append(rel)
     stale = [rel for rel in sorted(previous) if rel not in wanted]
     if owned:
-        stale += _unrecorded(root, wanted, {rel for entry in parts.values() for rel in entry["files"]} | set(previous))
+        stale += _unrecorded(root, wanted, set(owner) | set(previous))   # owner: every part's record
     for rel in stale:
         current = _current_hash(root / rel)
         if not (regenerable or owned) and current is not None and current not in previous[rel]:
             edited.append(f"{root / rel} (no longer generated)")
     if foreign:
         raise OutputFolderError(
-            f"{root} holds file(s) silifc did not write where it would write its own: {', '.join(foreign[:8])}"
-            + (f" and {len(foreign) - 8} more" if len(foreign) > 8 else "")
-            + ". silifc never overwrites files it did not write: move them away, or choose an empty or new "
+            f"{root} holds file(s) silifc did not write where it would write its own: {_some(foreign)}"
+            ". silifc never overwrites files it did not write: move them away, or choose an empty or new "
             "folder with -o/--output")
     if edited:
         raise OutputFolderError(
-            f"file(s) silifc generated in {root} were changed since: {', '.join(edited[:8])}"
-            + (f" and {len(edited) - 8} more" if len(edited) > 8 else "")
-            + ". silifc does not overwrite your changes: copy them elsewhere and delete the file(s), or "
+            f"file(s) silifc generated in {root} were changed since: {_some(edited)}"
+            ". silifc does not overwrite your changes: copy them elsewhere and delete the file(s), or "
             "compile into another folder")
     # Pending manifest: old and new digests are both "ours" while files change.
     pending = {rel: sorted(set(previous.get(rel, [])) | ({_sha256(wanted[rel])} if rel in wanted else set()))
@@ -276,6 +274,12 @@ def _write_locked(root: Path, wanted: dict[str, bytes], part: str, regenerable: 
         parts.pop(part, None)
     _write_manifest(root, parts)
     return {rel: root / rel for rel in wanted}
+
+
+def _some(paths: list[str], shown: int = 8) -> str:
+    """The first `shown` paths of an error message, and how many more there are."""
+    more = len(paths) - shown
+    return ", ".join(paths[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _unrecorded(root: Path, wanted: dict[str, bytes], recorded: set[str]) -> list[str]:
