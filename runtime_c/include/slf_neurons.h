@@ -40,15 +40,15 @@ extern "C" {
 /* ---------------------------------------------------------------- SiLIF */
 
 /* Per-neuron constants of a SiLIF layer (QuantSiLIF + QuantSynapses), 16 bytes, in the
- * order the DSP loop's loads assume (k_a and k_leak share one word, mult and jump another).
- * Initialise by field name. */
+ * order the DSP loop's loads assume: the halves used for w' (k_a, jump) share one word, those
+ * used for u' (mult, k_leak) another. Initialise by field name. */
 typedef struct {
     int32_t k_beta; /* Q31 adaptation decay beta, 0..SLF_Q31_LIMIT */
     int32_t bias;   /* constant current, state format */
     int16_t k_a;    /* Q15 coupling a_hat (u -> w), 0..32767 (a_hat = 1 is stored as 32767) */
-    int16_t k_leak; /* Q15 -(1 - alpha), -32768..0 */
-    uint16_t mult;  /* input scale: state LSBs per weight LSB */
     int16_t jump;   /* b_hat in units of threshold/2^14, 0..32767 (added to w after a spike; 2 is 32767) */
+    uint16_t mult;  /* input scale: state LSBs per weight LSB */
+    int16_t k_leak; /* Q15 -(1 - alpha), -32768..0 */
 } slf_silif_neuron;
 
 typedef struct {

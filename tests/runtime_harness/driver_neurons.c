@@ -62,7 +62,7 @@ static void put_slot_cleared(const slf_delay_ring_s32 *ring, uint32_t n)
     put(i == n);
 }
 
-/* n SiLIF records (k_beta bias k_a k_leak mult jump), one word each, into silif_neurons; the
+/* n SiLIF records (k_beta bias k_a jump mult k_leak), one word each, into silif_neurons; the
  * 16-bit fields take the word's low half (the Python side sends them in range). */
 static void take_silif_records(cursor *c, uint32_t n)
 {
@@ -72,13 +72,13 @@ static void take_silif_records(cursor *c, uint32_t n)
         p->k_beta = (int32_t)take(c);
         p->bias = (int32_t)take(c);
         p->k_a = (int16_t)(take(c) & 0xFFFFu);
-        p->k_leak = (int16_t)(take(c) & 0xFFFFu);
-        p->mult = (uint16_t)take(c);
         p->jump = (int16_t)(take(c) & 0xFFFFu);
+        p->mult = (uint16_t)take(c);
+        p->k_leak = (int16_t)(take(c) & 0xFFFFu);
     }
 }
 
-/* n threshold steps | n x (k_beta bias k_a k_leak mult jump) | u w s | acc per step
+/* n threshold steps | n x (k_beta bias k_a jump mult k_leak) | u w s | acc per step
  * -> per step: status u[n] w[n] s[n] count index[count] */
 static void run_silif(cursor *c)
 {

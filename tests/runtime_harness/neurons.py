@@ -29,7 +29,7 @@ def _threshold(rng, frac_bits_low=8):
 
 def silif_records(mult, bias, layer):
     """slf_silif_neuron fields in declaration order, one row per neuron (one word per field)."""
-    return np.stack([words(v) for v in (layer.k_beta, bias, layer.k_a, layer.k_leak, mult, layer.jump)], axis=1)
+    return np.stack([words(v) for v in (layer.k_beta, bias, layer.k_a, layer.jump, mult, layer.k_leak)], axis=1)
 
 
 def silif_constants(rng, n, threshold):

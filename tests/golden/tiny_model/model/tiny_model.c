@@ -108,13 +108,13 @@ static const uint8_t tiny_l0_delay_data[TINY_N_INPUTS * 3] TINY_WEIGHTS_ATTRIBUT
     34, 34, 2,
 };
 static const slf_synaptic_delays tiny_l0_delays TINY_WEIGHTS_ATTRIBUTES = { tiny_l0_delay_data, TINY_N_INPUTS, TINY_L0_WIDTH };
-/* k_beta: Q31 per step; bias: Q10.21; k_a, k_leak = -(1 - alpha): Q15 per step; mult: state LSBs per weight LSB; jump: threshold/2^14. */
+/* k_beta: Q31 per step; bias: Q10.21; k_a: Q15; jump: threshold/2^14; mult: state LSBs per weight LSB; k_leak = -(1 - alpha): Q15 per step. */
 static const slf_silif_neuron tiny_l0_neurons[TINY_L0_WIDTH] TINY_WEIGHTS_ATTRIBUTES = {
-    { .k_beta = 2109689677, .bias = 964658, .k_a = 22072, .k_leak = -5163, .mult = 4098, .jump = 20430 },
-    { .k_beta = 2143500788, .bias = -453112, .k_a = 1945, .k_leak = -2739, .mult = 4336, .jump = 31661 },
-    { .k_beta = 2128104366, .bias = -997939, .k_a = 32767, .k_leak = -27313, .mult = 33572, .jump = 13318 },
-    { .k_beta = 2140216023, .bias = -51388, .k_a = 9000, .k_leak = -810, .mult = 2437, .jump = 32695 },
-    { .k_beta = 2140304317, .bias = 108905, .k_a = 0, .k_leak = -1043, .mult = 997, .jump = 15561 },
+    { .k_beta = 2109689677, .bias = 964658, .k_a = 22072, .jump = 20430, .mult = 4098, .k_leak = -5163 },
+    { .k_beta = 2143500788, .bias = -453112, .k_a = 1945, .jump = 31661, .mult = 4336, .k_leak = -2739 },
+    { .k_beta = 2128104366, .bias = -997939, .k_a = 32767, .jump = 13318, .mult = 33572, .k_leak = -27313 },
+    { .k_beta = 2140216023, .bias = -51388, .k_a = 9000, .jump = 32695, .mult = 2437, .k_leak = -810 },
+    { .k_beta = 2140304317, .bias = 108905, .k_a = 0, .jump = 15561, .mult = 997, .k_leak = -1043 },
 };
 /* threshold 2097152 = 1.0 in Q10.21 */
 static const slf_silif_layer tiny_l0_layer TINY_WEIGHTS_ATTRIBUTES = { tiny_l0_neurons, TINY_L0_WIDTH, 2097152 };
