@@ -20,9 +20,10 @@
  * int16 input (the L1 norm of every band filter bounds |y| by peak_bound < 2^29, and
  * peak_bound^2 * step_samples < 2^62, so the accumulator, E and env fit int64). Constants must therefore come from silifc.audio.frontend.design()
  * (FrontEndConstants.c_fields() lists them in this struct's order); hand-made poles void
- * the proof. Cost on Cortex-M4: see docs/audio.md (about 7 instructions per band and
- * sample: the three 64-bit multiply-accumulates compile to SMLAL, and the int64 pre[]
- * preloads the accumulator with d and the rounding term in one LDRD).
+ * the proof. Cost on Cortex-M4: see docs/audio.md (bench/frontend.py: about 6 instructions
+ * and 7 estimated cycles per band and sample on the DSP path, where the resonator loop is
+ * Thumb-2 assembly computing the same integers in a 4x scale: two SMLAL into an accumulator
+ * preloaded with d and the rounding term, one shift, one SMLAL for the energy).
  *
  * Relies on what slf_common.h lists: `>>` of negative values is arithmetic.
  */
@@ -41,7 +42,7 @@ extern "C" {
 #define SLF_FRONTEND_LOG_FRAC_BITS 6    /* levels: Q6 log2 of power (64 units = 3.01 dB) */
 #define SLF_FRONTEND_LOG_TABLE_SIZE 64
 #define SLF_FRONTEND_FLOOR_FRAC_BITS 8  /* floor tracker: Q14 log2 */
-#define SLF_FRONTEND_MAX_STEP_SAMPLES 160 /* pre[] lives on the stack: 8 bytes per sample */
+#define SLF_FRONTEND_MAX_STEP_SAMPLES 160 /* d[] lives on the stack: 4 bytes per sample */
 #define SLF_FRONTEND_MAX_BANDS 255
 #define SLF_FRONTEND_MAX_INPUT_SHIFT 12
 #define SLF_FRONTEND_MAX_SHIFT 15       /* env_shift, floor_rise_shift, floor_fall_shift */
@@ -96,7 +97,7 @@ slf_status slf_frontend_init(slf_frontend_state *state, slf_frontend_band_state 
 /* One step: read pcm[0..step_samples) (int16 PCM, any values incl. -32768), update the state
  * and write counts[0..bands) (0..max_count). `state` must have been initialised with the same
  * `params`; nothing is checked here (call slf_frontend_check once). Deterministic, no
- * allocation, stack use 8 * SLF_FRONTEND_MAX_STEP_SAMPLES + about 64 bytes, no floating point. */
+ * allocation, stack use 4 * SLF_FRONTEND_MAX_STEP_SAMPLES + about 90 bytes, no floating point. */
 void slf_frontend_step_s16(slf_frontend_state *state, const slf_frontend_params *params,
                            const int16_t *pcm, uint8_t *counts);
 
