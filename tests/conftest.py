@@ -61,10 +61,30 @@ def save_state_dict(state, path):
     return path
 
 
-def pytest_terminal_summary(terminalreporter):
-    """The fuzzing harness's counts (tests/test_fuzz.py), when it ran."""
+_WORKER_FUZZ_LINES = pytest.StashKey[list]()     # the controller's: lines the xdist workers sent
+
+
+def _fuzz_summary_lines() -> list[str]:
+    """The fuzzing harness's counts (tests/test_fuzz.py) in this process, when it ran here."""
     import sys
 
     fuzz = sys.modules.get("test_fuzz")
-    for line in (fuzz.summary_lines() if fuzz is not None else []):
+    return fuzz.summary_lines() if fuzz is not None else []
+
+
+def pytest_sessionfinish(session):
+    """An xdist worker hands its fuzzing counts to the controller, which prints the summary."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["fuzz_summary"] = _fuzz_summary_lines()
+
+
+@pytest.hookimpl(optionalhook=True)          # an xdist hook: unknown when xdist is not loaded
+def pytest_testnodedown(node, error):
+    node.config.stash.setdefault(_WORKER_FUZZ_LINES, []).extend(
+        getattr(node, "workeroutput", {}).get("fuzz_summary", []))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """The fuzzing counts: this process's (a serial run) or the workers' (pytest -n)."""
+    for line in _fuzz_summary_lines() + config.stash.get(_WORKER_FUZZ_LINES, []):
         terminalreporter.write_line(line)

@@ -1,10 +1,15 @@
 """io.files.write_generated, the one writer of generated folders (issue 18): parts, the
-manifest, files moving between parts across silifc versions."""
+manifest, files moving between parts across silifc versions; cache entries written by several
+processes at once (the parallel test run, two silifc commands)."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 import pytest
 
-from silifc.io.files import OutputFolderError, generated_files, remove_generated, write_generated
+from silifc.io.files import (OutputFolderError, generated_files, remove_generated, save_npy_atomically,
+                             save_npz_atomically, write_generated)
 
 pytestmark = pytest.mark.unit
 
@@ -50,3 +55,38 @@ def test_a_cache_folder_loses_files_no_silifc_record_names(tmp_path, monkeypatch
     assert (tmp_path / "mine/runtime/src/old.c").read_text() == "left\n"
     write_generated(owned, {"runtime/src/new.c": "new\n", "runtime/src/kws.c": "k\n"}, part="kws")
     assert (owned / "runtime/src/new.c").is_file()                  # recorded by another part: kept
+
+
+def test_writers_of_one_cache_entry_at_once_never_show_or_leave_half_a_file(tmp_path):
+    """Four writers save the same entry 25 times each while a reader loads it: every load is a
+    whole array, and only the entry is left (each writer has a temporary file of its own)."""
+    entry = tmp_path / "counts.npy"
+    arrays = [np.full(200_000, k, np.uint8) for k in range(4)]
+    save_npy_atomically(entry, arrays[0])
+
+    def write(k):
+        for _ in range(25):
+            save_npy_atomically(entry, arrays[k])
+
+    def read():
+        seen = set()
+        for _ in range(200):
+            loaded = np.load(entry)
+            assert loaded.shape == (200_000,) and loaded.min() == loaded.max()
+            seen.add(int(loaded[0]))
+        return seen
+
+    with ThreadPoolExecutor(5) as pool:
+        writers = [pool.submit(write, k) for k in range(4)]
+        reader = pool.submit(read)
+        for done in writers:
+            done.result()
+        assert reader.result() <= {0, 1, 2, 3}
+    assert [p.name for p in tmp_path.iterdir()] == ["counts.npy"]
+
+
+def test_npz_entry_keeps_its_name(tmp_path):
+    """numpy.savez appends .npz to a name without it; the atomic writer keeps the name given."""
+    path = save_npz_atomically(tmp_path / "windows.cache", compressed=False, a=np.arange(3))
+    assert path == tmp_path / "windows.cache" and [p.name for p in tmp_path.iterdir()] == ["windows.cache"]
+    assert np.load(path)["a"].tolist() == [0, 1, 2]

@@ -29,12 +29,15 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import io
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Iterator, Mapping
+
+import numpy as np
 
 from ..errors import SilifcError
 
@@ -345,14 +348,30 @@ def check_result_path(path: str | Path, suffix: str = ".npz") -> Path:
 
 
 def write_file_atomically(path: str | Path, data: bytes) -> Path:
-    """Write one file the user named (e.g. --out results.npz) by a temporary file and a rename, so
-    an interrupted write never leaves half a file under that name."""
+    """Write one file (one the user named, e.g. --out results.npz, or a cache entry) by a temporary
+    file of a unique name and a rename, so an interrupted write never leaves half a file under that
+    name, and processes writing the same cache entry at once never see one either."""
     path = Path(path)
     try:
         _replace_atomically(path, data)
     except OSError as exc:
         raise _os_error(path, exc, "write") from None
     return path
+
+
+def save_npy_atomically(path: str | Path, array) -> Path:
+    """numpy.save(path, array), by write_file_atomically (numpy's own save writes in place)."""
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return write_file_atomically(path, buffer.getvalue())
+
+
+def save_npz_atomically(path: str | Path, compressed: bool = True, **arrays) -> Path:
+    """numpy.savez[_compressed](path, **arrays), by write_file_atomically; written to memory first,
+    which also keeps numpy from appending .npz to a name that does not end in it."""
+    buffer = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
+    return write_file_atomically(path, buffer.getvalue())
 
 
 def generated_files(root: str | Path, part: str | None = None) -> list[str]:

@@ -31,11 +31,12 @@ accepts both and returns the same `Network` IR.
 from __future__ import annotations
 
 import dataclasses
-import os
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from .checkpoint import file_sha256, parse_state_dict, read_state_dict
+from .files import write_file_atomically
 from ..errors import CheckpointError, ConfigError, MissingKeysError, ShapeMismatchError, UnexpectedKeysError
 from ..ir import HIDDEN_KINDS, NIR_CONFIG_FIELDS, ModelConfig, Network
 
@@ -237,9 +238,7 @@ def save_native(path: str | Path, state_dict: dict, spec: ModelSpec, meta: dict 
     """Write a native model file (atomically: a partial file never replaces a good one)."""
     import torch
 
-    path = Path(path)
     obj = native_dict(state_dict, spec, meta)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-    return path
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return write_file_atomically(path, buffer.getvalue())

@@ -186,7 +186,7 @@ def stream_counts(frontend, pcm, engine: str = "c") -> np.ndarray:
     hour of audio in seconds); "python": the specification itself (~10 us per sample)."""
     import hashlib
 
-    from ..io.files import cache_dir
+    from ..io.files import cache_dir, save_npy_atomically
     from .audio.frontend import FrontEnd, design
     from .audio.frontend_host import frontend_counts_host
 
@@ -200,9 +200,7 @@ def stream_counts(frontend, pcm, engine: str = "c") -> np.ndarray:
         return np.load(path).astype(np.int64)
     counts = frontend_counts_host(pcm, frontend) if engine == "c" else FrontEnd(frontend).process(pcm)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, counts.astype(np.uint8))
-    tmp.replace(path)
+    save_npy_atomically(path, counts.astype(np.uint8))
     return counts.astype(np.int64)
 
 

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-import io
 from pathlib import Path
 
 import numpy as np
 
-from ..io.files import check_result_path, write_file_atomically
+from ..io.files import check_result_path, save_npz_atomically
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,9 +31,7 @@ class RunResult:
                   "output_scale": np.array(self.output_scale), "outputs_float": self.outputs_float}
         for index, spikes in enumerate(self.spikes):
             arrays[f"spikes_l{index}"] = spikes
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)          # to memory: numpy would append .npz to another name
-        write_file_atomically(check_result_path(path), buffer.getvalue())
+        save_npz_atomically(check_result_path(path), **arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> "RunResult":

@@ -34,7 +34,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import ConfigError
+from ...io.files import save_npz_atomically, write_if_changed
 from . import augment as A
 from .dataset import KEYWORDS, TEST_VARIANTS, UNKNOWN_WORDS, VAL_VARIANTS
 from .frontend import ALGORITHM_VERSION, FrontEnd, FrontEndConfig
@@ -309,9 +309,7 @@ def framewise_window_set(path: Path, steps: int = 100) -> Path:
     if not out.exists():
         data = dict(np.load(path, allow_pickle=False))
         data["mask"] = keep_mask_tail(data["mask"], steps)
-        tmp = out.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, **data)
-        os.replace(tmp, out)
+        save_npz_atomically(out, **data)
     return out
 
 
@@ -351,14 +349,12 @@ def make_window_set(split: str, spec: WindowSpec | None = None, *, workers: int 
     inputs = np.concatenate([FrontEnd(spec.frontend).process(pcm[i:i + 256])[:, skip:] for i in range(0, len(pcm), 256)])
     order = np.random.default_rng([spec.seed, SPLITS.index(split), 1 << 21]).permutation(len(plan))
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / "windows.tmp.npz"
-    np.savez_compressed(tmp, inputs=inputs[order].astype(np.uint8),
+    save_npz_atomically(path, inputs=inputs[order].astype(np.uint8),
                         labels=np.array([w.label for w in plan], np.int64)[order],
                         mask=np.stack(masks)[order], classes=np.array(CLASSES),
                         texts=np.array([w.target[1] if w.target else "" for w in plan])[order],
                         voices=np.array([w.target[0].key if w.target else "" for w in plan])[order])
-    os.replace(tmp, path)
-    (directory / "meta.json").write_text(json.dumps({
+    write_if_changed(directory / "meta.json", json.dumps({
         "split": split, "windows": len(plan), "voices": [v.key for v in voices], "digest": digest,
         "spec": json.loads(json.dumps(dataclasses.asdict(spec))), "seconds": round(time.time() - started, 1),
         "synthesizers": synthesizer_versions({v.synth for v in voices})}, indent=1) + "\n")

@@ -23,7 +23,9 @@ exact int16 PCM the front end saw (warm-up included).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import errno
 import hashlib
 import json
 import os
@@ -375,12 +377,27 @@ def _generate(spec: KwsSpec, directory: Path, digest: str, keep_audio: bool, wor
             "generation_seconds": round(time.perf_counter() - started, 1),
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
-        if directory.exists():
-            shutil.rmtree(directory)
-        os.replace(tmp, directory)
+        _move_in(tmp, directory)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _move_in(new: Path, directory: Path) -> None:
+    """Put the folder `new` at `directory` by renames: an older folder there is moved aside first
+    and removed after, so a process reading the data set never finds it half-removed. When another
+    process puts its folder there in between (the same digest: the same data), that one is kept."""
+    old = Path(tempfile.mkdtemp(prefix=directory.name + ".old-", dir=directory.parent))
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(directory, old / directory.name)
+        try:
+            os.replace(new, directory)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def export_wavs(dataset: KwsDataset, split: str, out_dir: str | Path, limit: int | None = None) -> list[Path]:

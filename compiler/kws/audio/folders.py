@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import InputDataError
+from ...io.files import save_npy_atomically
 from .frontend import FrontEnd, FrontEndConfig, design
 from .speech import resample
 from .wav import AudioFormatError, parse_wav
@@ -160,9 +161,7 @@ def _flush(pending, keys, out, frontend, skip, cache) -> int:
     counts = FrontEnd(frontend).process(np.stack(pending))[:, skip:]
     for (index, path), row in zip(keys, counts):
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, row.astype(np.uint8))
-        tmp.replace(path)
+        save_npy_atomically(path, row.astype(np.uint8))
         out[index] = row
     cache.computed += len(pending)
     return len(pending)

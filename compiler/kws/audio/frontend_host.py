@@ -5,6 +5,7 @@ long evaluation streams (an hour of audio: seconds instead of many minutes). Nee
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from importlib.resources import files
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import SilifcError
-from ...io.files import cache_dir, temp_folder
+from ...io.files import cache_dir, temp_folder, write_if_changed
 from ...target.processes import run_child
 from .frontend import FrontEndConfig, design
 
@@ -40,14 +41,17 @@ def _executable(config: FrontEndConfig) -> Path:
         return exe
     if not available():
         raise SilifcError("the host front end needs gcc (Debian gcc; scripts/setup.sh installs it)")
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "main.c").write_text(source)
-    command = ["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{runtime / 'include'}",
-               f"-I{runtime / 'frontend'}", str(folder / "main.c"), *map(str, c_files), "-o", str(folder / "tmp.exe")]
-    result = run_child(command, text=True)
-    if result.returncode:
-        raise SilifcError(f"building the host front end failed:\n{result.stderr[-2000:]}")
-    (folder / "tmp.exe").replace(exe)
+    write_if_changed(folder / "main.c", source)         # kept beside the program for reading
+    # Built in a folder of this process's own and moved in by one rename: processes building the
+    # same program at once never write into one file, and none ever runs a half-written one.
+    with temp_folder("frontend-build") as tmp:
+        built = tmp / exe.name
+        command = ["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{runtime / 'include'}",
+                   f"-I{runtime / 'frontend'}", str(folder / "main.c"), *map(str, c_files), "-o", str(built)]
+        result = run_child(command, text=True)
+        if result.returncode:
+            raise SilifcError(f"building the host front end failed:\n{result.stderr[-2000:]}")
+        os.replace(built, exe)
     return exe
 
 
