@@ -53,6 +53,10 @@ class QuantizationError(SilifcError):
     """The model cannot be represented in the chosen fixed-point formats."""
 
 
+class QuantizationWarning(UserWarning):
+    """The quantizer had to give up precision to fit a format (e.g. fewer fractional bits)."""
+
+
 class UnknownBoardError(SilifcError):
     """No board file of that name ships with silifc; the message lists the known boards."""
 

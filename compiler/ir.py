@@ -373,15 +373,15 @@ class QuantSynapses:
 class QuantSiLIF:
     synapses: QuantSynapses
     frac_bits: int
-    k_alpha: np.ndarray           # Q31 membrane decay (>= 0); -(1 - alpha) is k_alpha - 2^31
-    k_beta: np.ndarray            # Q31 adaptation decay (>= 0)
-    k_a: np.ndarray               # Q31 coupling u -> w
-    jump: np.ndarray              # b_hat in state format: added to w after a spike
-    threshold: int                # 1.0 in state format; also the soft-reset amount
+    k_beta: np.ndarray            # Q31 adaptation decay beta, 0..Q31_LIMIT (int32)
+    k_a: np.ndarray               # Q15 coupling a_hat (u -> w), 0..32767 (int16; a_hat = 1 is 32767)
+    k_leak: np.ndarray            # Q15 -(1 - alpha), -32768..0 (int16)
+    jump: np.ndarray              # b_hat in units of threshold/2^14, 0..32767 (int16; b_hat = 2 is 32767)
+    threshold: int                # 1.0 in state format (2^F, F <= 28); also the soft-reset amount
     kind: str = field(default="silif", init=False)
 
     def __post_init__(self):
-        for name in ("k_alpha", "k_beta", "k_a", "jump"):
+        for name in ("k_beta", "k_a", "k_leak", "jump"):
             object.__setattr__(self, name, _ints(getattr(self, name)))
 
 

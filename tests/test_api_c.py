@@ -145,7 +145,7 @@ int main(void)
     const slf_spike_list *spikes = 0;
     const slf_event events[2] = {{0, 1}, {5, 2}};
     const slf_event bad_index[1] = {{6, 1}};
-    const slf_event bad_count[1] = {{1, 200}};
+    const slf_event bad_count[1] = {{1, TINY_MAX_EVENT_COUNT + 1}};
     int32_t totals_a[TINY_N_CLASSES], totals_b[TINY_N_CLASSES];
     uint16_t decision = 99;
     printf("%d %d %d\n", tiny_step(&zeroed, events, 2, 0), tiny_step(0, events, 2, 0), tiny_init(0));

@@ -91,3 +91,16 @@ def test_softmax_handles_extreme_spread():
     mult, shift = fx.to_mult_shift(math.log2(math.e) * 2.0 ** (16 - 20))
     p = fx.softmax_q16(u, mult, shift)
     assert p.tolist() == [1 << 16, 0, 0]
+
+
+def test_mul_w16_floors_and_stays_within_2_to_30():
+    # SMULWB/SMULWT: the top 32 bits of the 48-bit product, i.e. floor((x * k) / 2^16)
+    assert fx.mul_w16(3, 1 << 15).tolist() == 1 and fx.mul_w16(-3, 1 << 14).tolist() == -1
+    assert fx.mul_w16(-1, 1).tolist() == -1                       # floor, not toward zero
+    assert fx.mul_w16(fx.INT32_MIN, fx.INT16_MIN).tolist() == 1 << 30
+    assert fx.mul_w16(fx.INT32_MIN, fx.INT16_MAX).tolist() == -(1 << 30) + (1 << 15)
+    assert fx.mul_w16(fx.INT32_MAX, fx.INT16_MAX).tolist() == (1 << 30) - (1 << 15) - 1
+
+
+def test_to_q15_rounds_to_nearest():
+    assert fx.to_q15([1.0, -1.0, 0.5, 1 / 3, -0.0095]).tolist() == [32768, -32768, 16384, 10923, -311]

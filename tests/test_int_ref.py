@@ -53,23 +53,24 @@ def test_states_never_saturate_on_golden(fidelity):
             assert layer.headroom_used < 0.5
 
 
-def _one_neuron_silif(**values):
+def _one_neuron_silif(frac_bits=16, **values):
     from silifc.ir import QuantSiLIF, QuantSynapses
 
     syn = QuantSynapses(weight_bits=8, weights=np.zeros((1, 1)), mult=np.zeros(1), bias=np.zeros(1), delays=None,
                         max_input_count=1)
-    defaults = dict(k_alpha=[0], k_beta=[0], k_a=[0], jump=[0], threshold=1 << 16)
+    defaults = dict(k_leak=[0], k_beta=[0], k_a=[0], jump=[0], threshold=1 << frac_bits)
     defaults.update(values)
-    return QuantSiLIF(synapses=syn, frac_bits=16, **defaults)
+    return QuantSiLIF(synapses=syn, frac_bits=frac_bits, **defaults)
 
 
 def test_silif_update_order_by_hand():
     one = 1 << 16
-    layer = _one_neuron_silif(k_alpha=[1 << 30], k_beta=[1 << 30], k_a=[1 << 30], jump=[2 * one])
+    # alpha = beta = a_hat = 0.5 (k_leak = -(1 - alpha) in Q15), b_hat = 1 (threshold/2^14 units)
+    layer = _one_neuron_silif(k_leak=[-(1 << 14)], k_beta=[1 << 30], k_a=[1 << 14], jump=[1 << 14])
     u, w, s = np.array([3 * one]), np.array([one]), np.array([1])
     u2, w2, s2 = int_ref.silif_update(u, w, s, np.array([one]), layer)
-    # w = 0.5*1 + 0.5*3 (un-reset u) + 2 = 4 ; u = 0.5*(3-1) - (1-0.5)*4 (new w) + 1 = 0
-    assert w2.tolist() == [4 * one] and u2.tolist() == [0] and s2.tolist() == [0]
+    # w = 0.5*1 + 0.5*3 (un-reset u) + 1 = 3 ; u = 0.5*(3-1) - (1-0.5)*3 (new w) + 1 = 0.5
+    assert w2.tolist() == [3 * one] and u2.tolist() == [one // 2] and s2.tolist() == [0]
 
 
 def test_threshold_is_strict():
@@ -84,10 +85,34 @@ def test_threshold_is_strict():
 
 
 def test_silif_saturates_instead_of_wrapping():
-    layer = _one_neuron_silif(k_alpha=[fx.Q31_LIMIT])
+    layer = _one_neuron_silif(k_leak=[0])
     u = np.array([fx.INT32_MAX - 5])
     u2, _, _ = int_ref.silif_update(u, np.zeros(1, np.int64), np.zeros(1, np.int64), np.array([fx.INT32_MAX]), layer)
     assert u2.tolist() == [fx.INT32_MAX]
+
+
+def test_silif_range_edges():
+    """The record's extremes at the int32 limits of u and w (docs/fixed-point.md, "Update equations"):
+    h stays inside int32, the leak product reaches 2^30 and saturates when doubled."""
+    layer = _one_neuron_silif(k_leak=[fx.INT16_MIN], k_beta=[fx.Q31_LIMIT], k_a=[fx.INT16_MAX])
+    low = np.array([fx.INT32_MIN])
+    u2, w2, _ = int_ref.silif_update(low, low, np.zeros(1, np.int64), np.zeros(1, np.int64), layer)
+    # h = (-2^30 + 1) + (-2^30 + 2^15) fits; w' = sat(2h) = INT32_MIN; x = c = INT32_MIN;
+    # w16(INT32_MIN, -32768) = 2^30, doubled saturates to 2^31 - 1: u' = INT32_MIN + 2^31 - 1
+    assert w2.tolist() == [fx.INT32_MIN] and u2.tolist() == [-1]
+    high = np.array([fx.INT32_MAX])
+    u2, w2, s2 = int_ref.silif_update(high, high, np.ones(1, np.int64), np.zeros(1, np.int64), layer)
+    assert fx.mul_r32(high, fx.Q31_LIMIT) + fx.mul_w16(high, fx.INT16_MAX) == fx.INT32_MAX - (1 << 15) - 1
+    assert w2.tolist() == [fx.INT32_MAX] and s2.tolist() == [0]
+
+
+def test_silif_jump_at_the_largest_state_format():
+    """F = 28: 4 * threshold = 2^30 still fits int32; b_hat = 2 (stored 32767) adds 2 - 2^-14 thresholds."""
+    layer = _one_neuron_silif(frac_bits=28, jump=[fx.INT16_MAX])
+    thr = 1 << 28
+    _, w2, _ = int_ref.silif_update(np.array([thr + 1]), np.zeros(1, np.int64), np.ones(1, np.int64),
+                                    np.zeros(1, np.int64), layer)
+    assert w2.tolist() == [fx.INT16_MAX << 14] and (fx.INT16_MAX << 14) < (1 << 29)
 
 
 def test_csilif_rotation_by_hand():

@@ -102,7 +102,7 @@ def dense_weight_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # The per-neuron constants of each runtime family's C record (slf_<family>_neuron), after mult and bias.
-NEURON_RECORD_FIELDS = {"silif": ("k_alpha", "k_beta", "k_a", "jump"), "csilif": ("k_re", "k_im"),
+NEURON_RECORD_FIELDS = {"silif": ("k_beta", "k_a", "k_leak", "jump"), "csilif": ("k_re", "k_im"),
                         "readout": ("k_alpha",),
                         "lif": ("k_beta", "k_alpha", "leak", "threshold", "reset_to", "reset_sub")}
 

@@ -36,7 +36,7 @@ from ..ir import LAYER_KINDS, LIF_KINDS, QuantNetwork
 
 # sizeof() of runtime records on 32-bit ARM (checked against the linked ELF's symbol sizes by
 # tests/test_firmware.py::test_planned_buffer_sizes_equal_the_linked_symbols)
-NEURON_RECORD_BYTES = {"silif": 24, "csilif": 16, "readout": 12, "lif": 32}       # by runtime family
+NEURON_RECORD_BYTES = {"silif": 16, "csilif": 16, "readout": 12, "lif": 32}       # by runtime family
 LAYER_DESCRIPTOR_BYTES = {"silif": 12, "csilif": 12, "readout": 16, "lif": 12}
 WEIGHTS_DESCRIPTOR_BYTES = 8          # slf_weights_s8 / _s16: pointer + two uint16
 DELAYS_DESCRIPTOR_BYTES = 8           # slf_synaptic_delays(_u8) (pointer + two uint16) / slf_axonal_delays (padded)

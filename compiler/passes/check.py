@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import CheckpointError, QuantizationError
 from ..ir import LAYER_KINDS, LIF_KINDS, MAX_LAYER_WIDTH, WEIGHT_QMAX, FoldedNetwork, Network, QuantNetwork
 from ..reference import fixedpoint as fx
-from .quantize import MAX_FRAC_BITS, MIN_FRAC_BITS
+from .quantize import MAX_FRAC_BITS, MIN_FRAC_BITS, SILIF_MAX_FRAC_BITS, SILIF_MULT_MAX, SILIF_THRESHOLD_MAX
 
 # Folded constants that become Q31 or state-format integers: the range each must lie in.
 FOLDED_RANGES = {
@@ -135,10 +135,14 @@ def check_quantized(quantized: QuantNetwork) -> QuantNetwork:
         if not MIN_FRAC_BITS <= layer.frac_bits <= MAX_FRAC_BITS:
             raise QuantizationError(f"{name}: state format with {layer.frac_bits} fractional bits, outside "
                                     f"[{MIN_FRAC_BITS}, {MAX_FRAC_BITS}]")
-        if layer.kind == "silif":
-            for field in ("k_alpha", "k_beta", "k_a"):
-                _check_ints(name, getattr(layer, field), 0, fx.Q31_LIMIT, f"Q31 {field}")
-            _check_ints(name, layer.jump, 0, fx.INT32_MAX, "the adaptation jump")
+        if layer.kind == "silif":      # the 16-byte slf_silif_neuron record (docs/fixed-point.md)
+            _check_ints(name, layer.k_beta, 0, fx.Q31_LIMIT, "Q31 k_beta")
+            _check_ints(name, layer.k_a, 0, fx.INT16_MAX, "Q15 k_a")
+            _check_ints(name, layer.k_leak, fx.INT16_MIN, 0, "Q15 k_leak")
+            _check_ints(name, layer.jump, 0, fx.INT16_MAX, "the adaptation jump (threshold/2^14)")
+            _check_ints(name, syn.mult, 0, SILIF_MULT_MAX, "a SiLIF weight scale (mult, uint16)")
+            _check_ints(name, [layer.frac_bits], MIN_FRAC_BITS, SILIF_MAX_FRAC_BITS, "the SiLIF state format's F")
+            _check_ints(name, [layer.threshold], 1, SILIF_THRESHOLD_MAX, "the SiLIF threshold (4 x threshold < 2^31)")
         elif layer.kind == "csilif":
             for field in ("k_re", "k_im"):
                 _check_ints(name, getattr(layer, field), *q31, f"Q31 {field}")

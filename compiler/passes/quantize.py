@@ -8,8 +8,9 @@ Algorithm:
  3. Quantize weights per postsynaptic neuron (symmetric, int8 or int16) with a scale
     that is an integer number of state LSBs (mult), so that the input current is the exact
     integer acc * mult + bias (one MLA in the runtime).
- 4. Decays and couplings become Q31 constants; thresholds, biases and the adaptation
-    jump become state-format integers.
+ 4. Decays and couplings become Q31 constants (SiLIF: beta in Q31, a_hat and -(1 - alpha) in
+    Q15, the jump b_hat in units of threshold/2^14, mult at most 16 bits: the 16-byte record);
+    thresholds and biases become state-format integers.
  5. Prove that no input current can leave int32 for any input (every accumulator is a
     sum of a subset of the weights, each times at most max_input_count); if it could,
     lower F one bit at a time (the first layer accepts a count limit down to 15 first).
@@ -20,12 +21,13 @@ are quantized with its input weights on one scale, so both sum into one accumula
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import replace
 
 import numpy as np
 
 from ..reference import fixedpoint as fx
-from ..errors import QuantizationError
+from ..errors import QuantizationError, QuantizationWarning
 from ..reference.float_ref import run_float
 from ..io.inputs import check_counts, check_host_memory, random_input
 from ..ir import (LIF_KINDS, WEIGHT_QMAX, FoldedCSiLIF, FoldedLIF, FoldedNetwork, FoldedReadout, FoldedSiLIF,
@@ -127,23 +129,77 @@ def quantize_synapses(weight: np.ndarray, bias: np.ndarray, delays, frac_bits: i
                          max_input_count=current_count_limit(q, mult, bias_q))
 
 
-def fit_synapses(weight, bias, delays, frac_bits: int, weight_bits: int, min_count: int, layer_name: str):
+def fit_synapses(weight, bias, delays, frac_bits: int, weight_bits: int, min_count: int, layer_name: str,
+                 max_mult: int = fx.INT32_MAX):
     """(F, synapses) with the largest F <= frac_bits whose input currents provably fit int32
-    for min_count events per input and step."""
+    for min_count events per input and step and whose weight scales fit max_mult (a SiLIF
+    record holds mult in 16 bits: SILIF_MULT_MAX). Lowering F for max_mult warns, naming the
+    neuron and its scale; refuses when even MIN_FRAC_BITS does not fit."""
+    too_large = None                                  # (bits, neuron, mult) of the first scale over max_mult
     for bits in range(frac_bits, MIN_FRAC_BITS - 1, -1):
         synapses = quantize_synapses(weight, bias, delays, bits, weight_bits, layer_name)
-        if synapses.max_input_count >= min_count:
-            return bits, synapses
+        if synapses.max_input_count < min_count:
+            continue
+        if synapses.mult.max(initial=0) > max_mult:
+            if too_large is None:
+                neuron = int(np.argmax(synapses.mult))
+                too_large = (bits, neuron, int(synapses.mult[neuron]))
+            continue
+        if too_large is not None:
+            first, neuron, mult = too_large
+            warnings.warn(f"{layer_name}: neuron {neuron}'s weight scale is {mult:,} state LSBs per weight LSB at "
+                          f"{first} fractional bits, above the SiLIF record's {max_mult:,} (16 bits); the layer "
+                          f"uses {bits} fractional bits instead", QuantizationWarning, stacklevel=3)
+        return bits, synapses
+    if too_large is not None:
+        _, neuron, mult = too_large
+        raise QuantizationError(
+            f"{layer_name}: neuron {neuron}'s weight scale is {mult:,} state LSBs per weight LSB and stays above "
+            f"the SiLIF record's {max_mult:,} (16 bits) down to {MIN_FRAC_BITS} fractional bits: its weights are "
+            f"too large for the state range; check the checkpoint or use --weight-bits 16")
     raise QuantizationError(
         f"{layer_name}: input currents can leave int32 even with {MIN_FRAC_BITS} fractional bits "
         f"({min_count} event(s) per input per step); the weights are too large for the state range")
 
 
-def _quantize_silif(layer: FoldedSiLIF, frac_bits, synapses) -> QuantSiLIF:
-    return QuantSiLIF(synapses=synapses, frac_bits=frac_bits, k_alpha=fx.to_q31(layer.alpha),
-                      k_beta=fx.to_q31(layer.beta), k_a=fx.to_q31(layer.a_hat),
-                      jump=fx.sat32(np.round(layer.b_hat * 2.0 ** frac_bits)),
-                      threshold=int(round(layer.threshold * 2 ** frac_bits)))
+SILIF_MULT_MAX = 65535            # slf_silif_neuron.mult is a uint16
+SILIF_MAX_FRAC_BITS = 28          # the jump product needs threshold * 4 = 2^(F+2) < 2^31
+SILIF_THRESHOLD_MAX = (1 << 29) - 1
+
+
+def _q15_field(values, low: int, high: int, layer_name: str, what: str, slack: int = 0) -> np.ndarray:
+    """round(values * 2^15) clamped to [low, high]; a value more than `slack` outside is refused
+    (only folded values outside their documented range get there: passes.check refuses those first)."""
+    q = fx.to_q15(values)
+    bad = np.flatnonzero((q < low - slack) | (q > high + slack))
+    if bad.size:
+        neuron = int(bad[0])
+        raise QuantizationError(f"{layer_name}: neuron {neuron}'s {what} is {float(np.asarray(values)[neuron])!r}, "
+                                f"{int(q[neuron])} in Q15: outside the SiLIF record's [{low}, {high}]")
+    return np.clip(q, low, high)
+
+
+def _quantize_silif(layer: FoldedSiLIF, frac_bits, synapses, layer_name: str = "SiLIF layer") -> QuantSiLIF:
+    """Constants of the 16-byte record (docs/fixed-point.md, "Formats per quantity"): a_hat = 1 and b_hat = 2
+    are one LSB above their int16 fields and stored as 32767 (documented there)."""
+    if frac_bits > SILIF_MAX_FRAC_BITS:
+        raise QuantizationError(f"{layer_name}: state format with {frac_bits} fractional bits; SiLIF allows at most "
+                                f"{SILIF_MAX_FRAC_BITS} (the adaptation jump multiplies 4 x threshold = 2^(F+2))")
+    if synapses.mult.max(initial=0) > SILIF_MULT_MAX:
+        neuron = int(np.argmax(synapses.mult))
+        raise QuantizationError(f"{layer_name}: neuron {neuron}'s weight scale {int(synapses.mult[neuron]):,} is "
+                                f"above the SiLIF record's {SILIF_MULT_MAX:,} (16 bits)")
+    k_a = _q15_field(layer.a_hat, 0, fx.INT16_MAX, layer_name, "coupling a_hat", slack=1)
+    k_leak = _q15_field(-(1.0 - np.asarray(layer.alpha, dtype=np.float64)), fx.INT16_MIN, 0, layer_name,
+                        "leak -(1 - alpha)")
+    threshold = int(round(layer.threshold * 2 ** frac_bits))
+    if not 1 <= threshold <= SILIF_THRESHOLD_MAX:
+        raise QuantizationError(f"{layer_name}: threshold {layer.threshold!r} is {threshold} in the state format; "
+                                f"SiLIF needs 1..{SILIF_THRESHOLD_MAX} (4 x threshold must fit int32)")
+    jump = _q15_field(np.asarray(layer.b_hat, dtype=np.float64) / (2.0 * layer.threshold), 0, fx.INT16_MAX,
+                      layer_name, "adaptation jump b_hat / (2 threshold)", slack=1)
+    return QuantSiLIF(synapses=synapses, frac_bits=frac_bits, k_beta=fx.to_q31(layer.beta), k_a=k_a,
+                      k_leak=k_leak, jump=jump, threshold=threshold)
 
 
 def _quantize_csilif(layer: FoldedCSiLIF, frac_bits, synapses) -> QuantCSiLIF:
@@ -242,10 +298,17 @@ def quantize_network(network: FoldedNetwork, calibration: np.ndarray | None = No
     for index, (name, layer) in enumerate(zip(layer_names(network), network.layers)):
         frac_bits = choose_frac_bits(max(*ranges[name].values(), _constant_peak(layer)), headroom, name)
         weight, delays = _synapse_matrix(layer)
-        frac_bits, synapses = fit_synapses(weight, layer.bias, delays, frac_bits, weight_bits, min_count, name)
+        silif = layer.kind == "silif"
+        if silif:
+            frac_bits = min(frac_bits, SILIF_MAX_FRAC_BITS)
+        frac_bits, synapses = fit_synapses(weight, layer.bias, delays, frac_bits, weight_bits, min_count, name,
+                                           max_mult=SILIF_MULT_MAX if silif else fx.INT32_MAX)
         if index:
             synapses = replace(synapses, max_input_count=1)   # later layers take 0/1 spikes
-        layers.append(_QUANTIZERS[layer.kind](layer, frac_bits, synapses))
+        if silif:
+            layers.append(_quantize_silif(layer, frac_bits, synapses, name))
+        else:
+            layers.append(_QUANTIZERS[layer.kind](layer, frac_bits, synapses))
         min_count = 1
     return QuantNetwork(config=network.config, hidden=tuple(layers[:-1]), readout=layers[-1],
                         weight_bits=weight_bits, headroom=headroom, source=network.source, sha256=network.sha256,

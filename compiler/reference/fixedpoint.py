@@ -39,6 +39,12 @@ def mul_r32(x, k):
     return (np.asarray(x, dtype=np.int64) * np.asarray(k, dtype=np.int64) + ROUND32) >> 32
 
 
+def mul_w16(x, k):
+    """(x * k) >> 16, floor, for int32 x and int16 k: what SMULWB/SMULWT (and SMLAWB's product)
+    compute. With a Q15 constant k this is half the Q15 product x*k/2^15."""
+    return (np.asarray(x, dtype=np.int64) * np.asarray(k, dtype=np.int64)) >> 16
+
+
 def dmac(c, *pairs):
     """sat32(c + sat32(2 * sum(mul_r32(x, k)))): c plus the Q31 products x*k/2^31.
 
@@ -63,6 +69,16 @@ def rescale(acc, mult, shift):
     mult = np.asarray(mult, dtype=np.int64)
     shift = np.asarray(shift, dtype=np.int64)
     return (acc * mult + (np.int64(1) << (shift - 1))) >> shift
+
+
+Q15_ONE = 1 << 15
+INT16_MIN = -(1 << 15)
+INT16_MAX = (1 << 15) - 1
+
+
+def to_q15(values) -> np.ndarray:
+    """Float -> round(value * 2^15) (unclamped int64; callers clamp to their field's range)."""
+    return np.round(np.asarray(values, dtype=np.float64) * Q15_ONE).astype(np.int64)
 
 
 def to_q31(values) -> np.ndarray:

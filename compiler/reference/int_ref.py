@@ -43,11 +43,20 @@ def _within_int32(current):
 def silif_update(u, w, s, current, layer: QuantSiLIF):
     """One SiLIF step. s is 0/1 and equals u > threshold (the previous spike); returns (u, w, s).
     Order as the authors' code: the adaptation sees the un-reset u; u is reset before the
-    leak and uses the new w. -(1 - alpha) is k_alpha - 2^31 (exact in Q31)."""
-    reset = fx.wrap32(u - s * layer.threshold)
-    w_new = fx.dmac(s * layer.jump, (w, layer.k_beta), (u, layer.k_a))
-    u_new = fx.dmac(current, (reset, layer.k_alpha), (w_new, layer.k_alpha - fx.Q31_ONE))
-    return u_new, w_new, (u_new > layer.threshold).astype(np.int64)
+    leak and uses the new w. The leak is one Q15 constant, k_leak = -(1 - alpha):
+    alpha*reset - (1 - alpha)*w' + I is written reset + I - (1 - alpha)*(reset + w')
+    (docs/fixed-point.md, "Update equations"; every intermediate fits int32 there)."""
+    thr = layer.threshold
+    reset = fx.wrap32(u - s * thr)
+    # modulo 2^32 as the runtime computes them; exact inside the records' contract (|each term| < 2^30,
+    # 4 * thr < 2^31), so the wraps only define what out-of-contract constants give
+    h_w = fx.wrap32(fx.mul_r32(w, layer.k_beta) + fx.mul_w16(u, layer.k_a))
+    jump = fx.mul_w16(s * fx.wrap32(4 * np.int64(thr)), layer.jump)
+    w_new = fx.sat32(jump + fx.sat32(2 * h_w))
+    x = fx.sat32(reset + w_new)
+    c = fx.sat32(reset + current)
+    u_new = fx.sat32(c + fx.sat32(2 * fx.mul_w16(x, layer.k_leak)))
+    return u_new, w_new, (u_new > thr).astype(np.int64)
 
 
 def csilif_update(zr, zi, s, current, layer: QuantCSiLIF):

@@ -137,12 +137,12 @@ static void setup(void)
         int32_t bias = uniform(-(1 << 22), 1 << 22);
         slf_silif_neuron s = {0, 0, 0, 0, 0, 0};
         slf_csilif_neuron c = {0, 0, 0, 0};
-        s.mult = mult;
+        s.mult = (uint16_t)mult;
         s.bias = bias;
-        s.k_alpha = uniform(0, SLF_Q31_LIMIT);
+        s.k_leak = (int16_t)uniform(-32768, 0);
         s.k_beta = uniform(1 << 30, SLF_Q31_LIMIT);
-        s.k_a = uniform(0, SLF_Q31_LIMIT);
-        s.jump = uniform(0, 1 << 22);
+        s.k_a = (int16_t)uniform(0, 32767);
+        s.jump = (int16_t)uniform(0, 32767);
         silif[i] = s;
         c.mult = mult;
         c.bias = bias;

@@ -13,6 +13,7 @@
  * products below stay inside int64 only for these); "state format" = the layer's Q(31-F).F.
  *   sat32(x)          clamp to [-2^31, 2^31 - 1]
  *   r32(x, k)         (x*k + 2^31) >> 32: the Q31 product x*k/2^31, halved and rounded (SMMULR)
+ *   w16(x, k)         (x*k) >> 16 for an int16 k: the Q15 product x*k/2^15, halved, floor (SMULWx)
  *   dmac(c, h)        sat32(c + sat32(2*h)) with h a sum of r32 terms (QDADD)
  * exactly as compiler/int_ref.py and compiler/fixedpoint.py.
  *
@@ -34,24 +35,27 @@ extern "C" {
 #endif
 
 #define SLF_Q31_LIMIT 2147483646 /* 2^31 - 2 */
+#define SLF_SILIF_THRESHOLD_MAX 536870911 /* 2^29 - 1: the SiLIF jump product takes 4 * threshold */
 
 /* ---------------------------------------------------------------- SiLIF */
 
-/* Per-neuron constants of a SiLIF layer (QuantSiLIF + QuantSynapses), 24 bytes, in the
- * order the DSP loop's load offsets assume. Initialise by field name. */
+/* Per-neuron constants of a SiLIF layer (QuantSiLIF + QuantSynapses), 16 bytes, in the
+ * order the DSP loop's loads assume: the halves used for w' (k_a, jump) share one word, those
+ * used for u' (mult, k_leak) another. Initialise by field name. */
 typedef struct {
-    int32_t mult;    /* input scale: state LSBs per weight LSB, >= 0 */
-    int32_t bias;    /* constant current, state format */
-    int32_t k_beta;  /* Q31 adaptation decay beta, 0..SLF_Q31_LIMIT */
-    int32_t k_a;     /* Q31 coupling a_hat (u -> w) */
-    int32_t jump;    /* state format b_hat: added to w after a spike */
-    int32_t k_alpha; /* Q31 membrane decay alpha, 0..SLF_Q31_LIMIT; -(1 - alpha) is k_alpha - 2^31 */
+    int32_t k_beta; /* Q31 adaptation decay beta, 0..SLF_Q31_LIMIT */
+    int32_t bias;   /* constant current, state format */
+    int16_t k_a;    /* Q15 coupling a_hat (u -> w), 0..32767 (a_hat = 1 is stored as 32767) */
+    int16_t jump;   /* b_hat in units of threshold/2^14, 0..32767 (added to w after a spike; 2 is 32767) */
+    uint16_t mult;  /* input scale: state LSBs per weight LSB */
+    int16_t k_leak; /* Q15 -(1 - alpha), -32768..0 */
 } slf_silif_neuron;
 
 typedef struct {
     const slf_silif_neuron *neuron; /* [n] */
     uint16_t n;
-    int32_t threshold; /* thr: 1.0 in state format; spike when u' > thr, soft reset subtracts thr */
+    int32_t threshold; /* thr: 1.0 in state format, 1..SLF_SILIF_THRESHOLD_MAX; spike when u' > thr,
+                        * soft reset subtracts thr */
 } slf_silif_layer;
 
 /* State of one neuron; u and w adjacent, as the DSP loop's offsets assume. */
@@ -65,14 +69,19 @@ typedef struct {
     uint8_t *spiked;      /* [n] previous step's spikes: spiked[i] == (u > thr), 0 or 1; zero at start */
 } slf_silif_state;
 
-/* One SiLIF step for all n neurons (int_ref.silif_update), s = spiked[i], thr = layer->threshold:
- *     reset = u - s*thr                                        (modulo 2^32; exact when s == (u > thr), thr >= 0)
- *     w'    = dmac(s*jump, r32(w, k_beta) + r32(u, k_a))        (sees the un-reset u)
- *     u'    = dmac(I, r32(reset, k_alpha) + r32(w', k_alpha - 2^31))   (uses the new w')
- *     s'    = u' > thr                                         (strict)
- * Writes u', w', spiked[i] = s' and the indices of the spiking neurons, ascending, to
+/* One SiLIF step for all n neurons (int_ref.silif_update), s = spiked[i], thr = layer->threshold,
+ * w16(x, k) = (x*k) >> 16 (floor; SMULWB/SMULWT, the product of SMLAWB):
+ *     reset = u - s*thr                                 (modulo 2^32; exact when s == (u > thr), thr >= 0)
+ *     h     = r32(w, k_beta) + w16(u, k_a)              (|each| < 2^30: no wrap; sees the un-reset u)
+ *     w'    = sat32(w16(s*4*thr, jump) + sat32(2h))      (4*thr < 2^31; the jump term is < 2^29)
+ *     x     = sat32(reset + w')
+ *     c     = sat32(reset + I)
+ *     u'    = sat32(c + sat32(2*w16(x, k_leak)))         (|w16(x, k_leak)| <= 2^30)
+ *     s'    = u' > thr                                  (strict)
+ * u' is alpha*reset - (1 - alpha)*w' + I written reset + I - (1 - alpha)*(reset + w'): one leak
+ * constant. Writes u', w', spiked[i] = s' and the indices of the spiking neurons, ascending, to
  * spikes->index[0..spikes->count). Consumes ring slot `head` (see top of file).
- * Ranges: u, w, thr, jump, bias any int32; constants as in the record. */
+ * Ranges: u, w, bias any int32; thr and the constants as in the records. */
 slf_status slf_silif_update_q31(const slf_silif_layer *layer, slf_silif_state *state, slf_delay_ring_s32 *input,
                                 slf_spike_list *spikes);
 
@@ -136,7 +145,8 @@ slf_status slf_readout_update_q31(const slf_readout_layer *layer, int32_t *u, sl
 /* ---------------------------------------------------------------- one-time validation */
 
 /* SLF_OK when every per-neuron record is inside its contract: mult >= 0, |Q31 constants|
- * <= SLF_Q31_LIMIT, SiLIF k_alpha and k_beta >= 0 (and for the readout
+ * <= SLF_Q31_LIMIT (SiLIF k_beta >= 0, k_a >= 0, k_leak <= 0, jump >= 0, 1 <= threshold < 2^29;
+ * readout k_alpha >= 0; and for the readout
  * 1 <= n <= SLF_MAX_CLASSES, exp_mult >= 0, exp_shift in 1..62); SLF_ERR_PARAM otherwise,
  * SLF_ERR_NULL for NULL pointers. Call once at start-up (generated init does). */
 slf_status slf_silif_layer_check(const slf_silif_layer *layer);

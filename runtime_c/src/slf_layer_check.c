@@ -20,9 +20,13 @@ slf_status slf_silif_layer_check(const slf_silif_layer *layer)
     if (layer == NULL || (layer->neuron == NULL && layer->n != 0u)) {
         return SLF_ERR_NULL;
     }
+    if (layer->threshold < 1 || layer->threshold > SLF_SILIF_THRESHOLD_MAX) {
+        return SLF_ERR_PARAM;
+    }
     for (i = 0; i < layer->n; i++) {
         const slf_silif_neuron *p = &layer->neuron[i];
-        if (p->mult < 0 || !slf_decay_ok(p->k_alpha) || !slf_decay_ok(p->k_beta) || !slf_q31_ok(p->k_a)) {
+        /* k_a, jump >= 0 and k_leak <= 0 in one sign test (int16 fields promote to int) */
+        if (!slf_decay_ok(p->k_beta) || (p->k_a | p->jump | -p->k_leak) < 0) {
             return SLF_ERR_PARAM;
         }
     }

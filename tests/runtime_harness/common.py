@@ -31,6 +31,7 @@ OP_ACCUMULATE, OP_SILIF, OP_CSILIF, OP_READOUT, OP_DECISION, OP_LONGRUN, OP_LAYE
 OK, ERR_NULL, ERR_SHAPE, ERR_INDEX, ERR_CAPACITY, ERR_PARAM = 0, -1, -2, -3, -4, -5
 
 I32_MIN, I32_MAX = fx.INT32_MIN, fx.INT32_MAX
+I16_MIN, I16_MAX = fx.INT16_MIN, fx.INT16_MAX
 Q31_MAX = fx.Q31_LIMIT          # largest |Q31 constant| in the neuron kernels' contracts
 EXP_MULT = 1549082005            # what quantize._quantize_readout always produces (log2 e, normalised)
 STANDARD_SEED = 20240611

@@ -62,7 +62,23 @@ static void put_slot_cleared(const slf_delay_ring_s32 *ring, uint32_t n)
     put(i == n);
 }
 
-/* n threshold steps | n x (mult bias k_beta k_a jump k_alpha) | u w s | acc per step
+/* n SiLIF records (k_beta bias k_a jump mult k_leak), one word each, into silif_neurons; the
+ * 16-bit fields take the word's low half (the Python side sends them in range). */
+static void take_silif_records(cursor *c, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        slf_silif_neuron *p = &silif_neurons[i];
+        p->k_beta = (int32_t)take(c);
+        p->bias = (int32_t)take(c);
+        p->k_a = (int16_t)(take(c) & 0xFFFFu);
+        p->jump = (int16_t)(take(c) & 0xFFFFu);
+        p->mult = (uint16_t)take(c);
+        p->k_leak = (int16_t)(take(c) & 0xFFFFu);
+    }
+}
+
+/* n threshold steps | n x (k_beta bias k_a jump mult k_leak) | u w s | acc per step
  * -> per step: status u[n] w[n] s[n] count index[count] */
 static void run_silif(cursor *c)
 {
@@ -78,15 +94,7 @@ static void run_silif(cursor *c)
         put(0xBADu);
         return;
     }
-    for (i = 0; i < n; i++) {
-        slf_silif_neuron *p = &silif_neurons[i];
-        p->mult = (int32_t)take(c);
-        p->bias = (int32_t)take(c);
-        p->k_beta = (int32_t)take(c);
-        p->k_a = (int32_t)take(c);
-        p->jump = (int32_t)take(c);
-        p->k_alpha = (int32_t)take(c);
-    }
+    take_silif_records(c, n);
     for (i = 0; i < n; i++) {
         silif_cells[i].u = (int32_t)take(c);
     }
@@ -333,14 +341,8 @@ static void run_longrun(cursor *c)
         return;
     }
     if (model == 0u) {
+        take_silif_records(c, n);
         for (i = 0; i < n; i++) {
-            slf_silif_neuron *p = &silif_neurons[i];
-            p->mult = (int32_t)take(c);
-            p->bias = (int32_t)take(c);
-            p->k_beta = (int32_t)take(c);
-            p->k_a = (int32_t)take(c);
-            p->jump = (int32_t)take(c);
-            p->k_alpha = (int32_t)take(c);
             silif_cells[i].u = 0;
             silif_cells[i].w = 0;
             spiked[i] = 0;
@@ -447,7 +449,7 @@ static void run_longrun(cursor *c)
 
 /* ---------------------------------------------------------------- layer checks */
 
-/* kind n [exp_mult exp_shift] records -> status */
+/* kind n [threshold (SiLIF) | exp_mult exp_shift (readout)] records -> status */
 static void run_layer_check(cursor *c)
 {
     uint32_t kind = take(c), n = take(c), i;
@@ -457,18 +459,10 @@ static void run_layer_check(cursor *c)
     }
     if (kind == 0u) {
         slf_silif_layer layer;
-        for (i = 0; i < n; i++) {
-            slf_silif_neuron *p = &silif_neurons[i];
-            p->mult = (int32_t)take(c);
-            p->bias = (int32_t)take(c);
-            p->k_beta = (int32_t)take(c);
-            p->k_a = (int32_t)take(c);
-            p->jump = (int32_t)take(c);
-            p->k_alpha = (int32_t)take(c);
-        }
+        layer.threshold = (int32_t)take(c);
+        take_silif_records(c, n);
         layer.neuron = silif_neurons;
         layer.n = (uint16_t)n;
-        layer.threshold = 0;
         put((uint32_t)slf_silif_layer_check(&layer));
     } else if (kind == 1u) {
         slf_csilif_layer layer;

@@ -9,10 +9,11 @@ from types import SimpleNamespace
 import numpy as np
 
 from silifc.reference import fixedpoint as fx
+from silifc.passes.quantize import SILIF_MULT_MAX, SILIF_THRESHOLD_MAX
 from silifc.reference import int_ref
 
 from .common import (DEFAULT_LIMITS, ERR_CAPACITY, ERR_NULL, ERR_PARAM, ERR_SHAPE, EXP_MULT, I32_MAX, I32_MIN, OK,
-                     OP_CSILIF, OP_LAYER_CHECK, OP_LIF, OP_LONGRUN, OP_NEURON_ERRORS, OP_READOUT, OP_SILIF, Q31_MAX,
+                     I16_MAX, I16_MIN, OP_CSILIF, OP_LAYER_CHECK, OP_LIF, OP_LONGRUN, OP_NEURON_ERRORS, OP_READOUT, OP_SILIF, Q31_MAX,
                      BatteryCase, Case, Limits, accumulators, compare, hash32, input_scale, pick, q31,
                      state_values, words)
 
@@ -27,8 +28,20 @@ def _threshold(rng, frac_bits_low=8):
 
 
 def silif_records(mult, bias, layer):
-    """slf_silif_neuron fields in declaration order, one row per neuron."""
-    return np.stack([words(v) for v in (mult, bias, layer.k_beta, layer.k_a, layer.jump, layer.k_alpha)], axis=1)
+    """slf_silif_neuron fields in declaration order, one row per neuron (one word per field)."""
+    return np.stack([words(v) for v in (layer.k_beta, bias, layer.k_a, layer.jump, mult, layer.k_leak)], axis=1)
+
+
+def silif_constants(rng, n, threshold):
+    """A SiLIF layer's per-neuron constants over their whole contract (k_a, jump 0..32767; k_leak
+    -32768..0, the edges included) and its input scale (mult 0..65535, a uint16)."""
+    mult, bias = input_scale(rng, n)
+    mult = np.where(mult > SILIF_MULT_MAX, pick(rng, n, [SILIF_MULT_MAX, 1], 0.3, 0, SILIF_MULT_MAX), mult)
+    layer = SimpleNamespace(threshold=threshold, k_beta=q31(rng, n, "pos"),
+                            k_a=pick(rng, n, [0, I16_MAX, 1, 1 << 14], 0.3, 0, I16_MAX),
+                            k_leak=pick(rng, n, [I16_MIN, 0, -1, -311], 0.3, I16_MIN, 0),
+                            jump=pick(rng, n, [0, I16_MAX, 1, 1 << 14], 0.3, 0, I16_MAX))
+    return mult, bias, layer
 
 
 def csilif_records(mult, bias, layer):
@@ -87,11 +100,8 @@ class SiLIFCase(_TwoStateCase):
     def __init__(self, rng, lim: Limits = DEFAULT_LIMITS):
         n = _layer_size(rng, lim)
         steps = int(rng.integers(1, 5))
-        threshold = _threshold(rng)
-        mult, bias = input_scale(rng, n)
-        layer = SimpleNamespace(threshold=threshold, k_alpha=q31(rng, n, "pos"), k_beta=q31(rng, n, "pos"),
-                                k_a=q31(rng, n, "pos" if rng.random() < 0.5 else "any"),
-                                jump=state_values(rng, n, None if rng.random() < 0.3 else 29))
+        threshold = _threshold(rng)                   # out-of-contract ones too: defined, modulo 2^32
+        mult, bias, layer = silif_constants(rng, n, threshold)
         scale_bits = None if rng.random() < 0.4 else int(rng.integers(10, 31))
         u = state_values(rng, n, scale_bits)
         w = state_values(rng, n, scale_bits)
@@ -227,6 +237,9 @@ class LayerCheckCase(Case):
 
     def __init__(self, rng, kind, lim: Limits = DEFAULT_LIMITS):
         n = min(int(rng.choice([1, 2, 8, rng.integers(1, 60)])), lim.max_n)
+        if kind == 0:
+            self._silif(rng, n)
+            return
         mult, bias = input_scale(rng, n)
         count = (3, 2, 1, 2)[kind]                     # Q31 constants per record
         q = [q31(rng, n, "pos") for _ in range(count)]
@@ -251,11 +264,7 @@ class LayerCheckCase(Case):
                 exp_mult = -int(rng.integers(1, 1 << 31))
             else:
                 exp_shift = int(rng.choice([0, 63]))
-        if kind == 0:
-            k_alpha, k_beta, k_a, jump = q[0], q[1], q[2], state_values(rng, n)   # jump: any int32
-            layer = SimpleNamespace(k_alpha=k_alpha, k_beta=k_beta, k_a=k_a, jump=jump)
-            payload = [words([0, n]), silif_records(mult, bias, layer).ravel()]
-        elif kind == 1:
+        if kind == 1:
             payload = [words([1, n]), csilif_records(mult, bias, SimpleNamespace(k_re=q[0], k_im=-q[1])).ravel()]
         elif kind == 2:
             payload = [words([2, n, exp_mult, exp_shift]),
@@ -279,6 +288,29 @@ class LayerCheckCase(Case):
         label = ("slf_silif_layer_check", "slf_csilif_layer_check", "slf_readout_layer_check",
                  "slf_lif_layer_check")[kind]
         super().__init__(OP_LAYER_CHECK, label, np.concatenate(payload))
+
+    def _silif(self, rng, n):
+        """SiLIF: k_beta in [0, Q31_MAX], k_a and jump >= 0, k_leak <= 0, threshold in [1, 2^29 - 1]; at most
+        one of them out of contract (mult, a uint16, has no invalid value)."""
+        threshold = int(rng.choice([1, SILIF_THRESHOLD_MAX, 1 << int(rng.integers(8, 29))]))
+        mult, bias, layer = silif_constants(rng, n, threshold)
+        self.expected = OK
+        if rng.random() < 0.6:
+            self.expected = ERR_PARAM
+            i = int(rng.integers(n))
+            what = int(rng.integers(5))
+            if what == 0:
+                layer.k_beta[i] = int(rng.choice([-1, I32_MIN, Q31_MAX + 1, I32_MAX]))
+            elif what == 1:
+                layer.k_a[i] = int(rng.choice([-1, I16_MIN]))
+            elif what == 2:
+                layer.k_leak[i] = int(rng.choice([1, I16_MAX]))
+            elif what == 3:
+                layer.jump[i] = int(rng.choice([-1, I16_MIN]))
+            else:
+                threshold = int(rng.choice([0, -1, SILIF_THRESHOLD_MAX + 1, I32_MAX, I32_MIN]))
+        payload = [words([0, n, threshold]), silif_records(mult, bias, layer).ravel()]
+        super().__init__(OP_LAYER_CHECK, "slf_silif_layer_check", np.concatenate(payload))
 
     def check(self, reader):
         errors = []
@@ -309,9 +341,7 @@ class LongRunCase(Case):
         self.synapses = SimpleNamespace(mult=mult, bias=bias)
         if model == "silif":
             threshold = 1 << int(rng.integers(16, 27))
-            k_alpha = q31(rng, n, "pos")
-            self.layer = SimpleNamespace(threshold=threshold, k_alpha=k_alpha, k_beta=q31(rng, n, "pos"),
-                                         k_a=q31(rng, n, "pos"), jump=rng.integers(0, 1 << 28, size=n))
+            _, _, self.layer = silif_constants(rng, n, threshold)
             records = silif_records(mult, bias, self.layer).ravel()
             head = [0, n, steps, segment, seed, acc_shift, threshold]
         elif model == "csilif":

@@ -38,6 +38,19 @@ SLF_INLINE int32_t slf_mls_wrap(int32_t a, int32_t b, int32_t c)
     return (int32_t)((uint32_t)a - (uint32_t)b * (uint32_t)c);
 }
 
+/* w16(x, k) = (x*k) >> 16 (floor) for an int16 k: half the Q15 product x*k/2^15 (SMULWB/SMULWT,
+ * and the product SMLAWB adds). |x*k| <= 2^46, so the result is in [-2^30, 2^30]. */
+SLF_INLINE int32_t slf_w16(int32_t x, int16_t k)
+{
+    return (int32_t)(((int64_t)x * k) >> 16);
+}
+
+/* sat32(a + b) (QADD). */
+SLF_INLINE int32_t slf_add_sat(int32_t a, int32_t b)
+{
+    return slf_sat32((int64_t)a + b);
+}
+
 #if SLF_USE_DSP
 #include "../dsp/slf_arith_dsp.h"
 #else

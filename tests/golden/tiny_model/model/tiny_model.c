@@ -5,7 +5,7 @@
  * Memory plan (bytes; also in memory_report.txt):
  *   tiny_l0_weight_data              flash       30  int8 weights [6][5], per presynaptic neuron
  *   tiny_l0_delay_data               flash       18  4-bit synaptic delays [6][3], max 2
- *   tiny_l0_neurons                  flash      120  silif constants, 24 B per neuron
+ *   tiny_l0_neurons                  flash       80  silif constants, 16 B per neuron
  *   tiny_l0_descriptors              flash       28  weight/delay/layer descriptors
  *   tiny_l1_weight_data              flash       20  int8 weights [5][4], per presynaptic neuron
  *   tiny_l1_delay_data               flash       10  4-bit synaptic delays [5][2], max 2
@@ -34,7 +34,7 @@
  *   tiny_ctx.l1_spiked               ram          4  previous spikes (uint8)
  *   tiny_ctx.input_counts            ram          6  events per input of a step being checked against the summed limit (uint8) [6]
  *   tiny_ctx (padding)               ram          3  the context's size is a multiple of 4
- *   flash 406 B, RAM 348 B per context (+ 8192 B stack)
+ *   flash 366 B, RAM 348 B per context (+ 8192 B stack)
  *
  * Formats: a layer's state is Q(31-F).F (F in its title below); decays are Q31 (2^31 = 1.0);
  * mult scales an accumulated weight sum (weight LSBs) into the state format; bias is in the
@@ -81,12 +81,12 @@ TINY_DEFINE_PHASE(tiny_phase_end)
 #endif
 
 /* tiny_ctx.check of a context tiny_init() has set up (differs between models). */
-#define TINY_CTX_CHECK 0x5D5E6145u
+#define TINY_CTX_CHECK 0x5F98CE6Fu
 
 /* Every context is laid out as the memory plan says (checked where pointers are 4 bytes). */
 typedef char tiny_ctx_size_is_planned[(sizeof(void *) != 4 || sizeof(tiny_ctx) == TINY_CTX_BYTES) ? 1 : -1];
 
-/* ---------------------------------------------------------------- tiny_l0: SiLIF 6 -> 5, state Q7.24, int8 weights, synaptic delays <= 2 */
+/* ---------------------------------------------------------------- tiny_l0: SiLIF 6 -> 5, state Q10.21, int8 weights, synaptic delays <= 2 */
 
 /* int8 weights in weight LSBs, one line per presynaptic neuron (row j: the synapses leaving input j). */
 static const int8_t tiny_l0_weight_data[TINY_N_INPUTS * TINY_L0_WIDTH] TINY_WEIGHTS_ATTRIBUTES = {
@@ -108,16 +108,16 @@ static const uint8_t tiny_l0_delay_data[TINY_N_INPUTS * 3] TINY_WEIGHTS_ATTRIBUT
     34, 34, 2,
 };
 static const slf_synaptic_delays tiny_l0_delays TINY_WEIGHTS_ATTRIBUTES = { tiny_l0_delay_data, TINY_N_INPUTS, TINY_L0_WIDTH };
-/* mult: state LSBs per weight LSB; bias, jump: Q7.24; k_beta, k_a, k_alpha: Q31 per step. */
+/* k_beta: Q31 per step; bias: Q10.21; k_a: Q15; jump: threshold/2^14; mult: state LSBs per weight LSB; k_leak = -(1 - alpha): Q15 per step. */
 static const slf_silif_neuron tiny_l0_neurons[TINY_L0_WIDTH] TINY_WEIGHTS_ATTRIBUTES = {
-    { .mult = 32780, .bias = 7717265, .k_beta = 2109689677, .k_a = 1446530688, .jump = 20920328, .k_alpha = 1809143647 },
-    { .mult = 34683, .bias = -3624895, .k_beta = 2143500788, .k_a = 127496272, .jump = 32421222, .k_alpha = 1967974445 },
-    { .mult = 268576, .bias = -7983513, .k_beta = 2128104366, .k_a = 2147483646, .jump = 13637653, .k_alpha = 357520793 },
-    { .mult = 19496, .bias = -411100, .k_beta = 2140216023, .k_a = 589791808, .jump = 33479910, .k_alpha = 2094379720 },
-    { .mult = 7975, .bias = 871237, .k_beta = 2140304317, .k_a = 0, .jump = 15934335, .k_alpha = 2079101476 },
+    { .k_beta = 2109689677, .bias = 964658, .k_a = 22072, .jump = 20430, .mult = 4098, .k_leak = -5163 },
+    { .k_beta = 2143500788, .bias = -453112, .k_a = 1945, .jump = 31661, .mult = 4336, .k_leak = -2739 },
+    { .k_beta = 2128104366, .bias = -997939, .k_a = 32767, .jump = 13318, .mult = 33572, .k_leak = -27313 },
+    { .k_beta = 2140216023, .bias = -51388, .k_a = 9000, .jump = 32695, .mult = 2437, .k_leak = -810 },
+    { .k_beta = 2140304317, .bias = 108905, .k_a = 0, .jump = 15561, .mult = 997, .k_leak = -1043 },
 };
-/* threshold 16777216 = 1.0 in Q7.24 */
-static const slf_silif_layer tiny_l0_layer TINY_WEIGHTS_ATTRIBUTES = { tiny_l0_neurons, TINY_L0_WIDTH, 16777216 };
+/* threshold 2097152 = 1.0 in Q10.21 */
+static const slf_silif_layer tiny_l0_layer TINY_WEIGHTS_ATTRIBUTES = { tiny_l0_neurons, TINY_L0_WIDTH, 2097152 };
 
 /* ---------------------------------------------------------------- tiny_l1: C-SiLIF 5 -> 4, state Q7.24, int8 weights, synaptic delays <= 2 */
 

@@ -45,7 +45,7 @@ extern "C" {
 #define TINY_L1_RING_DEPTH 3                   /* steps: 1 + the largest synaptic delay into l1 */
 #define TINY_READOUT_RING_DEPTH 3              /* steps: 1 + the largest synaptic delay into readout */
 #define TINY_TIME_STEP_US 4000                 /* one step, in microseconds */
-#define TINY_MAX_EVENT_COUNT 27                /* events per input per step (repeats summed) for which the input currents provably fit int32 */
+#define TINY_MAX_EVENT_COUNT 217               /* events per input per step (repeats summed) for which the input currents provably fit int32 */
 #define TINY_WEIGHT_BITS 8                     /* int8 weights */
 #define TINY_OUTPUT_FRAC_BITS 16               /* probabilities and totals are Q16: 65536 = 1.0 */
 #define TINY_READOUT_FRAC_BITS 26              /* readout state u is Q5.26 */
