@@ -370,8 +370,10 @@ def _descendants(root: int) -> list[tuple[int, str, int, int]]:
 def _start(argv, cache: Path, wait_for: str, timeout=120) -> tuple[subprocess.Popen, list]:
     """Start silifc with argv and wait until a child named wait_for runs; (process, its children)."""
     env = {**os.environ, "SILIFC_CACHE": str(cache)}
+    # SIGINT as in an interactive shell: a test run started in the background (`pytest ... &` in a
+    # script) has SIGINT ignored, which its children inherit, and Python keeps it ignored.
     process = subprocess.Popen([*SILIFC, *map(str, argv)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env=env, cwd=ROOT)
+                               env=env, cwd=ROOT, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         children = _descendants(process.pid)
