@@ -93,30 +93,27 @@ static void resonate_samples(const int32_t *d, uint32_t n, int32_t na1, int32_t 
     "smlal  r0, " hi ", r9, " older "\n\t"  /* + na2 * Y[n-2]; hi = y[n] */              \
     "lsl    " older ", " hi ", #2\n\t"      /* Y[n] = 4 y[n] */                          \
     "smlal  r10, r11, " hi ", " hi "\n\t"   /* energy += y[n]^2 */
+/* Four samples: their d values loaded back to back from the four addresses, then resonated. */
+#define SLF_RESONATE_FOUR_ASM(d0, d1, d2, d3)                                               \
+    "ldr    r1, " d0 "\n\t"                                                              \
+    "ldr    r2, " d1 "\n\t"                                                              \
+    "ldr    r3, " d2 "\n\t"                                                              \
+    "ldr    r4, " d3 "\n\t"                                                              \
+    SLF_RESONATE_ASM("r1", "r5", "r6")                                                    \
+    SLF_RESONATE_ASM("r2", "r6", "r5")                                                    \
+    SLF_RESONATE_ASM("r3", "r5", "r6")                                                    \
+    SLF_RESONATE_ASM("r4", "r6", "r5")
     __asm__ volatile("ldr    lr, %[end]\n\t"
                      ".p2align 2\n\t" /* the loop branch lands on an aligned 32-bit instruction */
                      "1:\n\t"
-                     "ldr    r1, [r12], #32\n\t"
-                     "ldr    r2, [r12, #-28]\n\t"
-                     "ldr    r3, [r12, #-24]\n\t"
-                     "ldr    r4, [r12, #-20]\n\t"
-                     SLF_RESONATE_ASM("r1", "r5", "r6")
-                     SLF_RESONATE_ASM("r2", "r6", "r5")
-                     SLF_RESONATE_ASM("r3", "r5", "r6")
-                     SLF_RESONATE_ASM("r4", "r6", "r5")
-                     "ldr    r1, [r12, #-16]\n\t"
-                     "ldr    r2, [r12, #-12]\n\t"
-                     "ldr    r3, [r12, #-8]\n\t"
-                     "ldr    r4, [r12, #-4]\n\t"
-                     SLF_RESONATE_ASM("r1", "r5", "r6")
-                     SLF_RESONATE_ASM("r2", "r6", "r5")
-                     SLF_RESONATE_ASM("r3", "r5", "r6")
-                     SLF_RESONATE_ASM("r4", "r6", "r5")
+                     SLF_RESONATE_FOUR_ASM("[r12], #32", "[r12, #-28]", "[r12, #-24]", "[r12, #-20]")
+                     SLF_RESONATE_FOUR_ASM("[r12, #-16]", "[r12, #-12]", "[r12, #-8]", "[r12, #-4]")
                      "cmp    r12, lr\n\t"
                      "bne    1b\n\t"
                      : "+r"(ry1), "+r"(ry2), "+r"(rlo), "+r"(rhi), "+r"(rd)
                      : "r"(rna1), "r"(rna2), [end] "m"(end)
                      : "r0", "r1", "r2", "r3", "r4", "lr", "cc", "memory");
+#undef SLF_RESONATE_FOUR_ASM
 #undef SLF_RESONATE_ASM
     *y1 = ry1 >> 2; /* multiples of 4: the shift is exact */
     *y2 = ry2 >> 2;
