@@ -291,15 +291,16 @@ def _rows():
     n = 16000  # one second
     default = FrontEndConfig()
     signals = random_signals(seed=3, seconds=1.0)
+    noise, sweep, worst = signals[6], signals[7], signals[-1]   # in random_signals' order
     speech = speech_signals()
     if speech is None:
         raise SystemExit("bench/frontend.py: espeak-ng is not installed (scripts/setup.sh installs it)")
     words = np.concatenate(speech)
     rows = [("32 (default)", "speech (3 words)", default, words),
             ("32", "digital silence", default, np.zeros(n, np.int16)),
-            ("32", "full-scale uniform noise", default, signals[6][:n]),
-            ("32", "clipping sine sweep", default, signals[7][:n]),
-            ("32", "worst-case (bound-reaching) input", default, signals[-1][:n])]
+            ("32", "full-scale uniform noise", default, noise),
+            ("32", "clipping sine sweep", default, sweep),
+            ("32", "worst-case (bound-reaching) input", default, worst)]
     for bands in (16, 24, 40):
         rows.append((str(bands), "speech", FrontEndConfig(bands=bands), words))
     rows.append(("32, 8 ms steps (128 samples)", "speech", FrontEndConfig(step_samples=128), words))

@@ -175,9 +175,9 @@ def cmd_train(args) -> None:
          str(RESTART_LR), "--epochs", str(RESTART_EPOCHS), "--threads", "1", "--seed", "0", "--out", str(out),
          "--json", "--history"]]
     summaries = []
-    if args.from_stage == 3:
+    if args.from_stage == 3:             # stage 3 starts from the bundled model, the output of stage 2
+        stage2.write_bytes(out.read_bytes())
         stages = stages[2:]
-        stages[0][stages[0].index(str(stage2))] = str(_copy(out, stage2))
         summaries = json.loads((MODELS / f"kws_{args.kind}.train.json").read_text())["stages"][:2]
     for command in stages:
         print("$ " + shlex.join(command), flush=True)
@@ -192,11 +192,6 @@ def cmd_train(args) -> None:
     (MODELS / f"kws_{args.kind}.train.json").write_text(json.dumps({"stages": summaries}, indent=1) + "\n")
     annotate(out)
     print(f"wrote {out} in {sum(s['wall_seconds'] for s in summaries) / 60:.1f} min")
-
-
-def _copy(source: Path, target: Path) -> Path:
-    target.write_bytes(source.read_bytes())
-    return target
 
 
 def _portable(text: str) -> str:
@@ -465,7 +460,6 @@ def main(argv=None) -> int:
     streams.set_defaults(func=cmd_streams)
     train = sub.add_parser("train")
     train.add_argument("kind", choices=tuple(ARCH))
-    train.add_argument("--epochs", type=int)
     train.add_argument("--from-stage", type=int, choices=(1, 3), default=1,
                        help="3: run only the last stage, from the bundled model (default 1: all three)")
     train.set_defaults(func=cmd_train)

@@ -1,12 +1,24 @@
 """Shared fixtures. Tests never read ../shared: golden data lives in tests/data/golden."""
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_bench_script(name: str):
+    """bench/<name>.py as a module (bench/ is not a package), registered in sys.modules because
+    dataclasses look their module up there."""
+    spec = importlib.util.spec_from_file_location(f"silifc_bench_{name}", ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = DATA / "golden"
 PAPER_MODELS = {"silif": ROOT / "models" / "paper-ssc" / "silif_ssc_4ms.pth",

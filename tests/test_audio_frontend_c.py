@@ -7,30 +7,20 @@ where the instruction counter also measures the cost of one step.
 """
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import load_bench_script
 from silifc.kws.audio.frontend import LOG2_TABLE, FrontEndConfig, design
 
 
-def _bench_frontend():
-    spec = importlib.util.spec_from_file_location("silifc_bench_frontend", ROOT / "bench" / "frontend.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 # The driver program, its input packing and the test signals live with the cost benchmark.
-_bench = _bench_frontend()
+_bench = load_bench_script("frontend")
 DRIVER, FRONTEND_DIR, FRONTEND_SOURCES, INCLUDE_DIR = (_bench.DRIVER, _bench.FRONTEND_DIR, _bench.FRONTEND_SOURCES,
                                                        _bench.INCLUDE_DIR)
 STEP_BUDGET, pack_input, unpack_output, python_counts = (_bench.STEP_BUDGET, _bench.pack_input,

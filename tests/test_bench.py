@@ -1,25 +1,19 @@
 """bench/run.py's machinery on a small model: the table's columns, the targets, determinism."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import load_bench_script
 
 pytestmark = pytest.mark.firmware
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("silifc_bench_run", ROOT / "bench" / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module                  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_bench_script("run")
 
 
 @pytest.fixture(scope="module")

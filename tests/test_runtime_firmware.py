@@ -8,13 +8,12 @@ test_dense.py); every optimisation level in test_runtime_opt_levels.py.
 """
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
-import sys
 
 import pytest
 
+from conftest import load_bench_script
 from runtime_harness import build
 from test_runtime_host import public_and_internal_symbols, public_functions
 
@@ -51,11 +50,7 @@ def test_dsp_path_keeps_internal_helpers_out_of_the_public_api(tmp_path):
 
 
 def _bench_module():
-    spec = importlib.util.spec_from_file_location("bench_kernels", build.ROOT / "bench" / "kernels.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module      # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_bench_script("kernels")
 
 
 # Upper bounds a little above the measured counts in docs/runtime.md (instructions per unit,
