@@ -4,7 +4,7 @@
     .venv/bin/python bench/kws.py corpus            # training windows: train / val / test / unseen (cached)
     .venv/bin/python bench/kws.py streams           # labelled streams + the 1-hour negative stream (cached)
     .venv/bin/python bench/kws.py train silif       # `silifc train ...` (printed), then meta["kws"]
-    .venv/bin/python bench/kws.py train silif --from-stage 3   # only the last stage, from the bundled model
+    .venv/bin/python bench/kws.py train silif --from-stage 5   # only the last stage, from the bundled model
     .venv/bin/python bench/kws.py train csilif
     .venv/bin/python bench/kws.py tune silif        # detector on the validation streams
     .venv/bin/python bench/kws.py tune csilif
@@ -44,7 +44,9 @@ SILIFC = Path(sys.executable).parent / "silifc"
 ARCH = {"silif": "silif:128,silif:128", "csilif": "csilif:128,csilif:128"}
 EPOCHS = {"silif": 6, "csilif": 4}        # stage 1 (sum-softmax loss)
 FRAMEWISE_EPOCHS = 2                      # stage 2 (framewise loss)
-RESTART_EPOCHS, RESTART_LR = 6, 0.003      # stage 3 (framewise loss, warm restart)
+# stages 3, 4, 5 (framewise loss, warm restarts of the cosine schedule: validation accuracy was
+# still rising at the end of each stage): (epochs, learning rate)
+RESTARTS = ((6, 0.003), (10, 0.002), (15, 0.003))
 BASELINE_COMMIT = "a1da358"
 CALIBRATION_PER_CLASS = 2
 # name: (split, streams, keywords per stream, seed)
@@ -151,34 +153,38 @@ def annotate(path: Path, detector: dict | None = None, low_false_alarms: dict | 
 
 
 def cmd_train(args) -> None:
-    """Three stages, all `silifc train` (printed): (1) from the baseline model, the authors' loss
+    """Five stages, all `silifc train` (printed): (1) from the baseline model, the authors' loss
     on the windows' masks (start of the word to 0.3 s after it); (2) from (1), the framewise
     loss on the masks' last 100 steps, which makes the per-step softmax peaked for the detector;
-    (3) from (2), more framewise epochs from a lower learning rate (a warm restart of the cosine
-    schedule: validation accuracy was still rising at the end of (2)). `--from-stage 3` runs only
-    the last stage, from the bundled model (the output of (2) when the bundled model predates (3))."""
+    (3)-(5) from the stage before, more framewise epochs (RESTARTS: warm restarts of the cosine
+    schedule, because validation accuracy was still rising at the end of each stage).
+    `--from-stage N` (N >= 3) runs stages N.. only, from the bundled model taken as the output
+    of stage N - 1."""
     from silifc.kws.audio.corpus import framewise_window_set
 
     paths = window_paths()
     framewise = {split: framewise_window_set(paths[split]) for split in ("train", "val", "test")}
     out = MODELS / f"kws_{args.kind}.pt"
-    stage1, stage2 = (out.with_name(f"kws_{args.kind}.stage{n}.pt") for n in (1, 2))
+    n_stages = 2 + len(RESTARTS)
+    intermediate = [out.with_name(f"kws_{args.kind}.stage{n}.pt") for n in range(1, n_stages)]
+    outputs = intermediate + [out]                   # outputs[n - 1]: stage n's model
     framewise_data = [str(framewise["train"]), "--val", str(framewise["val"]), "--test", str(framewise["test"])]
     stages = [
         [str(SILIFC), "train", str(paths["train"]), "--val", str(paths["val"]), "--test", str(paths["test"]),
          "--init", str(_baseline(args.kind)), "--epochs", str(EPOCHS[args.kind]), "--threads", "1", "--seed", "0",
-         "--out", str(stage1), "--json", "--history"],
-        [str(SILIFC), "train", *framewise_data, "--init", str(stage1), "--loss", "framewise", "--lr", "0.005",
-         "--epochs", str(FRAMEWISE_EPOCHS), "--threads", "1", "--seed", "0", "--out", str(stage2), "--json",
-         "--history"],
-        [str(SILIFC), "train", *framewise_data, "--init", str(stage2), "--loss", "framewise", "--lr",
-         str(RESTART_LR), "--epochs", str(RESTART_EPOCHS), "--threads", "1", "--seed", "0", "--out", str(out),
-         "--json", "--history"]]
+         "--out", str(outputs[0]), "--json", "--history"],
+        [str(SILIFC), "train", *framewise_data, "--init", str(outputs[0]), "--loss", "framewise", "--lr", "0.005",
+         "--epochs", str(FRAMEWISE_EPOCHS), "--threads", "1", "--seed", "0", "--out", str(outputs[1]), "--json",
+         "--history"]]
+    for number, (epochs, lr) in enumerate(RESTARTS, start=3):
+        stages.append([str(SILIFC), "train", *framewise_data, "--init", str(outputs[number - 2]), "--loss",
+                       "framewise", "--lr", str(lr), "--epochs", str(epochs), "--threads", "1", "--seed", "0",
+                       "--out", str(outputs[number - 1]), "--json", "--history"])
     summaries = []
-    if args.from_stage == 3:             # stage 3 starts from the bundled model, the output of stage 2
-        stage2.write_bytes(out.read_bytes())
-        stages = stages[2:]
-        summaries = json.loads((MODELS / f"kws_{args.kind}.train.json").read_text())["stages"][:2]
+    if args.from_stage > 1:              # the bundled model is the output of the stage before
+        outputs[args.from_stage - 2].write_bytes(out.read_bytes())
+        stages = stages[args.from_stage - 1:]
+        summaries = json.loads((MODELS / f"kws_{args.kind}.train.json").read_text())["stages"][:args.from_stage - 1]
     for command in stages:
         print("$ " + shlex.join(command), flush=True)
         started = time.time()
@@ -187,8 +193,8 @@ def cmd_train(args) -> None:
         summary["wall_seconds"] = round(time.time() - started, 1)
         summary["command"] = _portable(shlex.join(command))
         summaries.append(summary)
-    for intermediate in (stage1, stage2):
-        intermediate.unlink(missing_ok=True)
+    for path in intermediate:
+        path.unlink(missing_ok=True)
     (MODELS / f"kws_{args.kind}.train.json").write_text(json.dumps({"stages": summaries}, indent=1) + "\n")
     annotate(out)
     print(f"wrote {out} in {sum(s['wall_seconds'] for s in summaries) / 60:.1f} min")
@@ -460,8 +466,9 @@ def main(argv=None) -> int:
     streams.set_defaults(func=cmd_streams)
     train = sub.add_parser("train")
     train.add_argument("kind", choices=tuple(ARCH))
-    train.add_argument("--from-stage", type=int, choices=(1, 3), default=1,
-                       help="3: run only the last stage, from the bundled model (default 1: all three)")
+    train.add_argument("--from-stage", type=int, choices=(1, *range(3, 3 + len(RESTARTS))), default=1,
+                       help="N >= 3: run stages N.. only, from the bundled model as stage N - 1's output "
+                            "(default 1: all)")
     train.set_defaults(func=cmd_train)
     tune = sub.add_parser("tune")
     tune.add_argument("kind", choices=tuple(ARCH))
