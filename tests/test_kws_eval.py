@@ -172,3 +172,33 @@ def test_keep_mask_tail():
     kept = keep_mask_tail(mask, 4)
     assert kept[0].tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 0, 0]
     assert kept[1].tolist() == mask[1].tolist() and kept[2].tolist() == mask[2].tolist()
+
+
+@pytest.mark.unit
+def test_tune_detector_returns_no_setting_when_none_keeps_the_false_alarm_limit():
+    from types import SimpleNamespace
+
+    from silifc.kws.detector import PROB_ONE
+    from silifc.kws.eval import StreamProbabilities, tune_detector
+
+    classes = (*KEYWORDS, "unknown", "silence")
+    model = SimpleNamespace(classes=classes, keywords=10, step_ms=4.0,
+                            frontend=SimpleNamespace(step_samples=64, sample_rate=16000))
+
+    def stream(bursts, steps=150):  # "silence" everywhere but "yes" (class 0) in the given bursts
+        p = np.zeros((2000, 12), np.int64)
+        p[:, 11] = PROB_ONE
+        for start in bursts:
+            p[start:start + steps, 11], p[start:start + steps, 0] = 0, PROB_ONE
+        return p
+
+    # one "yes" spoken at steps 500..700 (samples 32,000..44,800), its probability right after it
+    streams = [StreamProbabilities("val", stream([700]), [Event("yes", 32000, 44800, True)], 8.0)]
+    quiet = [StreamProbabilities("negative", stream([]), [], 8.0)]
+    best, table = tune_detector(model, streams, negative=quiet, max_false_alarms_per_hour=1.0)
+    assert best is not None and table[0]["allowed"] and table[0]["streams"]["hits"] == 1
+    # a negative stream where "yes" wins for 2 s (the longest leaky sum, 512 ms, reaches 98 %):
+    # every setting of the grid fires there
+    noisy = [StreamProbabilities("negative", stream([1000], steps=500), [], 8.0)]
+    best, table = tune_detector(model, streams, negative=noisy, max_false_alarms_per_hour=1.0)
+    assert best is None and not any(row["allowed"] for row in table)

@@ -271,12 +271,13 @@ def tune_detector(model, streams: list[StreamProbabilities], grid=None, late_ms:
                   max_false_alarms_per_hour: float | None = None, negative: list[StreamProbabilities] | None = None):
     """Grid search of the detector on validation streams. Merit: hits - wrong - false alarms
     on the streams (and, with `negative` streams, configurations whose false alarms per hour
-    there exceed `max_false_alarms_per_hour` are dropped). Returns (best config, table)."""
+    there exceed `max_false_alarms_per_hour` are dropped). Returns (best config, table), the
+    table ranked allowed first; the best config is None when no configuration is allowed."""
     from .stream import Detection, time_ms as _time_ms
 
     if grid is None:
         grid = [DetectorConfig(shift=s, on=round(float(on), 3), off=round(float(on) * r, 3), hold_ms=h)
-                for s, on, r, h in itertools.product((4, 5, 6, 7), np.arange(0.10, 0.62, 0.02), (0.5, 0.8),
+                for s, on, r, h in itertools.product((4, 5, 6, 7), np.arange(0.10, 0.92, 0.02), (0.5, 0.8),
                                                      (300.0, 600.0, 1000.0))]
     params = [c.params(len(model.classes), model.keywords, model.step_ms) for c in grid]
     keywords = model.classes[:model.keywords]
@@ -305,7 +306,8 @@ def tune_detector(model, streams: list[StreamProbabilities], grid=None, late_ms:
     ranked = sorted(range(len(grid)), key=lambda i: (table[i]["allowed"], table[i]["merit"],
                                                      -(on_negative[i].false_alarms_per_hour if on_negative[i] else 0),
                                                      -grid[i].shift), reverse=True)
-    return grid[ranked[0]], [table[i] for i in ranked]
+    best = grid[ranked[0]] if table[ranked[0]]["allowed"] else None
+    return best, [table[i] for i in ranked]
 
 
 def evaluate_folder(model, folder, labels=None, late_ms: float = 1000.0, progress=None,
