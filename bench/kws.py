@@ -4,7 +4,7 @@
     .venv/bin/python bench/kws.py corpus            # training windows: train / val / test / unseen (cached)
     .venv/bin/python bench/kws.py streams           # labelled streams + the 1-hour negative stream (cached)
     .venv/bin/python bench/kws.py train silif       # `silifc train ...` (printed), then meta["kws"]
-    .venv/bin/python bench/kws.py train silif --from-stage 5   # only the last stage, from the bundled model
+    .venv/bin/python bench/kws.py train silif --from-stage 6   # only the last stage, from the bundled model
     .venv/bin/python bench/kws.py train csilif
     .venv/bin/python bench/kws.py tune silif        # detector on the validation streams
     .venv/bin/python bench/kws.py tune csilif
@@ -44,9 +44,12 @@ SILIFC = Path(sys.executable).parent / "silifc"
 ARCH = {"silif": "silif:128,silif:128", "csilif": "csilif:128,csilif:128"}
 EPOCHS = {"silif": 6, "csilif": 4}        # stage 1 (sum-softmax loss)
 FRAMEWISE_EPOCHS = 2                      # stage 2 (framewise loss)
-# stages 3, 4, 5 (framewise loss, warm restarts of the cosine schedule: validation accuracy was
-# still rising at the end of each stage): (epochs, learning rate)
-RESTARTS = ((6, 0.003), (10, 0.002), (15, 0.003))
+TRAIN_PER_CLASS = 400                     # training windows per keyword, stages 1 and 2
+# stages 3-6 (framewise loss, warm restarts of the cosine schedule: validation accuracy was still
+# rising at the end of each stage): (epochs, learning rate, training windows per keyword). Stage 6
+# trains on three times the windows: validation had levelled off on 400 (data, not epochs); the
+# first 400 per class of the larger set are the same windows (each window is seeded by its index).
+RESTARTS = ((6, 0.003, 400), (10, 0.002, 400), (15, 0.003, 400), (6, 0.002, 1200))
 BASELINE_COMMIT = "a1da358"
 CALIBRATION_PER_CLASS = 2
 # name: (split, streams, keywords per stream, seed)
@@ -67,10 +70,12 @@ def _torch_one_thread():
     torch.set_num_threads(1)
 
 
-def window_paths() -> dict:
+def window_paths(train_per_class: int | None = None) -> dict:
+    """Window sets of the four splits; the training set of the given size (default: the last
+    stage's)."""
     from silifc.kws.audio.corpus import WindowSpec, make_window_set
 
-    spec = WindowSpec(per_class=400)
+    spec = WindowSpec(per_class=train_per_class or RESTARTS[-1][2])
     small = WindowSpec(per_class=60)
     return {split: make_window_set(split, spec if split == "train" else small, progress=_say)
             for split in ("train", "val", "test", "unseen")}
@@ -130,8 +135,11 @@ def cmd_streams(args) -> None:
 
 # ---------------------------------------------------------------- training
 
-def annotate(path: Path, detector: dict | None = None, low_false_alarms: dict | None = None) -> None:
-    """Add meta["kws"] to a native model (weights untouched)."""
+def annotate(path: Path, detector: dict | None = None, low_false_alarms: dict | None = None,
+             tuned: bool = False) -> None:
+    """Add meta["kws"] to a native model (weights untouched). Without `tuned`, detector settings
+    not given are kept from the model's meta; with it (a new tuning), a missing
+    `low_false_alarms` removes the old one."""
     import torch
 
     from silifc.kws.audio.corpus import CLASSES
@@ -145,47 +153,53 @@ def annotate(path: Path, detector: dict | None = None, low_false_alarms: dict | 
     meta["kws"] = {"classes": list(CLASSES), "keywords": 10, "frontend": FrontEndConfig().to_dict(),
                    "calibration": "calibration.npz",
                    "detector": detector or previous.get("detector") or DetectorConfig().to_dict()}
-    if low_false_alarms or previous.get("detector_low_false_alarms"):
+    if not tuned and not low_false_alarms:
+        low_false_alarms = previous.get("detector_low_false_alarms")
+    if low_false_alarms:
         # a second operating point, for the report: the best merit with <= 1 false alarm per hour
         # on the validation negative stream (`--on/--off/--shift/--hold-ms` select it)
-        meta["kws"]["detector_low_false_alarms"] = low_false_alarms or previous["detector_low_false_alarms"]
+        meta["kws"]["detector_low_false_alarms"] = low_false_alarms
     save_native(path, state, spec, meta)
 
 
 def cmd_train(args) -> None:
-    """Five stages, all `silifc train` (printed): (1) from the baseline model, the authors' loss
+    """Six stages, all `silifc train` (printed): (1) from the baseline model, the authors' loss
     on the windows' masks (start of the word to 0.3 s after it); (2) from (1), the framewise
     loss on the masks' last 100 steps, which makes the per-step softmax peaked for the detector;
-    (3)-(5) from the stage before, more framewise epochs (RESTARTS: warm restarts of the cosine
-    schedule, because validation accuracy was still rising at the end of each stage).
+    (3)-(6) from the stage before, more framewise epochs (RESTARTS: warm restarts of the cosine
+    schedule, because validation accuracy was still rising at the end of each stage; stage 6 on
+    three times the training windows).
     `--from-stage N` (N >= 3) runs stages N.. only, from the bundled model taken as the output
     of stage N - 1."""
     from silifc.kws.audio.corpus import framewise_window_set
 
-    paths = window_paths()
-    framewise = {split: framewise_window_set(paths[split]) for split in ("train", "val", "test")}
+    def framewise_data(per_class: int) -> list[str]:
+        paths = window_paths(per_class)
+        framewise = {split: framewise_window_set(paths[split]) for split in ("train", "val", "test")}
+        return [str(framewise["train"]), "--val", str(framewise["val"]), "--test", str(framewise["test"])]
+
     out = MODELS / f"kws_{args.kind}.pt"
     n_stages = 2 + len(RESTARTS)
     intermediate = [out.with_name(f"kws_{args.kind}.stage{n}.pt") for n in range(1, n_stages)]
     outputs = intermediate + [out]                   # outputs[n - 1]: stage n's model
-    framewise_data = [str(framewise["train"]), "--val", str(framewise["val"]), "--test", str(framewise["test"])]
-    stages = [
-        [str(SILIFC), "train", str(paths["train"]), "--val", str(paths["val"]), "--test", str(paths["test"]),
-         "--init", str(_baseline(args.kind)), "--epochs", str(EPOCHS[args.kind]), "--threads", "1", "--seed", "0",
-         "--out", str(outputs[0]), "--json", "--history"],
-        [str(SILIFC), "train", *framewise_data, "--init", str(outputs[0]), "--loss", "framewise", "--lr", "0.005",
-         "--epochs", str(FRAMEWISE_EPOCHS), "--threads", "1", "--seed", "0", "--out", str(outputs[1]), "--json",
-         "--history"]]
-    for number, (epochs, lr) in enumerate(RESTARTS, start=3):
-        stages.append([str(SILIFC), "train", *framewise_data, "--init", str(outputs[number - 2]), "--loss",
-                       "framewise", "--lr", str(lr), "--epochs", str(epochs), "--threads", "1", "--seed", "0",
-                       "--out", str(outputs[number - 1]), "--json", "--history"])
+    common = ["--threads", "1", "--seed", "0", "--json", "--history"]
+
+    def stage_command(number: int) -> list[str]:     # built when the stage runs: only its data is made
+        if number == 1:
+            paths = window_paths(TRAIN_PER_CLASS)
+            return [str(SILIFC), "train", str(paths["train"]), "--val", str(paths["val"]), "--test",
+                    str(paths["test"]), "--init", str(_baseline(args.kind)), "--epochs", str(EPOCHS[args.kind]),
+                    "--out", str(outputs[0]), *common]
+        epochs, lr, per_class = (FRAMEWISE_EPOCHS, 0.005, TRAIN_PER_CLASS) if number == 2 else RESTARTS[number - 3]
+        return [str(SILIFC), "train", *framewise_data(per_class), "--init", str(outputs[number - 2]), "--loss",
+                "framewise", "--lr", str(lr), "--epochs", str(epochs), "--out", str(outputs[number - 1]), *common]
+
     summaries = []
     if args.from_stage > 1:              # the bundled model is the output of the stage before
         outputs[args.from_stage - 2].write_bytes(out.read_bytes())
-        stages = stages[args.from_stage - 1:]
         summaries = json.loads((MODELS / f"kws_{args.kind}.train.json").read_text())["stages"][:args.from_stage - 1]
-    for command in stages:
+    for number in range(args.from_stage, n_stages + 1):
+        command = stage_command(number)
         print("$ " + shlex.join(command), flush=True)
         started = time.time()
         result = subprocess.run(command, check=True, capture_output=True, text=True)
@@ -197,7 +211,7 @@ def cmd_train(args) -> None:
         path.unlink(missing_ok=True)
     (MODELS / f"kws_{args.kind}.train.json").write_text(json.dumps({"stages": summaries}, indent=1) + "\n")
     annotate(out)
-    print(f"wrote {out} in {sum(s['wall_seconds'] for s in summaries) / 60:.1f} min")
+    print(f"wrote {out} in {sum(s.get('wall_seconds', s['seconds']) for s in summaries) / 60:.1f} min")
 
 
 def _portable(text: str) -> str:
@@ -244,9 +258,13 @@ def cmd_tune(args) -> None:
     merit = max(table, key=lambda row: row["merit"])      # best merit, false alarms per hour not limited
     print("deployed (best merit):", merit["merit"], merit["config"], merit["streams"]["hit_rate"],
           merit["negative"]["false_alarms_per_hour"])
-    print(f"<= {MAX_FALSE_ALARMS_PER_HOUR} false alarm/h on val-negative:", best.to_dict())
+    if best is None:
+        print(f"no setting of the grid keeps <= {MAX_FALSE_ALARMS_PER_HOUR} false alarm/h on val-negative: "
+              "no second operating point")
+    else:
+        print(f"<= {MAX_FALSE_ALARMS_PER_HOUR} false alarm/h on val-negative:", best.to_dict())
     if not args.dry_run:
-        annotate(path, merit["config"], best.to_dict())
+        annotate(path, merit["config"], best.to_dict() if best else None, tuned=True)
     print(f"{path}: detector {merit['config']}")
 
 
