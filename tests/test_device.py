@@ -119,7 +119,7 @@ def test_silifc_run_on_a_device_board_and_its_cpi_option(tmp_path, capsys, strea
     from silifc.cli.audio import device_run_text
     from silifc.kws.audio.wav import write_wav
 
-    wav = tmp_path / "yes_left.wav"        # 2.5 s: "yes" and "left" (detected at 976 and 2076 ms)
+    wav = tmp_path / "yes_left.wav"        # 2.5 s: "yes" and "left" (detected at 988 and 2088 ms)
     write_wav(wav, stream_pcm[:40000], 16000)
     reports = {}
     for cpi in ("1.5", "3"):
