@@ -144,6 +144,14 @@ def test_piper_audio_is_a_function_of_its_seed():
     other = _piper("joe", "yes left stop", 1.0, 4)
     assert np.array_equal(first, again)
     assert len(first) != len(other) or not np.array_equal(first, other)
+    # SpeechBank synthesizes in threads: the same audio whatever runs beside it
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [("yes left stop", 3), ("go", 5)] * 3
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outs = list(pool.map(lambda job: _piper("joe", job[0], 1.0, job[1]), jobs))
+    assert all(np.array_equal(out, first) for out in outs[0::2])
+    assert all(np.array_equal(out, outs[1]) for out in outs[1::2])
 
 
 @pytest.mark.unit

