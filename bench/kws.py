@@ -135,11 +135,10 @@ def cmd_streams(args) -> None:
 
 # ---------------------------------------------------------------- training
 
-def annotate(path: Path, detector: dict | None = None, low_false_alarms: dict | None = None,
-             tuned: bool = False) -> None:
-    """Add meta["kws"] to a native model (weights untouched). Without `tuned`, detector settings
-    not given are kept from the model's meta; with it (a new tuning), a missing
-    `low_false_alarms` removes the old one."""
+def annotate(path: Path, detector: dict | None = None, low_false_alarms: dict | None = None) -> None:
+    """Add meta["kws"] to a native model (weights untouched). Without `detector`, both detector
+    settings are kept from the model's meta; with it (a new tuning), both are replaced, and a
+    missing `low_false_alarms` removes the old one."""
     import torch
 
     from silifc.kws.audio.corpus import CLASSES
@@ -153,7 +152,7 @@ def annotate(path: Path, detector: dict | None = None, low_false_alarms: dict | 
     meta["kws"] = {"classes": list(CLASSES), "keywords": 10, "frontend": FrontEndConfig().to_dict(),
                    "calibration": "calibration.npz",
                    "detector": detector or previous.get("detector") or DetectorConfig().to_dict()}
-    if not tuned and not low_false_alarms:
+    if detector is None:
         low_false_alarms = previous.get("detector_low_false_alarms")
     if low_false_alarms:
         # a second operating point, for the report: the best merit with <= 1 false alarm per hour
@@ -264,7 +263,7 @@ def cmd_tune(args) -> None:
     else:
         print(f"<= {MAX_FALSE_ALARMS_PER_HOUR} false alarm/h on val-negative:", best.to_dict())
     if not args.dry_run:
-        annotate(path, merit["config"], best.to_dict() if best else None, tuned=True)
+        annotate(path, merit["config"], best.to_dict() if best else None)
     print(f"{path}: detector {merit['config']}")
 
 
