@@ -274,3 +274,17 @@ def test_cli_train_errors(tmp_path, capsys):
     assert "out of range" in capsys.readouterr().err
     assert main(["train", str(tmp_path / "missing.npz")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_cli_train_refuses_a_device_it_cannot_use_before_reading_data(tmp_path, capsys):
+    missing = str(tmp_path / "missing.npz")        # never read: the device is checked first
+    assert main(["train", missing, "--device", "mps"]) == 2       # a torch device, not one we support
+    err = capsys.readouterr().err
+    assert "only cpu and cuda" in err and "Traceback" not in err
+    for malformed in ("tpu", "cuda:x"):
+        assert main(["train", missing, "--device", malformed]) == 2
+        assert "unknown training device" in capsys.readouterr().err
+    if not torch.cuda.is_available():              # this CPU build: CUDA asked for, refused with what to do
+        assert main(["train", missing, "--device", "cuda"]) == 2
+        assert "sees no CUDA GPU" in capsys.readouterr().err
+

@@ -16,11 +16,13 @@ def cmd_train(args) -> int:
 
     from ..io.datasets import load_dataset
     from ..reference.nn import load_module
-    from ..train.training import (TrainOptions, accuracy, check_max_delay, delay_ram_warning, parameter_counts,
-                                  parse_arch, train)
+    from ..train.training import (TrainOptions, accuracy, check_device, check_max_delay, delay_ram_warning,
+                                  parameter_counts, parse_arch, train)
 
     if args.delays is not None:
         check_max_delay(args.delays)          # before loading data: the firmware's limit
+    if args.device:
+        check_device(args.device)             # before loading data
     if args.threads:
         torch.set_num_threads(args.threads)
     data_options = dict(spatial_bin=args.spatial_bin, nb_steps=args.nb_steps, max_time_s=args.max_time_s,
@@ -58,7 +60,7 @@ def cmd_train(args) -> int:
     chosen = dict(epochs=args.epochs, finetune_epochs=args.finetune_epochs, qat_epochs=args.qat_epochs,
                   qat_bits=WEIGHT_FORMATS[args.qat_weights], batch_size=args.batch_size, lr=args.lr,
                   delay_lr=args.delay_lr, dropout=args.dropout, val_split=args.val_split, seed=args.seed,
-                  shards=args.shards, loss=args.loss)
+                  shards=args.shards, loss=args.loss, device=args.device)
     options = TrainOptions(**{k: v for k, v in chosen.items() if v is not None}, out=args.out,
                            progress=not args.quiet)
     if not args.quiet:
@@ -180,6 +182,8 @@ def add_commands(sub) -> None:
     train.add_argument("--time-step-ms", type=float, help="duration of one step (default from the binning)")
     train.add_argument("--channels", type=int, help="raw channel count (default: from the data)")
     train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    train.add_argument("--device", help="where the training steps run: cpu (default) or cuda[:N]; validation and "
+                                        "the saved model stay on the CPU")
     train.add_argument("--loss", choices=("sum-softmax", "framewise"),
                        help="sum-softmax (default, the authors': CE on the sum over time of the softmax) or "
                             "framewise (per-step cross entropy over the masked steps: peaked per-step "

@@ -205,7 +205,8 @@ class CSiLIF(_SpikingLayer):
 
     def dynamics(self, current):
         batch, steps, width = current.shape
-        z = torch.zeros(batch, width, dtype=torch.complex64 if current.dtype == torch.float32 else torch.complex128)
+        z = torch.zeros(batch, width, dtype=torch.complex64 if current.dtype == torch.float32 else torch.complex128,
+                        device=current.device)
         s = current.new_zeros(batch, width)
         decay = torch.exp((-torch.exp(self.log_log_alpha) + 1j * self.alpha_img) * torch.exp(self.log_dt))
         out = []

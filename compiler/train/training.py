@@ -147,6 +147,8 @@ class TrainOptions:
                                      # "framewise": per-step cross entropy over the (masked) steps
     shards: int = 1                  # each batch in this many parts, batch norm per part, gradients averaged:
                                      # the single-process equivalent of that many data-parallel processes
+    device: str = "cpu"              # where the training steps run ("cuda", "cuda:1"); evaluation and the
+                                     # deployable copies stay on the CPU
 
     def check(self):
         for name in ("epochs", "finetune_epochs", "qat_epochs"):
@@ -158,6 +160,7 @@ class TrainOptions:
             raise ConfigError(f"batch size must be >= 1, got {self.batch_size}")
         if not 0 <= self.val_split < 1:
             raise ConfigError(f"validation split must be in [0, 1), got {self.val_split}")
+        check_device(self.device)
         if self.qat_bits not in (8, 16):
             raise ConfigError(f"QAT weight bits must be 8 or 16, got {self.qat_bits}")
         for name in ("lr", "delay_lr", "finetune_lr", "qat_lr", "sigma_end"):
@@ -189,6 +192,24 @@ class TrainResult:
 
 
 # ---------------------------------------------------------------- data
+
+def check_device(device: str) -> None:
+    """Refuse a torch device that is malformed or absent here, before any data is read."""
+    try:
+        parsed = torch.device(device)
+    except RuntimeError as exc:
+        raise ConfigError(f"unknown training device {device!r} ({str(exc).splitlines()[0]}); "
+                          "use cpu or cuda[:N]") from None
+    if parsed.type == "cpu":
+        return
+    if parsed.type != "cuda":
+        raise ConfigError(f"training device {device!r}: only cpu and cuda[:N] are supported")
+    if not torch.cuda.is_available():
+        raise ConfigError(f"training device {device!r}: this torch ({torch.__version__}) sees no CUDA GPU; "
+                          "train with --device cpu, or install a CUDA build of torch on a machine with a GPU")
+    if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        raise ConfigError(f"training device {device!r}: only {torch.cuda.device_count()} CUDA device(s) here")
+
 
 def split(counts, labels, val_split: float, seed: int, mask=None):
     """Seeded random train/validation split (validation: round(val_split * N) samples);
@@ -315,7 +336,7 @@ def _optimizer(model, lr: float, delay_lr: float, weight_decay: float):
 
 
 def _run_epoch(model, optimizer, counts, labels, batch_size, generator, progress, label, mask=None, shards=1,
-               parallel=None, chunk_seed=None, framewise=False):
+               parallel=None, chunk_seed=None, framewise=False, device="cpu"):
     """One epoch. Each batch is cut into `shards` parts (batch norm statistics per part); the
     gradient is the sample-weighted mean of the parts' gradients. In one process all parts
     run here; under torchrun (`parallel`, silifc.train.distributed) rank r runs part r and DDP
@@ -336,9 +357,9 @@ def _run_epoch(model, optimizer, counts, labels, batch_size, generator, progress
             part = parts[part_index]
             if shards > 1:
                 torch.manual_seed(int(np.random.SeedSequence([*chunk_seed, index, part_index]).generate_state(1)[0]))
-            x = torch.as_tensor(counts[part], dtype=torch.float32)
-            y = torch.as_tensor(labels[part])
-            m = None if mask is None else torch.as_tensor(mask[part], dtype=torch.float32)
+            x = torch.as_tensor(counts[part], dtype=torch.float32, device=device)
+            y = torch.as_tensor(labels[part], device=device)
+            m = None if mask is None else torch.as_tensor(mask[part], dtype=torch.float32, device=device)
             out, _ = forward(x, m, framewise)
             # the authors' loss: CE on the sum over time of softmax; framewise: NLL of the mean log-softmax
             loss = F.nll_loss(out, y) if framewise else F.cross_entropy(out, y)
@@ -401,6 +422,7 @@ def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, 
         for layer in model.snn:
             if layer.max_delay:
                 layer.start_delay_learning(_sigma(options, spec, 0), generator)
+    model.to(options.device)
     learns_delays = model.learning_delays
     progress = Progress(options.stream, options.progress)
     bn_data = None
@@ -448,7 +470,7 @@ def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, 
             loss, train_acc = _run_epoch(model, optimizer, counts, labels, options.batch_size, generator,
                                          progress, label, mask, options.shards, parallel,
                                          (options.seed, ("train", "finetune", "qat").index(phase), epoch),
-                                         options.loss == "framewise")
+                                         options.loss == "framewise", options.device)
             scheduler.step()
             score, improved = evaluate(phase, epoch, weight_bits)
             record = {"phase": phase, "epoch": epoch, "loss": loss, "train_accuracy": train_acc,
@@ -469,6 +491,7 @@ def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, 
         model = build_module(spec, dropout=options.dropout)
         model.load_state_dict(best_state)
         model.set_weight_bits(weight_bits)
+        model.to(options.device)
 
     if init_state is not None:                        # fine-tuning never returns a worse model than it got:
         evaluate("init", 0, recalibrate=False)        # the initial model, exactly as given, is a candidate
