@@ -1,4 +1,4 @@
-"""Data-parallel training under `torchrun` (PyTorch DDP: gloo on CPU, NCCL on GPU).
+"""Data-parallel training under `torchrun` (PyTorch DDP: gloo on CPU, NCCL with `--device cuda`).
 
     torchrun --nproc-per-node 2 -m silifc.cli train DATA ... --out model.pt     # = --shards 2 in one process
 
@@ -28,6 +28,7 @@ class Parallel:
     rank: int
     world: int
     backend: str
+    device: str = "cpu"          # this rank's training device: cuda:LOCAL_RANK with NCCL
 
     def wrap(self, model):
         """DDP around the model (one wrapper per model object; its own methods stay reachable)."""
@@ -40,22 +41,25 @@ class Parallel:
         return self._wrapped[1]
 
     def sum_floats(self, *values):
-        tensor = torch.tensor(values, dtype=torch.float64)
+        tensor = torch.tensor(values, dtype=torch.float64, device=self.device)
         torch.distributed.all_reduce(tensor)
         return tuple(float(v) for v in tensor)
 
 
 @functools.lru_cache(maxsize=1)
-def _join(world: int, rank: int) -> Parallel:
-    backend = "nccl" if torch.cuda.is_available() and torch.distributed.is_nccl_available() else "gloo"
+def _join(world: int, rank: int, on_gpu: bool) -> Parallel:
+    backend = "nccl" if on_gpu else "gloo"
     if not torch.distributed.is_initialized():
         torch.distributed.init_process_group(backend=backend)
-    return Parallel(rank=torch.distributed.get_rank(), world=torch.distributed.get_world_size(), backend=backend)
+    device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}" if on_gpu else "cpu"
+    return Parallel(rank=torch.distributed.get_rank(), world=torch.distributed.get_world_size(), backend=backend,
+                    device=device)
 
 
-def current_parallel() -> Parallel | None:
-    """The process group when started by torchrun with more than one process, else None."""
+def current_parallel(device: str = "cpu") -> Parallel | None:
+    """The process group when started by torchrun with more than one process, else None.
+    Training on `cuda` joins with NCCL, each rank on GPU LOCAL_RANK; on the CPU with gloo."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return None
-    return _join(world, int(os.environ.get("RANK", "0")))
+    return _join(world, int(os.environ.get("RANK", "0")), torch.device(device).type == "cuda")

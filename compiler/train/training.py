@@ -386,9 +386,9 @@ def train(counts, labels, spec: ModelSpec, options: TrainOptions | None = None, 
     from .distributed import current_parallel
 
     options = options or TrainOptions()
-    parallel = current_parallel()
+    parallel = current_parallel(options.device)
     if parallel is not None:
-        options = dataclasses.replace(options, shards=parallel.world,
+        options = dataclasses.replace(options, shards=parallel.world, device=parallel.device,
                                       progress=options.progress and parallel.rank == 0)
         if parallel.rank != 0:
             options = dataclasses.replace(options, out=None)
