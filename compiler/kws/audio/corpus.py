@@ -6,12 +6,13 @@ Voices are split by whole voice *and* whole synthesizer (`split_voices`):
 | split | voices | used for |
 |---|---|---|
 | `train` | espeak-ng: every English accent x every voice variant except the val/test ones; festival: kal, ked, slt (HTS); hibari (heart, neural) | training |
-| `val` | espeak-ng: accents x `VAL_VARIANTS`; festival voices (other utterances and seeds) | model selection, detector tuning |
+| `val` | espeak-ng: accents x `VAL_VARIANTS`; festival and hibari voices (other utterances and seeds) | model selection, detector tuning |
 | `test` | espeak-ng: accents x `TEST_VARIANTS` (variants training never heard) | the held-out-voice numbers |
 | `unseen` | piper (joe, neural): a synthesizer training never used | the held-out-synthesizer numbers |
 
-hibari was an unseen synthesizer until the stage-7 models; it moved to training (a neural voice
-among formant and diphone ones) and piper stayed out.
+hibari was an unseen synthesizer until the stage-7 models; it moved to training and validation
+(a neural voice among formant and diphone ones: validation must see what training learns) and
+piper stayed out.
 
 flite is not here: it is reserved for an independent test (silifc.kws.audio.voices).
 
@@ -87,7 +88,7 @@ def split_voices(split: str) -> list[Voice]:
     voices = [Voice("espeak", f"{accent}+{variant}") for variant in variants for accent in ENGLISH_ACCENTS]
     if split in ("train", "val"):
         voices += [Voice("festival", v) for v in FESTIVAL_VOICES]
-    if split == "train":
+    if split in ("train", "val"):
         voices += [Voice("hibari", v) for v in HIBARI_VOICES]
     return voices
 
